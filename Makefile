@@ -1,0 +1,131 @@
+# siplint: plain, non-recursive Makefile.
+#
+#   make            build build/siplint and build/libsiplint.a
+#   make check      install missing -dev packages (as root), build with -Werror,
+#                   run unit + golden + corpus tests, then again under ASan+UBSan
+#   make demo       run siplint on a bundled capture and print its report
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make format / lint / clean / golden-update
+
+CC       ?= cc
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SAN      ?=
+WERROR   ?=
+
+PKGS     := libpcap sqlite3 json-c
+CSTD     := -std=c11 -D_DEFAULT_SOURCE
+WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wold-style-definition -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef \
+            -Wformat=2 -Wvla -Wdouble-promotion -Wredundant-decls -Wnested-externs \
+            -Wimplicit-fallthrough -Wno-format-nonliteral
+WARN_BYTES := -Wconversion -Wsign-conversion
+OPT      ?= -O2 -g
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fno-common
+ifneq ($(SAN),)
+OPT      := -O1 -g
+HARDEN   := -fno-common
+SANFLAGS := -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ifneq ($(WERROR),)
+WARN     += -Werror
+endif
+
+DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -losipparser2
+CFLAGS_ALL  = $(CSTD) $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+LIB_CPPFLAGS := -Ilib/include -Ilib -I. -I$(BUILD)/gen
+CMD_CPPFLAGS := -Ilib/include
+
+LIB_SRCS  := $(sort $(wildcard lib/*/*.c) $(wildcard lib/*.c))
+CMD_SRCS  := $(sort $(wildcard cmd/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+BIN := $(BUILD)/siplint
+LIB := $(BUILD)/libsiplint.a
+
+.PHONY: all deps check test unit golden corpus demo install clean format format-check lint \
+        golden-update san-check
+.DELETE_ON_ERROR:
+
+all: $(BIN) $(LIB)
+
+deps:
+	@sh .ci/deps.sh
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) $(if $(filter lib/base/% lib/capture/% lib/sip/%,$<),$(WARN_BYTES)) -MMD -MP -c $< -o $@
+
+$(BUILD)/cmd/%.o: cmd/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CMD_CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CMD_OBJS) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CMD_OBJS) $(LIB) $(DEP_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -o $@ $< $(LIB) \
+		$(LDFLAGS_ALL) $(DEP_LIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+golden: $(BIN)
+	@sh tests/golden.sh $(BIN)
+
+golden-update: $(BIN)
+	@UPDATE=1 sh tests/golden.sh $(BIN)
+
+corpus: $(BIN)
+	@sh tests/corpus.sh $(BIN)
+
+test: unit golden corpus
+
+# The whole gate: dependencies, -Werror build, every test, then the same tests
+# under ASan+UBSan (clang) in a separate build directory.
+check: deps
+	@$(MAKE) --no-print-directory WERROR=1 all
+	@$(MAKE) --no-print-directory WERROR=1 test
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory san-check
+
+san-check:
+	@echo "== again under ASan+UBSan (clang)"
+	@$(MAKE) --no-print-directory CC=clang SAN=address,undefined BUILD=build/san WERROR=1 test
+
+demo: deps $(BIN)
+	@echo "\$$ $(BIN) check --format text testdata/basic-call/capture.pcap"
+	@$(BIN) check --format text testdata/basic-call/capture.pcap; rc=$$?; \
+	 echo "(exit code $$rc)"; [ $$rc -le 1 ]
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/siplint
+	install -m 644 docs/siplint.1 $(DESTDIR)$(PREFIX)/share/man/man1/siplint.1
+
+SOURCES = $(wildcard lib/*/*.[ch] lib/*.[ch] cmd/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run -Werror $(SOURCES)
+
+lint: format-check $(LIB)
+	@sh tests/lint.sh $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d)

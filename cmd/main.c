@@ -1,0 +1,295 @@
+/*
+ * main.c: the siplint program.  Parses the command line, drives the library
+ * through the public API only, writes the report and maps the outcome to the
+ * exit code:
+ *   0 ran, nothing at or above --fail-on     1 ran, findings at or above it
+ *   2 usage error                            3 an input is unusable
+ *   4 internal or I/O error
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "siplint.h"
+
+enum {
+    EXIT_CLEAN = 0,
+    EXIT_FINDINGS = 1,
+    EXIT_USAGE = 2,
+    EXIT_INPUT = 3,
+    EXIT_INTERNAL = 4
+};
+
+static const char usage_text[] =
+        "usage: siplint COMMAND [OPTIONS] CAPTURE...\n"
+        "\n"
+        "Reads SIP captures (pcap, pcapng; \"-\" for standard input), rebuilds the SIP\n"
+        "messages, stores them in SQLite and reports the problems it finds.\n"
+        "\n"
+        "commands:\n"
+        "  check  [options] CAPTURE...      read the captures and print the report\n"
+        "  ingest --db FILE CAPTURE...      only build the database FILE\n"
+        "\n"
+        "options:\n"
+        "  -f, --format text|json|ndjson    report format (default: text on a terminal,\n"
+        "                                   json otherwise)\n"
+        "  -o, --output FILE                write the report to FILE (whole or not at all)\n"
+        "      --db FILE                    keep the SQLite database in FILE\n"
+        "      --fail-on never|info|warning|error\n"
+        "                                   exit 1 when a finding reaches this severity\n"
+        "                                   (default: error)\n"
+        "      --max-message-size BYTES     largest SIP message accepted (default 65535)\n"
+        "  -q, --quiet                      no diagnostics except errors\n"
+        "  -h, --help                       this text\n"
+        "  -V, --version                    the version\n"
+        "\n"
+        "exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error,\n"
+        "            3 unusable input, 4 internal or I/O error\n";
+
+struct opts {
+    const char *command;
+    int format; /* -1: default */
+    const char *output;
+    const char *db;
+    enum sl_severity fail_on;
+    size_t max_msg_len;
+    int quiet;
+    char **inputs;
+    int n_inputs;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "siplint: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'siplint --help'.\n");
+    return EXIT_USAGE;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v == 0 || v > (1ull << 30))
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* Returns -1 to go on, or an exit code. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    enum {
+        OPT_DB = 256,
+        OPT_FAIL_ON,
+        OPT_MAX_MSG
+    };
+    static const struct option longopts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
+        { "db", required_argument, NULL, OPT_DB },
+        { "fail-on", required_argument, NULL, OPT_FAIL_ON },
+        { "max-message-size", required_argument, NULL, OPT_MAX_MSG },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->format = -1;
+    o->fail_on = SL_SEV_ERROR;
+    if (argc >= 2 && argv[1][0] != '-') {
+        o->command = argv[1];
+        argv++;
+        argc--;
+    }
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":f:o:qhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (strcmp(optarg, "json") == 0)
+                o->format = SL_FORMAT_JSON;
+            else if (strcmp(optarg, "ndjson") == 0)
+                o->format = SL_FORMAT_NDJSON;
+            else if (strcmp(optarg, "text") == 0)
+                o->format = SL_FORMAT_TEXT;
+            else
+                return usage_error("unknown format '%s' (text, json or ndjson)", optarg);
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case OPT_DB:
+            o->db = optarg;
+            break;
+        case OPT_FAIL_ON:
+            if (strcmp(optarg, "never") == 0)
+                o->fail_on = SL_SEV_NEVER;
+            else if (strcmp(optarg, "info") == 0)
+                o->fail_on = SL_SEV_INFO;
+            else if (strcmp(optarg, "warning") == 0)
+                o->fail_on = SL_SEV_WARNING;
+            else if (strcmp(optarg, "error") == 0)
+                o->fail_on = SL_SEV_ERROR;
+            else
+                return usage_error("unknown --fail-on value '%s' (never, info, warning, error)",
+                                   optarg);
+            break;
+        case OPT_MAX_MSG:
+            if (parse_size(optarg, &o->max_msg_len) != 0)
+                return usage_error("bad --max-message-size '%s' (1 to 1073741824 bytes)", optarg);
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_CLEAN;
+        case 'V':
+            printf("siplint %s\n", SL_VERSION);
+            return EXIT_CLEAN;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    o->inputs = argv + optind;
+    o->n_inputs = argc - optind;
+    if (o->command == NULL)
+        return usage_error("%s", "no command given (check or ingest)");
+    if (strcmp(o->command, "check") != 0 && strcmp(o->command, "ingest") != 0)
+        return usage_error("unknown command '%s' (check or ingest)", o->command);
+    if (o->n_inputs == 0)
+        return usage_error("%s", "no capture given");
+    if (strcmp(o->command, "ingest") == 0 && o->db == NULL)
+        return usage_error("%s", "ingest needs --db FILE");
+    return -1;
+}
+
+/* Writes buf to path through a temporary file and rename(): whole or not at all. */
+static int write_atomic(const char *path, const char *buf, size_t len)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 32);
+    FILE *fp;
+    int ok;
+
+    if (tmp == NULL)
+        return -1;
+    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    fp = fopen(tmp, "wb");
+    if (fp == NULL) {
+        fprintf(stderr, "siplint: %s: %s\n", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    ok = fwrite(buf, 1, len, fp) == len;
+    ok = (fflush(fp) == 0) && ok;
+    ok = (fsync(fileno(fp)) == 0) && ok;
+    ok = (fclose(fp) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "siplint: %s: %s\n", path, strerror(errno));
+        (void)unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct sl_session_opts so;
+    struct sl_session *s = NULL;
+    struct sl_report_opts ro;
+    struct sl_err err;
+    char *report = NULL;
+    size_t report_len = 0;
+    int rc, i, bad_input = 0, code = EXIT_CLEAN;
+    long n;
+
+    rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    memset(&so, 0, sizeof(so));
+    so.db_path = o.db;
+    so.max_msg_len = o.max_msg_len;
+    if (sl_session_open(&s, &so, &err) != SL_OK) {
+        fprintf(stderr, "siplint: %s\n", err.msg);
+        return EXIT_INTERNAL;
+    }
+    for (i = 0; i < o.n_inputs; i++) {
+        rc = sl_session_ingest(s, o.inputs[i], &err);
+        if (rc == SL_EINPUT) {
+            fprintf(stderr, "siplint: %s: %s\n", o.inputs[i], err.msg);
+            bad_input = 1;
+            continue;
+        }
+        if (rc != SL_OK) {
+            fprintf(stderr, "siplint: %s: %s\n", o.inputs[i], err.msg);
+            code = EXIT_INTERNAL;
+            goto out;
+        }
+    }
+    if (bad_input) {
+        code = EXIT_INPUT;
+        goto out;
+    }
+    if (sl_session_finish(s, &err) != SL_OK) {
+        fprintf(stderr, "siplint: %s\n", err.msg);
+        code = EXIT_INTERNAL;
+        goto out;
+    }
+    if (strcmp(o.command, "ingest") == 0) {
+        if (!o.quiet)
+            fprintf(stderr, "siplint: wrote %s\n", o.db);
+        goto out;
+    }
+    memset(&ro, 0, sizeof(ro));
+    if (o.format >= 0)
+        ro.format = (enum sl_format)o.format;
+    else
+        ro.format = (o.output == NULL && isatty(STDOUT_FILENO)) ? SL_FORMAT_TEXT : SL_FORMAT_JSON;
+    ro.color = ro.format == SL_FORMAT_TEXT && o.output == NULL && isatty(STDOUT_FILENO) &&
+               getenv("NO_COLOR") == NULL;
+    if (sl_session_report(s, &ro, &report, &report_len, &err) != SL_OK) {
+        fprintf(stderr, "siplint: %s\n", err.msg);
+        code = EXIT_INTERNAL;
+        goto out;
+    }
+    if (o.output != NULL) {
+        if (write_atomic(o.output, report, report_len) != 0) {
+            code = EXIT_INTERNAL;
+            goto out;
+        }
+    } else if (fwrite(report, 1, report_len, stdout) != report_len || fflush(stdout) != 0) {
+        fprintf(stderr, "siplint: writing the report: %s\n", strerror(errno));
+        code = EXIT_INTERNAL;
+        goto out;
+    }
+    if (o.fail_on != SL_SEV_NEVER) {
+        n = sl_session_count_findings(s, o.fail_on, &err);
+        if (n < 0) {
+            fprintf(stderr, "siplint: %s\n", err.msg);
+            code = EXIT_INTERNAL;
+            goto out;
+        }
+        if (n > 0)
+            code = EXIT_FINDINGS;
+    }
+out:
+    free(report);
+    sl_session_close(s);
+    return code;
+}

@@ -1,0 +1,110 @@
+/*
+ * capture.h: the capture stage.  A capture file (pcap or pcapng, read through
+ * libpcap) becomes a sequence of frames; each frame is classified and, when it
+ * carries a UDP datagram, its payload is handed on.
+ *
+ * Every frame is accounted for: a datagram (maybe SIP), something that is not
+ * SIP, something that is not decoded yet (the reason says what), or a problem
+ * (truncated or malformed headers).  All packet bytes are read through the
+ * bounds-checked reader in base/rd.h.
+ */
+#ifndef SL_CAPTURE_CAPTURE_H
+#define SL_CAPTURE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "siplint.h"
+
+/* Transport of a payload. */
+enum sl_transport {
+    SL_TP_NONE = 0,
+    SL_TP_UDP = 1,
+    SL_TP_TCP = 2,
+    SL_TP_SCTP = 3,
+    SL_TP_TLS = 4,
+    SL_TP_WS = 5
+};
+
+/* "udp", "tcp", ...; never NULL. */
+const char *sl_transport_name(enum sl_transport tp);
+
+/* An IP address and port. */
+struct sl_endpoint {
+    uint8_t family; /* 4 or 6; 0 = unknown */
+    uint8_t ip[16]; /* network order; IPv4 uses the first 4 bytes */
+    uint16_t port;
+};
+
+/* Formats "1.2.3.4:5060" or "[::1]:5060" into buf (NUL-terminated, cut to
+ * len); returns buf.  64 bytes always suffice. */
+char *sl_endpoint_format(const struct sl_endpoint *ep, char *buf, size_t len);
+
+/* What a frame turned out to be. */
+enum sl_frame_kind {
+    SL_FRAME_DATAGRAM = 0,    /* a UDP datagram: payload is set (maybe SIP) */
+    SL_FRAME_OTHER = 1,       /* decoded, and cannot carry SIP (ARP, ICMP, ...): reason */
+    SL_FRAME_NOT_DECODED = 2, /* may carry SIP but is not decoded yet (TCP, IP fragment,
+                                 GRE, unsupported link type, ...): reason */
+    SL_FRAME_TRUNCATED = 3,   /* headers cut short by the capture (snaplen): reason, detail */
+    SL_FRAME_MALFORMED = 4    /* headers contradict themselves: reason, detail */
+};
+
+/* One frame of a capture.  The payload is borrowed: valid until the next
+ * sl_capture_next() or sl_capture_close(). */
+struct sl_frame {
+    uint64_t number;    /* 1-based, as Wireshark counts */
+    int64_t ts_us;      /* microseconds since the epoch */
+    uint32_t caplen;    /* bytes captured */
+    uint32_t wirelen;   /* bytes on the wire */
+    enum sl_frame_kind kind;
+    const char *reason; /* static category text for kinds other than DATAGRAM, e.g.
+                           "TCP", "IPv4 fragment", "ARP", "link type 105"; used to
+                           count frames per reason */
+    char detail[160];   /* for TRUNCATED / MALFORMED: a sentence naming the field,
+                           e.g. "IPv4 total length 1500 > 1480 bytes captured" */
+    struct sl_endpoint src, dst;
+    enum sl_transport transport;
+    const uint8_t *payload; /* DATAGRAM: the UDP payload */
+    size_t payload_len;
+    bool payload_truncated; /* DATAGRAM: payload shorter than the UDP length says
+                               (snaplen); payload holds what was captured */
+};
+
+struct sl_capture;
+
+/* Opens a capture file; path "-" reads standard input.  Returns SL_OK with
+ * *out set (free with sl_capture_close), or SL_EINPUT with a reason in err
+ * ("No such file or directory", "is a directory", "not a pcap or pcapng file",
+ * "unsupported link type ..."), or SL_ENOMEM. */
+int sl_capture_open(struct sl_capture **out, const char *path, struct sl_err *err);
+
+/* Same over a memory buffer (fuzzing, tests); the buffer must outlive the capture. */
+int sl_capture_open_mem(struct sl_capture **out, const void *buf, size_t len,
+                        struct sl_err *err);
+
+/* "pcap" or "pcapng". */
+const char *sl_capture_format(const struct sl_capture *c);
+
+/* The libpcap link type (DLT_*) of the capture. */
+int sl_capture_linktype(const struct sl_capture *c);
+
+/* Reads and classifies the next frame into *f.  Returns 1 (a frame), 0 (end of
+ * file), or SL_ETRUNC when the file ends in the middle of a record: err says
+ * where ("capture ends in the middle of frame 1234: ...") and reading stops;
+ * frames before it stay valid. */
+int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err);
+
+/* Closes the capture.  Accepts NULL. */
+void sl_capture_close(struct sl_capture *c);
+
+/*
+ * The frame decoder itself, without a file: classifies the bytes of one
+ * frame of link type dlt.  Fills everything in *f except number, ts_us,
+ * caplen and wirelen, which the caller sets.  The payload points into data.
+ */
+void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
+                     struct sl_frame *f);
+
+#endif /* SL_CAPTURE_CAPTURE_H */

@@ -1,0 +1,109 @@
+/*
+ * siplint.h: the public API of libsiplint.
+ *
+ * siplint reads SIP captures (pcap, pcapng), rebuilds the SIP messages in
+ * them, stores them in a SQLite database and reports what it found.  The
+ * program in cmd/ sees only this header.
+ *
+ * Conventions: functions that can fail return an int that is SL_OK (0) or a
+ * negative enum sl_status; detail goes into a caller-supplied struct sl_err.
+ * The library never prints to stdout and never exits.
+ */
+#ifndef SL_SIPLINT_H
+#define SL_SIPLINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SL_VERSION "0.1.0"
+
+/* clang-format off */
+/* One list, so the enum and sl_strerror() cannot drift (libuv UV_ERRNO_MAP). */
+#define SL_STATUS_MAP(X)                                           \
+    X(OK,       0,  "success")                                     \
+    X(ENOMEM,  -1,  "out of memory")                               \
+    X(EIO,     -2,  "I/O error")                                   \
+    X(EINPUT,  -3,  "input unusable")                              \
+    X(ETRUNC,  -4,  "truncated input")                             \
+    X(EFORMAT, -5,  "malformed input")                             \
+    X(ESQL,    -6,  "database error")                              \
+    X(EUSAGE,  -7,  "invalid argument")                            \
+    X(ELIMIT,  -8,  "limit reached")                               \
+    X(EINTERNAL, -9, "internal error")
+/* clang-format on */
+
+enum sl_status {
+#define SL_X_(name, val, text) SL_##name = (val),
+    SL_STATUS_MAP(SL_X_)
+#undef SL_X_
+};
+
+/* Error detail filled by a failing call: a status and one sentence. */
+struct sl_err {
+    int code;      /* enum sl_status */
+    char msg[512]; /* NUL-terminated; "" when there is no detail */
+};
+
+/* The text of a status code; never NULL. */
+const char *sl_strerror(int code);
+
+/* Output formats of sl_session_report(). */
+enum sl_format {
+    SL_FORMAT_JSON = 0,
+    SL_FORMAT_NDJSON = 1,
+    SL_FORMAT_TEXT = 2
+};
+
+/* Finding severities, lowest first.  SL_SEV_NEVER is only a --fail-on value. */
+enum sl_severity {
+    SL_SEV_INFO = 0,
+    SL_SEV_WARNING = 1,
+    SL_SEV_ERROR = 2,
+    SL_SEV_NEVER = 3
+};
+
+/* Options of a session.  Zero-initialise, then set what you need. */
+struct sl_session_opts {
+    const char *db_path; /* keep the database in this file (replaced); NULL: temporary */
+    int keep_existing;   /* with db_path: open an existing database instead of replacing it */
+    size_t max_msg_len;  /* largest SIP message accepted, bytes; 0 = default (65535) */
+};
+
+struct sl_session;
+
+/* Creates a session and its database.  On success *out owns it: release with
+ * sl_session_close().  Fails with SL_ESQL (cannot create the database) or
+ * SL_ENOMEM. */
+int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
+                    struct sl_err *err);
+
+/* Reads one capture ("-" = standard input) into the session's database.
+ * Returns SL_OK when the file was read (problems inside it become findings;
+ * a file cut mid-packet is still SL_OK), SL_EINPUT when the file cannot be used
+ * at all (missing, a directory, not a capture), SL_ESQL / SL_ENOMEM / SL_EIO on
+ * internal failure. */
+int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err);
+
+/* Finishes loading: builds indexes, commits.  Call once after the last ingest. */
+int sl_session_finish(struct sl_session *s, struct sl_err *err);
+
+/* Report options. */
+struct sl_report_opts {
+    enum sl_format format;
+    int color; /* text format: ANSI colours (only when writing to a terminal) */
+};
+
+/* Renders the report into a malloc'd buffer: *out (NUL-terminated, caller
+ * frees) of *out_len bytes.  Returns SL_OK, SL_ESQL or SL_ENOMEM. */
+int sl_session_report(struct sl_session *s, const struct sl_report_opts *opts, char **out,
+                      size_t *out_len, struct sl_err *err);
+
+/* Number of findings at or above severity min (SL_SEV_INFO..SL_SEV_ERROR), or a
+ * negative status. */
+long sl_session_count_findings(struct sl_session *s, enum sl_severity min, struct sl_err *err);
+
+/* Closes the session; a temporary database is deleted.  Accepts NULL. */
+void sl_session_close(struct sl_session *s);
+
+#endif /* SL_SIPLINT_H */

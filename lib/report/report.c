@@ -1,0 +1,489 @@
+#include "report/report.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json.h>
+
+#include "base/status.h"
+#include "base/str.h"
+
+/* One input as the report shows it. */
+struct input_row {
+    char *path;
+    char *format;
+    long long frames, sip_messages, problems, other, not_decoded;
+    int complete;
+};
+
+struct inputs {
+    struct input_row *v;
+    size_t n;
+    long long messages;
+};
+
+void sl_format_time(long long ts_us, char *buf, size_t len)
+{
+    time_t secs;
+    long long us;
+    struct tm tm;
+
+    secs = (time_t)(ts_us / 1000000);
+    us = ts_us % 1000000;
+    if (us < 0) {
+        us += 1000000;
+        secs -= 1;
+    }
+    if (gmtime_r(&secs, &tm) == NULL) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+}
+
+static void free_inputs(struct inputs *in)
+{
+    size_t i;
+
+    for (i = 0; i < in->n; i++) {
+        free(in->v[i].path);
+        free(in->v[i].format);
+    }
+    free(in->v);
+    memset(in, 0, sizeof(*in));
+}
+
+static char *col_clean(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+
+    return sl_str_clean(t ? t : "", t ? (size_t)sqlite3_column_bytes(st, col) : 0, false, NULL);
+}
+
+static int load_inputs(struct sl_db *db, struct inputs *in, struct sl_err *err)
+{
+    static const char sql[] = "SELECT path, format, frames, sip_messages, problems, other_frames, "
+                              "not_decoded_frames, complete FROM capture ORDER BY capture_id";
+    sqlite3 *h = sl_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int step;
+
+    memset(in, 0, sizeof(*in));
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        return sl_fail(err, SL_ESQL, "capture: %s", sqlite3_errmsg(h));
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct input_row *r;
+
+        if (in->n == cap) {
+            size_t ncap = cap ? cap * 2 : 4;
+            struct input_row *v = realloc(in->v, ncap * sizeof(*v));
+
+            if (v == NULL)
+                goto nomem;
+            in->v = v;
+            cap = ncap;
+        }
+        r = &in->v[in->n++];
+        memset(r, 0, sizeof(*r));
+        r->path = col_clean(st, 0);
+        r->format = col_clean(st, 1);
+        if (r->path == NULL || r->format == NULL)
+            goto nomem;
+        r->frames = sqlite3_column_int64(st, 2);
+        r->sip_messages = sqlite3_column_int64(st, 3);
+        r->problems = sqlite3_column_int64(st, 4);
+        r->other = sqlite3_column_int64(st, 5);
+        r->not_decoded = sqlite3_column_int64(st, 6);
+        r->complete = sqlite3_column_int(st, 7);
+        in->messages += r->sip_messages;
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        free_inputs(in);
+        return sl_fail(err, SL_ESQL, "capture: %s", sqlite3_errmsg(h));
+    }
+    return SL_OK;
+nomem:
+    sqlite3_finalize(st);
+    free_inputs(in);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+}
+
+/* ---- JSON ---- */
+
+/* A json string from text that may hold anything: invalid UTF-8 becomes U+FFFD. */
+static json_object *jstr(const char *s)
+{
+    char *c;
+    json_object *o;
+
+    if (s == NULL)
+        return NULL;
+    if (sl_str_is_utf8(s, strlen(s)))
+        return json_object_new_string(s);
+    c = sl_str_clean(s, strlen(s), false, NULL);
+    if (c == NULL)
+        return NULL;
+    o = json_object_new_string(c);
+    free(c);
+    return o;
+}
+
+static void add(json_object *obj, const char *key, json_object *val)
+{
+    json_object_object_add(obj, key, val);
+}
+
+static json_object *jtime_or_null(long long ts_us)
+{
+    char buf[40];
+
+    if (ts_us == INT64_MIN)
+        return NULL;
+    sl_format_time(ts_us, buf, sizeof(buf));
+    return json_object_new_string(buf);
+}
+
+static json_object *finding_json(const struct sl_finding *f, const struct inputs *in)
+{
+    json_object *o = json_object_new_object();
+    json_object *rfc = json_object_new_array();
+    json_object *evs = json_object_new_array();
+    const char *r;
+    size_t i;
+
+    (void)in;
+    add(o, "rule", json_object_new_string(f->rule ? f->rule->id : "?"));
+    add(o, "severity", json_object_new_string(sl_severity_name(f->severity)));
+    add(o, "title", json_object_new_string(f->rule ? f->rule->title : ""));
+    add(o, "call_id", jstr(f->call_id));
+    if (f->caller_tag != NULL || f->callee_tag != NULL) {
+        json_object *d = json_object_new_object();
+
+        add(d, "call_id", jstr(f->call_id));
+        add(d, "caller_tag", jstr(f->caller_tag));
+        add(d, "callee_tag", jstr(f->callee_tag));
+        add(o, "dialog", d);
+    } else {
+        add(o, "dialog", NULL);
+    }
+    add(o, "ts_us", f->ts_us == INT64_MIN ? NULL : json_object_new_int64(f->ts_us));
+    add(o, "time", jtime_or_null(f->ts_us));
+    add(o, "message", jstr(f->message ? f->message : ""));
+    add(o, "impact", json_object_new_string(f->rule ? f->rule->impact : ""));
+    /* rfc: the catalog's comma-separated list as an array */
+    r = f->rule ? f->rule->rfc : "";
+    while (*r != '\0') {
+        const char *e = strchr(r, ',');
+        size_t n = e ? (size_t)(e - r) : strlen(r);
+
+        while (n > 0 && r[n - 1] == ' ')
+            n--;
+        if (n > 0)
+            json_object_array_add(rfc, json_object_new_string_len(r, (int)n));
+        if (e == NULL)
+            break;
+        r = e + 1;
+        while (*r == ' ')
+            r++;
+    }
+    add(o, "rfc", rfc);
+    for (i = 0; i < f->n_evidence; i++) {
+        const struct sl_evidence *ev = &f->evidence[i];
+        json_object *e = json_object_new_object();
+
+        add(e, "input", json_object_new_int(ev->input));
+        add(e, "frame", json_object_new_int64((int64_t)ev->frame));
+        add(e, "ts_us", ev->ts_us == INT64_MIN ? NULL : json_object_new_int64(ev->ts_us));
+        add(e, "src", jstr(ev->src));
+        add(e, "dst", jstr(ev->dst));
+        add(e, "transport", jstr(ev->transport));
+        add(e, "first_line", jstr(ev->first_line));
+        add(e, "cseq", jstr(ev->cseq));
+        json_object_array_add(evs, e);
+    }
+    add(o, "evidence", evs);
+    return o;
+}
+
+static void count_severities(const struct sl_findings *fs, long long counts[3])
+{
+    size_t i;
+
+    counts[0] = counts[1] = counts[2] = 0;
+    for (i = 0; i < fs->n; i++) {
+        if (fs->v[i].severity <= SL_SEV_ERROR)
+            counts[fs->v[i].severity]++;
+    }
+}
+
+static int render_json(const struct inputs *in, const struct sl_findings *fs, bool nd,
+                       char **out, size_t *out_len, struct sl_err *err)
+{
+    json_object *root, *inputs, *summary, *counts, *findings;
+    long long c[3];
+    const char *s;
+    size_t i, len;
+    int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+    if (nd) {
+        /* NDJSON: one compact finding object per line. */
+        size_t cap = 4096, used = 0;
+        char *buf = malloc(cap);
+
+        if (buf == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+        buf[0] = '\0';
+        for (i = 0; i < fs->n; i++) {
+            json_object *o = finding_json(&fs->v[i], in);
+
+            s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
+            len = strlen(s);
+            if (used + len + 2 > cap) {
+                char *nb;
+
+                while (used + len + 2 > cap)
+                    cap *= 2;
+                nb = realloc(buf, cap);
+                if (nb == NULL) {
+                    json_object_put(o);
+                    free(buf);
+                    return sl_fail(err, SL_ENOMEM, "out of memory");
+                }
+                buf = nb;
+            }
+            memcpy(buf + used, s, len);
+            used += len;
+            buf[used++] = '\n';
+            buf[used] = '\0';
+            json_object_put(o);
+        }
+        *out = buf;
+        *out_len = used;
+        return SL_OK;
+    }
+    root = json_object_new_object();
+    add(root, "siplint", json_object_new_string(SL_VERSION));
+    add(root, "schema", json_object_new_int(SL_REPORT_SCHEMA));
+    inputs = json_object_new_array();
+    for (i = 0; i < in->n; i++) {
+        const struct input_row *r = &in->v[i];
+        json_object *o = json_object_new_object();
+
+        add(o, "path", json_object_new_string(r->path));
+        add(o, "format", json_object_new_string(r->format));
+        add(o, "frames", json_object_new_int64(r->frames));
+        add(o, "sip_messages", json_object_new_int64(r->sip_messages));
+        add(o, "not_sip", json_object_new_int64(r->other));
+        add(o, "not_decoded", json_object_new_int64(r->not_decoded));
+        add(o, "problems", json_object_new_int64(r->problems));
+        add(o, "complete", json_object_new_boolean(r->complete != 0));
+        json_object_array_add(inputs, o);
+    }
+    add(root, "inputs", inputs);
+    summary = json_object_new_object();
+    add(summary, "messages", json_object_new_int64(in->messages));
+    count_severities(fs, c);
+    counts = json_object_new_object();
+    add(counts, "error", json_object_new_int64(c[SL_SEV_ERROR]));
+    add(counts, "warning", json_object_new_int64(c[SL_SEV_WARNING]));
+    add(counts, "info", json_object_new_int64(c[SL_SEV_INFO]));
+    add(summary, "findings", counts);
+    add(root, "summary", summary);
+    findings = json_object_new_array();
+    for (i = 0; i < fs->n; i++)
+        json_object_array_add(findings, finding_json(&fs->v[i], in));
+    add(root, "findings", findings);
+    s = json_object_to_json_string_ext(root, flags);
+    len = strlen(s);
+    *out = malloc(len + 2);
+    if (*out == NULL) {
+        json_object_put(root);
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    memcpy(*out, s, len);
+    (*out)[len] = '\n';
+    (*out)[len + 1] = '\0';
+    *out_len = len + 1;
+    json_object_put(root);
+    return SL_OK;
+}
+
+/* ---- text ---- */
+
+struct tbuf {
+    char *p;
+    size_t n, cap;
+    bool oom;
+};
+
+static void tput(struct tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void tput(struct tbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (b->oom)
+        return;
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if ((size_t)n < b->cap - b->n) {
+            b->n += (size_t)n;
+            return;
+        }
+        {
+            size_t cap = (b->cap + (size_t)n + 1) * 2;
+            char *p = realloc(b->p, cap);
+
+            if (p == NULL) {
+                b->oom = true;
+                return;
+            }
+            b->p = p;
+            b->cap = cap;
+        }
+    }
+}
+
+/* Input text made safe for a terminal, written with tput. */
+static void tput_safe(struct tbuf *b, const char *s)
+{
+    char *c;
+
+    if (s == NULL)
+        return;
+    c = sl_str_clean(s, strlen(s), true, NULL);
+    if (c == NULL) {
+        b->oom = true;
+        return;
+    }
+    tput(b, "%s", c);
+    free(c);
+}
+
+static const char *sev_color(enum sl_severity sev, bool color)
+{
+    if (!color)
+        return "";
+    switch (sev) {
+    case SL_SEV_ERROR:
+        return "\033[1;31m";
+    case SL_SEV_WARNING:
+        return "\033[1;33m";
+    case SL_SEV_INFO:
+    case SL_SEV_NEVER:
+        break;
+    }
+    return "\033[1;36m";
+}
+
+static int render_text(const struct inputs *in, const struct sl_findings *fs, bool color,
+                       char **out, size_t *out_len, struct sl_err *err)
+{
+    struct tbuf b = { NULL, 0, 0, false };
+    long long c[3];
+    size_t i, j;
+    const char *reset = color ? "\033[0m" : "";
+
+    b.cap = 4096;
+    b.p = malloc(b.cap);
+    if (b.p == NULL)
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    b.p[0] = '\0';
+    count_severities(fs, c);
+    tput(&b, "siplint %s: %zu input%s, %lld SIP message%s, %zu finding%s (%lld error, %lld warning, %lld info)\n",
+         SL_VERSION, in->n, in->n == 1 ? "" : "s", in->messages, in->messages == 1 ? "" : "s",
+         fs->n, fs->n == 1 ? "" : "s", c[SL_SEV_ERROR], c[SL_SEV_WARNING], c[SL_SEV_INFO]);
+    for (i = 0; i < in->n; i++) {
+        const struct input_row *r = &in->v[i];
+
+        tput(&b, "  input %zu: ", i);
+        tput_safe(&b, r->path);
+        tput(&b, " (%s): %lld frames: %lld SIP messages, %lld not SIP, %lld not decoded, %lld problems%s\n",
+             r->format, r->frames, r->sip_messages, r->other, r->not_decoded, r->problems,
+             r->complete ? "" : "; file cut short");
+    }
+    for (i = 0; i < fs->n; i++) {
+        const struct sl_finding *f = &fs->v[i];
+        char when[40];
+
+        tput(&b, "\n%s%-7s%s %s  %s\n", sev_color(f->severity, color),
+             sl_severity_name(f->severity), reset, f->rule ? f->rule->id : "?",
+             f->rule ? f->rule->title : "");
+        tput(&b, "  ");
+        tput_safe(&b, f->message);
+        tput(&b, "\n");
+        for (j = 0; j < f->n_evidence; j++) {
+            const struct sl_evidence *ev = &f->evidence[j];
+
+            if (ev->ts_us != INT64_MIN)
+                sl_format_time(ev->ts_us, when, sizeof(when));
+            else
+                snprintf(when, sizeof(when), "-");
+            tput(&b, "    input %d frame %" PRIu64 " %s", ev->input, ev->frame, when);
+            if (ev->src != NULL || ev->dst != NULL) {
+                tput(&b, "  ");
+                tput_safe(&b, ev->src ? ev->src : "?");
+                tput(&b, " -> ");
+                tput_safe(&b, ev->dst ? ev->dst : "?");
+                if (ev->transport)
+                    tput(&b, " %s", ev->transport);
+            }
+            tput(&b, "\n");
+            if (ev->first_line != NULL) {
+                tput(&b, "      ");
+                tput_safe(&b, ev->first_line);
+                tput(&b, "\n");
+            }
+        }
+    }
+    if (b.oom) {
+        free(b.p);
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    *out = b.p;
+    *out_len = b.n;
+    return SL_OK;
+}
+
+int sl_report_render(struct sl_db *db, const struct sl_findings *fs,
+                     const struct sl_report_opts *opts, char **out, size_t *out_len,
+                     struct sl_err *err)
+{
+    struct inputs in;
+    int rc;
+
+    *out = NULL;
+    *out_len = 0;
+    if ((rc = load_inputs(db, &in, err)) != SL_OK)
+        return rc;
+    switch (opts->format) {
+    case SL_FORMAT_TEXT:
+        rc = render_text(&in, fs, opts->color != 0, out, out_len, err);
+        break;
+    case SL_FORMAT_NDJSON:
+        rc = render_json(&in, fs, true, out, out_len, err);
+        break;
+    case SL_FORMAT_JSON:
+    default:
+        rc = render_json(&in, fs, false, out, out_len, err);
+        break;
+    }
+    free_inputs(&in);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/*
+ * report.h: the report stage.  Findings and the capture summary become JSON
+ * (schema 1, DESIGN.md), NDJSON (one finding per line) or text for people.
+ *
+ * The output is deterministic: fixed key order, findings in the order the
+ * engine sorted them, times as integer microseconds taken from the capture,
+ * no wall-clock time.  Every string that came from the input is made valid
+ * UTF-8 (JSON) and free of control characters (text).
+ */
+#ifndef SL_REPORT_REPORT_H
+#define SL_REPORT_REPORT_H
+
+#include <stddef.h>
+
+#include "siplint.h"
+#include "engine/engine.h"
+#include "store/db.h"
+
+#define SL_REPORT_SCHEMA 1
+
+/* Renders the report into a malloc'd NUL-terminated buffer (*out, *out_len;
+ * the caller frees).  Returns SL_OK, SL_ESQL or SL_ENOMEM. */
+int sl_report_render(struct sl_db *db, const struct sl_findings *fs,
+                     const struct sl_report_opts *opts, char **out, size_t *out_len,
+                     struct sl_err *err);
+
+/* Formats ts_us as "2024-03-12T09:00:00.123456Z" into buf (>= 32 bytes). */
+void sl_format_time(long long ts_us, char *buf, size_t len);
+
+#endif /* SL_REPORT_REPORT_H */

@@ -1,0 +1,324 @@
+/*
+ * session.c: the public API (siplint.h).  Wires the stages in their one
+ * direction: capture -> sip -> store -> engine -> report.
+ */
+#include "siplint.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/status.h"
+#include "capture/capture.h"
+#include "engine/engine.h"
+#include "report/report.h"
+#include "sip/msg.h"
+#include "store/db.h"
+
+/* Frames counted per kind and reason (reasons are static strings, so the
+ * pointer identifies them; a handful per capture). */
+struct frame_count {
+    const char *kind;
+    const char *reason;
+    uint64_t frames;
+    uint64_t first_frame;
+};
+
+#define MAX_FRAME_COUNTS 64
+
+struct sl_session {
+    struct sl_db *db;
+    struct sl_session_opts opts;
+    int n_inputs;
+    bool finished;
+    bool have_findings;
+    struct sl_findings findings;
+};
+
+int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
+                    struct sl_err *err)
+{
+    struct sl_session *s;
+    int rc;
+
+    *out = NULL;
+    sl_err_clear(err);
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    if (opts != NULL)
+        s->opts = *opts;
+    if (s->opts.max_msg_len == 0)
+        s->opts.max_msg_len = SL_MSG_MAX_LEN_DEFAULT;
+    sl_sip_init();
+    rc = sl_db_create(&s->db, s->opts.db_path, err);
+    if (rc != SL_OK) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return SL_OK;
+}
+
+static void count_frame(struct frame_count *fc, size_t *n, const char *kind, const char *reason,
+                        uint64_t frame)
+{
+    size_t i;
+
+    for (i = 0; i < *n; i++) {
+        if (fc[i].kind == kind && (fc[i].reason == reason || strcmp(fc[i].reason, reason) == 0)) {
+            fc[i].frames++;
+            return;
+        }
+    }
+    if (*n == MAX_FRAME_COUNTS) {
+        /* Reasons are a fixed set of static strings; this is only a backstop. */
+        i = *n - 1;
+        fc[i].reason = "other reasons";
+        fc[i].frames++;
+        return;
+    }
+    fc[*n].kind = kind;
+    fc[*n].reason = reason;
+    fc[*n].frames = 1;
+    fc[*n].first_frame = frame;
+    (*n)++;
+}
+
+/* The payload of one datagram: a SIP message, a keep-alive, or something else. */
+static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
+                           const struct sl_frame *f, struct sl_db_capture *cap,
+                           struct frame_count *fc, size_t *n_fc, struct sl_err *err)
+{
+    enum sl_sip_look look = sl_sip_look(f->payload, f->payload_len);
+    struct sl_msg m;
+    struct sl_err perr;
+    int64_t msg_id = 0;
+    int rc;
+    char text[sizeof(perr.msg) + 96];
+
+    if (look == SL_LOOK_NOT_SIP) {
+        count_frame(fc, n_fc, "other", "UDP, not SIP", f->number);
+        cap->other_frames++;
+        return SL_OK;
+    }
+    if (look == SL_LOOK_KEEPALIVE) {
+        count_frame(fc, n_fc, "other", "SIP keep-alive (CRLF)", f->number);
+        cap->other_frames++;
+        return SL_OK;
+    }
+    sl_err_clear(&perr);
+    rc = sl_msg_parse(&m, f->payload, f->payload_len, s->opts.max_msg_len, &perr);
+    if (rc == SL_ENOMEM) {
+        sl_msg_fini(&m);
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    if (rc == SL_OK) {
+        rc = sl_db_add_message(s->db, o, &m, f->payload, f->payload_len,
+                               f->payload_truncated ? 1 : 0, &msg_id, err);
+        sl_msg_fini(&m);
+        if (rc != SL_OK)
+            return rc;
+        cap->sip_messages++;
+        count_frame(fc, n_fc, "sip", "SIP", f->number);
+    } else {
+        sl_msg_fini(&m);
+        count_frame(fc, n_fc, "problem", rc == SL_ELIMIT ? "SIP message too large"
+                                                          : "SIP message not parsed",
+                    f->number);
+    }
+    if (f->payload_truncated) {
+        snprintf(text, sizeof(text),
+                 "frame %" PRIu64 ": SIP message cut by the capture: %zu of %u bytes on the wire "
+                 "were captured",
+                 f->number, f->payload_len, f->wirelen);
+        cap->problems++;
+        rc = sl_db_add_problem(s->db, o, "SIP-CAP-002", SL_SEV_WARNING, text,
+                               msg_id ? NULL : f->payload, msg_id ? 0 : f->payload_len, msg_id,
+                               err);
+        if (rc != SL_OK)
+            return rc;
+        return SL_OK; /* a cut message that did not parse is explained by the cut */
+    }
+    if (msg_id == 0) {
+        const char *id = perr.code == SL_ELIMIT ? "SIP-CAP-006" : "SIP-HDR-011";
+        enum sl_severity sev = perr.code == SL_ELIMIT ? SL_SEV_WARNING : SL_SEV_ERROR;
+
+        snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", f->number,
+                 perr.msg[0] ? perr.msg : "SIP message could not be parsed");
+        cap->problems++;
+        rc = sl_db_add_problem(s->db, o, id, sev, text, f->payload, f->payload_len, 0, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
+int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err)
+{
+    struct sl_capture *c = NULL;
+    struct sl_db_capture cap;
+    struct frame_count fc[MAX_FRAME_COUNTS];
+    size_t n_fc = 0, i;
+    int64_t capture_id = 0;
+    struct sl_frame f;
+    struct sl_err cerr;
+    int rc;
+
+    sl_err_clear(err);
+    if (s->finished)
+        return sl_fail(err, SL_EUSAGE, "session already finished");
+    rc = sl_capture_open(&c, path, err);
+    if (rc != SL_OK)
+        return rc;
+    memset(&cap, 0, sizeof(cap));
+    cap.path = path;
+    cap.format = sl_capture_format(c);
+    cap.linktype = sl_capture_linktype(c);
+    cap.complete = 1;
+    if ((rc = sl_db_add_capture(s->db, &cap, &capture_id, err)) != SL_OK)
+        goto out;
+    s->n_inputs++;
+    for (;;) {
+        struct sl_db_origin o;
+
+        sl_err_clear(&cerr);
+        rc = sl_capture_next(c, &f, &cerr);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            /* The file ends in the middle of a record: keep what was read. */
+            memset(&o, 0, sizeof(o));
+            o.capture_id = capture_id;
+            o.frame = cap.frames + 1;
+            o.ts_us = cap.frames > 0 ? cap.last_ts_us : 0;
+            cap.complete = 0;
+            cap.problems++;
+            rc = sl_db_add_problem(s->db, &o, "SIP-CAP-001", SL_SEV_WARNING,
+                                   cerr.msg[0] ? cerr.msg : "capture ends in the middle of a packet",
+                                   NULL, 0, 0, err);
+            if (rc != SL_OK)
+                goto out;
+            break;
+        }
+        if (cap.frames == 0)
+            cap.first_ts_us = f.ts_us;
+        cap.frames++;
+        cap.last_ts_us = f.ts_us;
+        memset(&o, 0, sizeof(o));
+        o.capture_id = capture_id;
+        o.frame = f.number;
+        o.ts_us = f.ts_us;
+        switch (f.kind) {
+        case SL_FRAME_DATAGRAM:
+            o.src = &f.src;
+            o.dst = &f.dst;
+            o.transport = f.transport;
+            rc = ingest_datagram(s, &o, &f, &cap, fc, &n_fc, err);
+            if (rc != SL_OK)
+                goto out;
+            break;
+        case SL_FRAME_OTHER:
+            cap.other_frames++;
+            count_frame(fc, &n_fc, "other", f.reason ? f.reason : "?", f.number);
+            break;
+        case SL_FRAME_NOT_DECODED:
+            cap.not_decoded_frames++;
+            count_frame(fc, &n_fc, "not_decoded", f.reason ? f.reason : "?", f.number);
+            break;
+        case SL_FRAME_TRUNCATED:
+        case SL_FRAME_MALFORMED: {
+            char text[sizeof(f.detail) + 64];
+            bool trunc = f.kind == SL_FRAME_TRUNCATED;
+
+            count_frame(fc, &n_fc, "problem", f.reason ? f.reason : "?", f.number);
+            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s %s: %s", f.number,
+                     f.reason ? f.reason : "", trunc ? "header cut by the capture" : "malformed",
+                     f.detail[0] ? f.detail : "no detail");
+            cap.problems++;
+            rc = sl_db_add_problem(s->db, &o, trunc ? "SIP-CAP-002" : "SIP-CAP-003",
+                                   SL_SEV_WARNING, text, NULL, 0, 0, err);
+            if (rc != SL_OK)
+                goto out;
+            break;
+        }
+        }
+    }
+    for (i = 0; i < n_fc; i++) {
+        rc = sl_db_add_frame_stat(s->db, capture_id, fc[i].kind, fc[i].reason, fc[i].frames,
+                                  fc[i].first_frame, err);
+        if (rc != SL_OK)
+            goto out;
+    }
+    rc = sl_db_update_capture(s->db, capture_id, &cap, err);
+out:
+    sl_capture_close(c);
+    return rc;
+}
+
+int sl_session_finish(struct sl_session *s, struct sl_err *err)
+{
+    int rc;
+
+    sl_err_clear(err);
+    if (s->finished)
+        return SL_OK;
+    if ((rc = sl_db_finish(s->db, err)) != SL_OK)
+        return rc;
+    s->finished = true;
+    return SL_OK;
+}
+
+static int ensure_findings(struct sl_session *s, struct sl_err *err)
+{
+    int rc;
+
+    if (!s->finished && (rc = sl_session_finish(s, err)) != SL_OK)
+        return rc;
+    if (s->have_findings)
+        return SL_OK;
+    if ((rc = sl_engine_run(s->db, &s->findings, err)) != SL_OK)
+        return rc;
+    s->have_findings = true;
+    return SL_OK;
+}
+
+int sl_session_report(struct sl_session *s, const struct sl_report_opts *opts, char **out,
+                      size_t *out_len, struct sl_err *err)
+{
+    int rc;
+
+    sl_err_clear(err);
+    *out = NULL;
+    *out_len = 0;
+    if ((rc = ensure_findings(s, err)) != SL_OK)
+        return rc;
+    return sl_report_render(s->db, &s->findings, opts, out, out_len, err);
+}
+
+long sl_session_count_findings(struct sl_session *s, enum sl_severity min, struct sl_err *err)
+{
+    long n = 0;
+    size_t i;
+    int rc;
+
+    sl_err_clear(err);
+    if ((rc = ensure_findings(s, err)) != SL_OK)
+        return rc;
+    for (i = 0; i < s->findings.n; i++) {
+        if (s->findings.v[i].severity >= min)
+            n++;
+    }
+    return n;
+}
+
+void sl_session_close(struct sl_session *s)
+{
+    if (s == NULL)
+        return;
+    sl_findings_fini(&s->findings);
+    sl_db_close(s->db);
+    free(s);
+}

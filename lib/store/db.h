@@ -1,0 +1,92 @@
+/*
+ * db.h: the store stage.  Facts go into a SQLite database whose schema is a
+ * public, versioned contract (docs/schema.md, PRAGMA user_version).
+ *
+ * Loading happens inside one transaction with prepared statements; indexes are
+ * built after the bulk load (sl_db_finish).  A database kept with --db is
+ * written as FILE.tmp and renamed to FILE by sl_db_finish, so a failed run
+ * never leaves a half-written database under the user's name.
+ */
+#ifndef SL_STORE_DB_H
+#define SL_STORE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "siplint.h"
+#include "capture/capture.h"
+#include "sip/msg.h"
+
+#define SL_SCHEMA_VERSION 1
+
+struct sl_db;
+
+/* Creates a database.  path NULL: a private temporary database that SQLite
+ * deletes on close.  Otherwise path is replaced by the new database when
+ * sl_db_finish succeeds.  Returns SL_OK or SL_ESQL / SL_ENOMEM. */
+int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err);
+
+/* The SQLite handle, for queries by later stages.  Owned by db. */
+sqlite3 *sl_db_handle(struct sl_db *db);
+
+/* A capture as stored in table capture. */
+struct sl_db_capture {
+    const char *path;
+    const char *format;  /* "pcap", "pcapng" */
+    int linktype;
+    uint64_t frames;
+    uint64_t sip_messages;
+    uint64_t problems;
+    uint64_t other_frames;       /* decoded, not SIP */
+    uint64_t not_decoded_frames; /* might hold SIP, not decoded */
+    int64_t first_ts_us;         /* INT64_MIN when there were no frames */
+    int64_t last_ts_us;
+    int complete;                /* 0 when the file ended mid-record */
+};
+
+/* Inserts a capture row; *capture_id receives its id (1, 2, ... in order). */
+int sl_db_add_capture(struct sl_db *db, const struct sl_db_capture *c, int64_t *capture_id,
+                      struct sl_err *err);
+
+/* Rewrites the counters of a capture row after its frames were read. */
+int sl_db_update_capture(struct sl_db *db, int64_t capture_id, const struct sl_db_capture *c,
+                         struct sl_err *err);
+
+/* One row of frame_stat: how many frames of one kind and reason. */
+int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind,
+                         const char *reason, uint64_t frames, uint64_t first_frame,
+                         struct sl_err *err);
+
+/* Where a message or problem was seen. */
+struct sl_db_origin {
+    int64_t capture_id;
+    uint64_t frame;
+    int64_t ts_us;
+    const struct sl_endpoint *src; /* may be NULL */
+    const struct sl_endpoint *dst;
+    enum sl_transport transport;
+};
+
+/* Inserts a parsed SIP message with its raw bytes; *msg_id receives its id. */
+int sl_db_add_message(struct sl_db *db, const struct sl_db_origin *o, const struct sl_msg *m,
+                      const uint8_t *raw, size_t raw_len, int truncated, int64_t *msg_id,
+                      struct sl_err *err);
+
+/* Inserts a problem (a decode finding).  raw may be NULL; msg_id 0 = none. */
+int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char *rule_id,
+                      enum sl_severity sev, const char *text, const uint8_t *raw,
+                      size_t raw_len, int64_t msg_id, struct sl_err *err);
+
+/* Ends the bulk load: builds indexes, commits, and (with a path) moves the
+ * file into place.  The handle stays open for queries. */
+int sl_db_finish(struct sl_db *db, struct sl_err *err);
+
+/* Closes; a database never finished is removed.  Accepts NULL. */
+void sl_db_close(struct sl_db *db);
+
+/* "info", "warning", "error". */
+const char *sl_severity_name(enum sl_severity sev);
+
+#endif /* SL_STORE_DB_H */

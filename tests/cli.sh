@@ -1,0 +1,90 @@
+#!/bin/sh
+# Command-line contract: exit codes, messages on stderr, -o written whole.
+set -u
+bin=${1:-build/siplint}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+good=testdata/basic-call/capture.pcap
+
+# expect NAME WANT_RC STDERR_SUBSTRING -- ARGS...
+expect() {
+    name=$1 want=$2 msg=$3
+    shift 4
+    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        fail=$((fail + 1))
+        echo "FAIL: cli $name: exit $rc, want $want" >&2
+        sed 's/^/  stderr: /' "$tmp/err" | head -5 >&2
+        return
+    fi
+    if [ -n "$msg" ] && ! grep -qF -- "$msg" "$tmp/err"; then
+        fail=$((fail + 1))
+        echo "FAIL: cli $name: stderr lacks '$msg'" >&2
+        sed 's/^/  stderr: /' "$tmp/err" | head -5 >&2
+        return
+    fi
+    pass=$((pass + 1))
+}
+
+expect version 0 "" -- --version
+grep -q '^siplint [0-9]' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli version text" >&2; }
+expect help 0 "" -- --help
+grep -q '^usage: siplint' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli help text" >&2; }
+expect no-command 2 "no command" --
+expect bad-command 2 "unknown command 'frobnicate'" -- frobnicate x
+expect bad-option 2 "unknown option '--bogus'" -- check --bogus "$good"
+expect missing-value 2 "needs a value" -- check "$good" --format
+expect bad-format 2 "unknown format 'xml'" -- check --format xml "$good"
+expect bad-fail-on 2 "unknown --fail-on value" -- check --fail-on sometimes "$good"
+expect no-input 2 "no capture given" -- check
+expect ingest-no-db 2 "ingest needs --db" -- ingest "$good"
+expect missing-file 3 "$tmp/nope.pcap: No such file or directory" -- check "$tmp/nope.pcap"
+expect directory 3 "testdata: is a directory" -- check testdata
+printf '' >"$tmp/empty.pcap"
+expect empty-file 3 "$tmp/empty.pcap: " -- check "$tmp/empty.pcap"
+expect random-bytes 3 "not a pcap or pcapng file" -- check testdata/bad-random/capture.bin
+[ -s "$tmp/out" ] && { fail=$((fail + 1)); echo "FAIL: cli random-bytes wrote a report" >&2; }
+expect one-bad-of-two 3 "nope.pcap" -- check "$good" "$tmp/nope.pcap"
+
+# -o: the file is written whole; nothing on stdout.
+expect output-file 0 "" -- check --format json -o "$tmp/report.json" "$good"
+if [ -s "$tmp/out" ] || ! grep -q '"schema": 1' "$tmp/report.json"; then
+    fail=$((fail + 1)); echo "FAIL: cli -o FILE" >&2
+fi
+ls "$tmp"/report.json.tmp.* >/dev/null 2>&1 && { fail=$((fail + 1)); echo "FAIL: cli -o left a temp file" >&2; }
+# -o into a directory that does not exist: exit 4, no partial file.
+expect output-unwritable 4 "$tmp/no/such/dir/r.json" -- check -o "$tmp/no/such/dir/r.json" "$good"
+# stdin
+"$bin" check --format json - <"$good" >"$tmp/stdin.json" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -ne 0 ] || ! grep -q '"path": "-"' "$tmp/stdin.json"; then
+    fail=$((fail + 1)); echo "FAIL: cli stdin (exit $rc)" >&2
+else
+    pass=$((pass + 1))
+fi
+# ingest keeps a real SQLite database with the messages in it.
+expect ingest 0 "" -- ingest --db "$tmp/x.db" "$good"
+if command -v sqlite3 >/dev/null 2>&1; then
+    n=$(sqlite3 "$tmp/x.db" 'PRAGMA user_version; SELECT count(*) FROM message;' | tr '\n' ' ')
+    want="1 $(grep -o '"sip_messages": [0-9]*' testdata/basic-call/expected.json | head -1 | grep -o '[0-9]*$') "
+    if [ "$n" != "$want" ]; then
+        fail=$((fail + 1)); echo "FAIL: cli ingest db: got '$n', want '$want'" >&2
+    else
+        pass=$((pass + 1))
+    fi
+fi
+[ -f "$tmp/x.db.tmp" ] && { fail=$((fail + 1)); echo "FAIL: cli ingest left x.db.tmp" >&2; }
+# ndjson: one finding per line, each a JSON object.
+expect ndjson 0 "" -- check --format ndjson testdata/truncated-mid-packet/capture.pcap
+if [ "$(wc -l <"$tmp/out")" -lt 1 ] || grep -qv '^{.*}$' "$tmp/out"; then
+    fail=$((fail + 1)); echo "FAIL: cli ndjson shape" >&2
+fi
+# --fail-on
+expect fail-on-warning 1 "" -- check --fail-on warning testdata/truncated-mid-packet/capture.pcap
+expect fail-on-never 0 "" -- check --fail-on never testdata/truncated-mid-packet/capture.pcap
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Runs siplint over every capture of ../shared/corpus (public captures from
+# other projects; never committed here).  For each: a report and no crash,
+# no hang.  For the plain-UDP captures (transports "UDP", no tunnels) the SIP
+# message count must equal the reference count in the corpus README (tshark's),
+# except for the captures listed in tests/corpus-exceptions.txt, whose
+# difference is explained in docs/corpus.md.
+set -u
+bin=${1:-build/siplint}
+corpus=${CORPUS:-../shared/corpus}
+if [ ! -f "$corpus/README.md" ]; then
+    echo "corpus: skipped ($corpus not found)"
+    exit 0
+fi
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# file|sip msgs|transports|tunnels from the README table
+awk -F'|' '/^\| captures\// {
+    for (i = 2; i <= NF; i++) gsub(/^ +| +$/, "", $i);
+    print $2 "|" $8 "|" $9 "|" $10 }' "$corpus/README.md" >"$tmp/ref"
+while IFS='|' read -r file ref transports tunnels; do
+    path="$corpus/$file"
+    [ -f "$path" ] || continue
+    timeout 120 "$bin" check --format json --fail-on never "$path" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail=$((fail + 1))
+        echo "FAIL: corpus $file: exit $rc" >&2
+        head -3 "$tmp/err" >&2
+        continue
+    fi
+    got=$(grep -o '"messages": [0-9]*' "$tmp/out" | head -1 | grep -o '[0-9]*$')
+    if [ "$transports" = "UDP" ] && [ "$tunnels" = "-" ]; then
+        if [ "$got" = "$ref" ]; then
+            pass=$((pass + 1))
+        elif grep -q "^$file " tests/corpus-exceptions.txt 2>/dev/null; then
+            pass=$((pass + 1))
+            echo "corpus: $file: $got SIP messages, reference $ref (known exception, docs/corpus.md)"
+        else
+            fail=$((fail + 1))
+            echo "FAIL: corpus $file: $got SIP messages, reference $ref" >&2
+        fi
+    else
+        pass=$((pass + 1))
+        [ -n "${VERBOSE:-}" ] && echo "corpus: $file ($transports, $tunnels): $got of $ref SIP messages (not decoded yet)"
+    fi
+done <"$tmp/ref"
+echo "corpus: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,1167 @@
+/*
+ * test_capture.c: the capture stage.  Frames are built byte by byte (link
+ * header, IP header, UDP header, payload) and run through sl_frame_decode();
+ * small pcap and pcapng files are built in memory and read back through
+ * sl_capture_open_mem() / sl_capture_open().
+ */
+#include "test.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "capture/capture.h"
+
+/* ---- building frames ---------------------------------------------------- */
+
+struct pkt {
+    uint8_t b[600];
+    size_t n;
+};
+
+static void put8(struct pkt *p, unsigned v)
+{
+    assert_true(p->n < sizeof(p->b));
+    p->b[p->n++] = (uint8_t)v;
+}
+
+static void put16(struct pkt *p, unsigned v)
+{
+    put8(p, v >> 8);
+    put8(p, v & 0xff);
+}
+
+static void put32(struct pkt *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p, v & 0xffff);
+}
+
+static void put_le16(struct pkt *p, unsigned v)
+{
+    put8(p, v & 0xff);
+    put8(p, v >> 8);
+}
+
+static void put_le32(struct pkt *p, uint32_t v)
+{
+    put_le16(p, v & 0xffff);
+    put_le16(p, v >> 16);
+}
+
+static void put_bytes(struct pkt *p, const void *src, size_t len)
+{
+    assert_true(len <= sizeof(p->b) - p->n);
+    memcpy(p->b + p->n, src, len);
+    p->n += len;
+}
+
+static void put_zero(struct pkt *p, size_t len)
+{
+    while (len-- > 0)
+        put8(p, 0);
+}
+
+/* Overwrites a big-endian 16-bit field at offset off. */
+static void set16(struct pkt *p, size_t off, unsigned v)
+{
+    p->b[off] = (uint8_t)(v >> 8);
+    p->b[off + 1] = (uint8_t)(v & 0xff);
+}
+
+static const uint8_t src4[4] = { 192, 0, 2, 1 };
+static const uint8_t dst4[4] = { 198, 51, 100, 7 };
+static const uint8_t src6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+static const char sip[] = "OPTIONS sip:a@b SIP/2.0\r\n\r\n";
+#define SIP_LEN (sizeof(sip) - 1)
+
+static void put_eth(struct pkt *p, unsigned type)
+{
+    static const uint8_t macs[12] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+                                      0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb };
+    put_bytes(p, macs, sizeof(macs));
+    put16(p, type);
+}
+
+/* IPv4 header without options; total = 20 + payload_len. */
+static void put_ipv4(struct pkt *p, unsigned proto, size_t payload_len, unsigned frag)
+{
+    put8(p, 0x45);
+    put8(p, 0);
+    put16(p, (unsigned)(20 + payload_len));
+    put16(p, 0x1234); /* id */
+    put16(p, frag);
+    put8(p, 64);
+    put8(p, proto);
+    put16(p, 0); /* checksum: not checked */
+    put_bytes(p, src4, 4);
+    put_bytes(p, dst4, 4);
+}
+
+static void put_ipv6(struct pkt *p, unsigned nh, size_t payload_len)
+{
+    put32(p, 0x60000000);
+    put16(p, (unsigned)payload_len);
+    put8(p, nh);
+    put8(p, 64);
+    put_bytes(p, src6, 16);
+    put_bytes(p, dst6, 16);
+}
+
+/* UDP header + the SIP payload. */
+static void put_udp_sip(struct pkt *p)
+{
+    put16(p, 5060);
+    put16(p, 5080);
+    put16(p, (unsigned)(8 + SIP_LEN));
+    put16(p, 0);
+    put_bytes(p, sip, SIP_LEN);
+}
+
+#define UDP_SIP_LEN (8 + SIP_LEN)
+
+static void decode(int dlt, const struct pkt *p, struct sl_frame *f)
+{
+    memset(f, 0xa5, sizeof(*f)); /* the decoder must set every field it owns */
+    sl_frame_decode(dlt, p->b, p->n, p->n, f);
+}
+
+/* The frame is the UDP datagram 192.0.2.1:5060 -> 198.51.100.7:5080 (or the
+ * IPv6 pair) carrying `sip`. */
+static void assert_sip_datagram(const struct sl_frame *f, int family)
+{
+    char a[64], b[64];
+
+    assert_int_equal(f->kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f->transport, SL_TP_UDP);
+    assert_false(f->payload_truncated);
+    assert_int_equal(f->payload_len, SIP_LEN);
+    assert_memory_equal(f->payload, sip, SIP_LEN);
+    sl_endpoint_format(&f->src, a, sizeof(a));
+    sl_endpoint_format(&f->dst, b, sizeof(b));
+    if (family == 4) {
+        assert_string_equal(a, "192.0.2.1:5060");
+        assert_string_equal(b, "198.51.100.7:5080");
+    } else {
+        assert_string_equal(a, "[2001:db8::1]:5060");
+        assert_string_equal(b, "[2001:db8::2]:5080");
+    }
+}
+
+static void build_eth_ipv4_udp(struct pkt *p)
+{
+    p->n = 0;
+    put_eth(p, 0x0800);
+    put_ipv4(p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(p);
+}
+
+static void build_eth_ipv6_exthdrs_udp(struct pkt *p)
+{
+    p->n = 0;
+    put_eth(p, 0x86dd);
+    put_ipv6(p, 0, 8 + 16 + UDP_SIP_LEN);
+    /* hop-by-hop: next = destination options, length 0 (8 bytes), PadN */
+    put8(p, 60);
+    put8(p, 0);
+    put8(p, 1);
+    put8(p, 4);
+    put_zero(p, 4);
+    /* destination options: next = UDP, length 1 (16 bytes), PadN */
+    put8(p, 17);
+    put8(p, 1);
+    put8(p, 1);
+    put8(p, 12);
+    put_zero(p, 12);
+    put_udp_sip(p);
+}
+
+/* ---- link layers ---------------------------------------------------------- */
+
+static void test_decode_ethernet_ipv4_udp_with_padding(void **state)
+{
+    /* 60-byte minimum Ethernet frame: a 5-byte UDP payload, then padding
+     * that must not end up in the payload. */
+    static const uint8_t frame[60] = {
+        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08, 0x00,
+        /* IPv4: total length 33, UDP, 10.0.0.1 -> 10.0.0.2 */
+        0x45, 0x00, 0x00, 0x21, 0xbe, 0xef, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 10, 0, 0, 1, 10, 0,
+        0, 2,
+        /* UDP 5060 -> 5060, length 13 */
+        0x13, 0xc4, 0x13, 0xc4, 0x00, 0x0d, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'
+        /* 13 bytes of zero padding */
+    };
+    struct sl_frame f;
+    char buf[64];
+
+    (void)state;
+    memset(&f, 0xa5, sizeof(f));
+    sl_frame_decode(DLT_EN10MB, frame, sizeof(frame), sizeof(frame), &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.transport, SL_TP_UDP);
+    assert_int_equal(f.payload_len, 5);
+    assert_memory_equal(f.payload, "hello", 5);
+    assert_false(f.payload_truncated);
+    assert_int_equal(f.src.family, 4);
+    assert_string_equal(sl_endpoint_format(&f.src, buf, sizeof(buf)), "10.0.0.1:5060");
+    assert_string_equal(sl_endpoint_format(&f.dst, buf, sizeof(buf)), "10.0.0.2:5060");
+}
+
+static void test_decode_vlan_tags(void **state)
+{
+    static const unsigned outer[] = { 0x8100, 0x88a8, 0x9100 };
+    struct pkt p;
+    struct sl_frame f;
+    size_t i;
+
+    (void)state;
+    /* one 802.1Q tag */
+    p.n = 0;
+    put_eth(&p, 0x8100);
+    put16(&p, 0x0064);
+    put16(&p, 0x0800);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 4);
+
+    /* QinQ: S-tag (three flavours) + C-tag */
+    for (i = 0; i < sizeof(outer) / sizeof(outer[0]); i++) {
+        p.n = 0;
+        put_eth(&p, outer[i]);
+        put16(&p, 0x0010);
+        put16(&p, 0x8100);
+        put16(&p, 0x0064);
+        put16(&p, 0x86dd);
+        put_ipv6(&p, 17, UDP_SIP_LEN);
+        put_udp_sip(&p);
+        decode(DLT_EN10MB, &p, &f);
+        assert_sip_datagram(&f, 6);
+    }
+
+    /* a stack deeper than any real network: malformed, not a loop */
+    p.n = 0;
+    put_eth(&p, 0x8100);
+    for (i = 0; i < 40; i++) {
+        put16(&p, 1);
+        put16(&p, 0x8100);
+    }
+    put16(&p, 1);
+    put16(&p, 0x0800);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "Ethernet");
+}
+
+static void test_decode_linux_sll(void **state)
+{
+    struct pkt p = { .n = 0 };
+    struct sl_frame f;
+
+    (void)state;
+    put16(&p, 0);      /* packet type: to us */
+    put16(&p, 1);      /* ARPHRD_ETHER */
+    put16(&p, 6);      /* address length */
+    put_zero(&p, 8);   /* address */
+    put16(&p, 0x0800); /* protocol */
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    decode(DLT_LINUX_SLL, &p, &f);
+    assert_sip_datagram(&f, 4);
+
+    p.n = 10; /* cut inside the SLL header, and on the wire too */
+    decode(DLT_LINUX_SLL, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "Linux SLL");
+}
+
+static void test_decode_linux_sll2(void **state)
+{
+    struct pkt p = { .n = 0 };
+    struct sl_frame f;
+
+    (void)state;
+    put16(&p, 0x86dd); /* protocol */
+    put16(&p, 0);      /* reserved */
+    put32(&p, 3);      /* interface index */
+    put16(&p, 1);      /* ARPHRD_ETHER */
+    put8(&p, 4);       /* packet type: outgoing */
+    put8(&p, 6);       /* address length */
+    put_zero(&p, 8);
+    put_ipv6(&p, 17, UDP_SIP_LEN);
+    put_udp_sip(&p);
+    decode(DLT_LINUX_SLL2, &p, &f);
+    assert_sip_datagram(&f, 6);
+
+    p.n = 0;
+    put16(&p, 0x0806);
+    put_zero(&p, 18);
+    put_zero(&p, 28);
+    decode(DLT_LINUX_SLL2, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "ARP");
+}
+
+static void test_decode_raw_ip(void **state)
+{
+    static const int dlts[] = { DLT_RAW, DLT_IPV4, DLT_IPV6 };
+    struct pkt p4 = { .n = 0 }, p6 = { .n = 0 };
+    struct sl_frame f;
+    size_t i;
+
+    (void)state;
+    put_ipv4(&p4, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p4);
+    put_ipv6(&p6, 17, UDP_SIP_LEN);
+    put_udp_sip(&p6);
+    /* the version nibble decides, whatever the link type says */
+    for (i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++) {
+        decode(dlts[i], &p4, &f);
+        assert_sip_datagram(&f, 4);
+        decode(dlts[i], &p6, &f);
+        assert_sip_datagram(&f, 6);
+    }
+    p4.b[0] = 0x55;
+    decode(DLT_RAW, &p4, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.detail, "IP version 5");
+}
+
+static void test_decode_null_and_loop(void **state)
+{
+    static const uint32_t af6[] = { 10, 24, 28, 30 };
+    struct pkt p;
+    struct sl_frame f;
+    size_t i;
+
+    (void)state;
+    /* DLT_NULL written by a little-endian host */
+    p.n = 0;
+    put_le32(&p, 2);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    decode(DLT_NULL, &p, &f);
+    assert_sip_datagram(&f, 4);
+
+    /* DLT_NULL written by a big-endian host, every AF_INET6 value */
+    for (i = 0; i < sizeof(af6) / sizeof(af6[0]); i++) {
+        p.n = 0;
+        put32(&p, af6[i]);
+        put_ipv6(&p, 17, UDP_SIP_LEN);
+        put_udp_sip(&p);
+        decode(DLT_NULL, &p, &f);
+        assert_sip_datagram(&f, 6);
+        /* and little-endian */
+        p.n = 0;
+        put_le32(&p, af6[i]);
+        put_ipv6(&p, 17, UDP_SIP_LEN);
+        put_udp_sip(&p);
+        decode(DLT_NULL, &p, &f);
+        assert_sip_datagram(&f, 6);
+    }
+
+    /* DLT_LOOP: network order */
+    p.n = 0;
+    put32(&p, 2);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    decode(DLT_LOOP, &p, &f);
+    assert_sip_datagram(&f, 4);
+
+    /* another family (AF_APPLETALK 16 on BSD) */
+    p.n = 0;
+    put32(&p, 16);
+    put_zero(&p, 20);
+    decode(DLT_LOOP, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "non-IP address family");
+    assert_string_equal(f.detail, "address family 16");
+}
+
+static void test_decode_unsupported_link_type(void **state)
+{
+    struct pkt p = { .n = 0 };
+    struct sl_frame f;
+
+    (void)state;
+    put_zero(&p, 40);
+    decode(DLT_IEEE802_11, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "unsupported link type");
+    assert_non_null(strstr(f.detail, "link type 105"));
+    decode(4242, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "unsupported link type");
+    assert_string_equal(f.detail, "link type 4242");
+}
+
+static void test_decode_ethertypes(void **state)
+{
+    static const struct {
+        unsigned type;
+        enum sl_frame_kind kind;
+        const char *reason;
+    } cases[] = {
+        { 0x0806, SL_FRAME_OTHER, "ARP" },
+        { 0x0026, SL_FRAME_OTHER, "802.3 LLC" },
+        { 0x8847, SL_FRAME_NOT_DECODED, "MPLS" },
+        { 0x8848, SL_FRAME_NOT_DECODED, "MPLS" },
+        { 0x8864, SL_FRAME_NOT_DECODED, "PPPoE" },
+        { 0x88be, SL_FRAME_NOT_DECODED, "ERSPAN" },
+        { 0x88cc, SL_FRAME_OTHER, "non-IP ethertype" },
+    };
+    struct pkt p;
+    struct sl_frame f;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        p.n = 0;
+        put_eth(&p, cases[i].type);
+        put_zero(&p, 46);
+        decode(DLT_EN10MB, &p, &f);
+        assert_int_equal(f.kind, cases[i].kind);
+        assert_string_equal(f.reason, cases[i].reason);
+    }
+    assert_string_equal(f.detail, "ethertype 0x88cc");
+}
+
+/* ---- IP ----------------------------------------------------------------- */
+
+static void test_decode_ipv6_extension_headers(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+    size_t i;
+
+    (void)state;
+    build_eth_ipv6_exthdrs_udp(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 6);
+
+    /* routing + AH ((len + 2) * 4 = 12 bytes) before UDP */
+    p.n = 0;
+    put_eth(&p, 0x86dd);
+    put_ipv6(&p, 43, 8 + 12 + UDP_SIP_LEN);
+    put8(&p, 51);
+    put8(&p, 0);
+    put_zero(&p, 6);
+    put8(&p, 17);
+    put8(&p, 1);
+    put_zero(&p, 10);
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 6);
+
+    /* 17 destination-options headers: over the cap */
+    p.n = 0;
+    put_eth(&p, 0x86dd);
+    put_ipv6(&p, 60, 17 * 8 + UDP_SIP_LEN);
+    for (i = 0; i < 17; i++) {
+        put8(&p, i == 16 ? 17 : 60);
+        put8(&p, 0);
+        put8(&p, 1);
+        put8(&p, 4);
+        put_zero(&p, 4);
+    }
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "IPv6");
+
+    /* ESP and no-next-header */
+    p.n = 0;
+    put_ipv6(&p, 50, 16);
+    put_zero(&p, 16);
+    decode(DLT_RAW, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "ESP");
+    p.n = 0;
+    put_ipv6(&p, 59, 0);
+    decode(DLT_RAW, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+
+    /* extension header longer than the IPv6 payload: malformed */
+    p.n = 0;
+    put_ipv6(&p, 0, 8);
+    put8(&p, 17);
+    put8(&p, 3); /* 32 bytes */
+    put_zero(&p, 6);
+    decode(DLT_RAW, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "IPv6");
+}
+
+static void test_decode_ipv6_jumbo_payload_length_zero(void **state)
+{
+    struct pkt p = { .n = 0 };
+    struct sl_frame f;
+
+    (void)state;
+    put_ipv6(&p, 0, 0);
+    /* hop-by-hop with a Jumbo Payload option (RFC 2675) */
+    put8(&p, 17);
+    put8(&p, 0);
+    put8(&p, 0xc2);
+    put8(&p, 4);
+    put32(&p, (uint32_t)(8 + UDP_SIP_LEN));
+    put_udp_sip(&p);
+    decode(DLT_RAW, &p, &f);
+    assert_sip_datagram(&f, 6);
+}
+
+static void test_decode_fragments_not_decoded(void **state)
+{
+    static const unsigned frags[] = { 0x2000, 0x0010, 0x2010, 0x4010 };
+    struct pkt p;
+    struct sl_frame f;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
+        p.n = 0;
+        put_eth(&p, 0x0800);
+        put_ipv4(&p, 17, UDP_SIP_LEN, frags[i]);
+        put_udp_sip(&p);
+        decode(DLT_EN10MB, &p, &f);
+        assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+        assert_string_equal(f.reason, "IPv4 fragment");
+        assert_int_equal(f.src.family, 4);
+    }
+    /* DF alone is not a fragment */
+    p.n = 0;
+    put_eth(&p, 0x0800);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0x4000);
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 4);
+
+    /* IPv6 fragment header, M set */
+    p.n = 0;
+    put_ipv6(&p, 44, 8 + UDP_SIP_LEN);
+    put8(&p, 17);
+    put8(&p, 0);
+    put16(&p, 0x0001);
+    put32(&p, 0xabcd);
+    put_udp_sip(&p);
+    decode(DLT_RAW, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "IPv6 fragment");
+    /* offset != 0, M clear */
+    set16(&p, 42, 0x0100);
+    decode(DLT_RAW, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "IPv6 fragment");
+    /* offset 0, M clear: an atomic fragment (RFC 6946) is a whole datagram */
+    set16(&p, 42, 0x0000);
+    decode(DLT_RAW, &p, &f);
+    assert_sip_datagram(&f, 6);
+}
+
+static void test_decode_ip_protocols(void **state)
+{
+    static const struct {
+        unsigned proto;
+        enum sl_frame_kind kind;
+        const char *reason;
+    } cases[] = {
+        { 6, SL_FRAME_NOT_DECODED, "TCP" },         { 132, SL_FRAME_NOT_DECODED, "SCTP" },
+        { 47, SL_FRAME_NOT_DECODED, "GRE" },        { 4, SL_FRAME_NOT_DECODED, "IPv4-in-IP" },
+        { 41, SL_FRAME_NOT_DECODED, "IPv6-in-IP" }, { 1, SL_FRAME_OTHER, "ICMP" },
+        { 58, SL_FRAME_OTHER, "ICMPv6" },           { 89, SL_FRAME_OTHER, "other IP protocol" },
+    };
+    struct pkt p;
+    struct sl_frame f;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        p.n = 0;
+        put_eth(&p, 0x0800);
+        put_ipv4(&p, cases[i].proto, 20, 0);
+        put_zero(&p, 20);
+        decode(DLT_EN10MB, &p, &f);
+        assert_int_equal(f.kind, cases[i].kind);
+        assert_string_equal(f.reason, cases[i].reason);
+
+        p.n = 0;
+        put_ipv6(&p, cases[i].proto, 20);
+        put_zero(&p, 20);
+        decode(DLT_RAW, &p, &f);
+        assert_int_equal(f.kind, cases[i].kind);
+        assert_string_equal(f.reason, cases[i].reason);
+    }
+    assert_string_equal(f.detail, "IP protocol 89");
+    /* TCP says which transport it was */
+    p.n = 0;
+    put_ipv4(&p, 6, 20, 0);
+    put_zero(&p, 20);
+    decode(DLT_RAW, &p, &f);
+    assert_int_equal(f.transport, SL_TP_TCP);
+}
+
+static void test_decode_ipv4_header_lies(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+
+    (void)state;
+    /* IHL 4 */
+    build_eth_ipv4_udp(&p);
+    p.b[14] = 0x44;
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "IPv4");
+
+    /* total length below the header length */
+    build_eth_ipv4_udp(&p);
+    set16(&p, 16, 19);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.detail, "IPv4 total length 19 < header length 20");
+
+    /* total length beyond the frame, and nothing was cut: malformed */
+    build_eth_ipv4_udp(&p);
+    set16(&p, 16, 1500);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "IPv4");
+    assert_non_null(strstr(f.detail, "IPv4 total length 1500 >"));
+
+    /* version 6 under ethertype IPv4 */
+    build_eth_ipv4_udp(&p);
+    p.b[14] = 0x65;
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+
+    /* IPv4 options are skipped (IHL 6) */
+    p.n = 0;
+    put_eth(&p, 0x0800);
+    put_ipv4(&p, 17, 4 + UDP_SIP_LEN, 0);
+    p.b[14] = 0x46;
+    put32(&p, 0x01010100); /* NOP NOP NOP EOL */
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 4);
+}
+
+/* ---- UDP ---------------------------------------------------------------- */
+
+static void test_decode_udp_length_lies(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+
+    (void)state;
+    /* UDP length larger than the IP payload, nothing cut: malformed */
+    build_eth_ipv4_udp(&p);
+    set16(&p, 14 + 20 + 4, (unsigned)(UDP_SIP_LEN + 10));
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "UDP");
+    assert_string_equal(f.detail, "UDP length 45 > 35 bytes of IP payload");
+
+    /* same over IPv6 */
+    p.n = 0;
+    put_ipv6(&p, 17, UDP_SIP_LEN);
+    put_udp_sip(&p);
+    set16(&p, 40 + 4, 200);
+    decode(DLT_RAW, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.detail, "UDP length 200 > 35 bytes of IP payload");
+
+    /* UDP length smaller than the IP payload: the UDP length wins */
+    build_eth_ipv4_udp(&p);
+    set16(&p, 14 + 20 + 4, 8 + 7);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.payload_len, 7);
+    assert_memory_equal(f.payload, "OPTIONS", 7);
+    assert_false(f.payload_truncated);
+
+    /* UDP length below 8 */
+    build_eth_ipv4_udp(&p);
+    set16(&p, 14 + 20 + 4, 7);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "UDP");
+
+    /* IP payload too short for the UDP header, nothing cut: malformed */
+    p.n = 0;
+    put_ipv4(&p, 17, 4, 0);
+    put32(&p, 0x13c413c4);
+    decode(DLT_RAW, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "UDP");
+}
+
+static void test_decode_udp_cut_by_snaplen(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+    size_t cut = 14 + 20 + 8 + 10;
+
+    (void)state;
+    build_eth_ipv4_udp(&p);
+    memset(&f, 0, sizeof(f));
+    sl_frame_decode(DLT_EN10MB, p.b, cut, p.n, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_true(f.payload_truncated);
+    assert_int_equal(f.payload_len, 10);
+    assert_memory_equal(f.payload, sip, 10);
+    assert_int_equal(f.src.port, 5060);
+}
+
+/*
+ * Every prefix of a good frame, in a buffer of exactly that size (so that
+ * ASan sees any read past caplen): truncated, or a datagram whose payload is
+ * marked truncated, until the frame is whole.
+ */
+static void sweep(int dlt, const struct pkt *p, int family)
+{
+    struct sl_frame f;
+    size_t caplen;
+
+    for (caplen = 0; caplen <= p->n; caplen++) {
+        uint8_t *copy = malloc(caplen > 0 ? caplen : 1);
+
+        assert_non_null(copy);
+        memcpy(copy, p->b, caplen);
+        memset(&f, 0xa5, sizeof(f));
+        sl_frame_decode(dlt, caplen > 0 ? copy : NULL, caplen, p->n, &f);
+        if (caplen < p->n) {
+            if (f.kind == SL_FRAME_DATAGRAM) {
+                assert_true(f.payload_truncated);
+                assert_true(f.payload_len < SIP_LEN);
+                assert_memory_equal(f.payload, sip, f.payload_len);
+            } else {
+                assert_int_equal(f.kind, SL_FRAME_TRUNCATED);
+                assert_non_null(f.reason);
+                assert_true(f.detail[0] != '\0');
+            }
+        } else {
+            assert_sip_datagram(&f, family);
+        }
+        free(copy);
+    }
+}
+
+static void test_decode_every_caplen(void **state)
+{
+    struct pkt p;
+
+    (void)state;
+    build_eth_ipv4_udp(&p);
+    sweep(DLT_EN10MB, &p, 4);
+    build_eth_ipv6_exthdrs_udp(&p);
+    sweep(DLT_EN10MB, &p, 6);
+
+    p.n = 0;
+    put_eth(&p, 0x88a8);
+    put16(&p, 1);
+    put16(&p, 0x8100);
+    put16(&p, 2);
+    put16(&p, 0x0800);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    sweep(DLT_EN10MB, &p, 4);
+
+    p.n = 0;
+    put16(&p, 0x86dd);
+    put_zero(&p, 18);
+    put_ipv6(&p, 17, UDP_SIP_LEN);
+    put_udp_sip(&p);
+    sweep(DLT_LINUX_SLL2, &p, 6);
+
+    p.n = 0;
+    put_le32(&p, 2);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    sweep(DLT_NULL, &p, 4);
+}
+
+static void test_decode_truncated_names_layer(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+
+    (void)state;
+    build_eth_ipv4_udp(&p);
+    sl_frame_decode(DLT_EN10MB, p.b, 10, p.n, &f);
+    assert_int_equal(f.kind, SL_FRAME_TRUNCATED);
+    assert_string_equal(f.reason, "Ethernet");
+    assert_string_equal(f.detail, "Ethernet header: 10 of 14 bytes captured");
+    sl_frame_decode(DLT_EN10MB, p.b, 20, p.n, &f);
+    assert_string_equal(f.reason, "IPv4");
+    sl_frame_decode(DLT_EN10MB, p.b, 14 + 20 + 3, p.n, &f);
+    assert_string_equal(f.reason, "UDP");
+    build_eth_ipv6_exthdrs_udp(&p);
+    sl_frame_decode(DLT_EN10MB, p.b, 14 + 39, p.n, &f);
+    assert_int_equal(f.kind, SL_FRAME_TRUNCATED);
+    assert_string_equal(f.reason, "IPv6");
+}
+
+/* ---- endpoints and names ------------------------------------------------ */
+
+static void test_endpoint_format(void **state)
+{
+    struct sl_endpoint ep;
+    char buf[64];
+
+    (void)state;
+    memset(&ep, 0, sizeof(ep));
+    assert_string_equal(sl_endpoint_format(&ep, buf, sizeof(buf)), "?");
+    ep.family = 4;
+    memcpy(ep.ip, src4, 4);
+    ep.port = 65535;
+    assert_string_equal(sl_endpoint_format(&ep, buf, sizeof(buf)), "192.0.2.1:65535");
+    assert_string_equal(sl_endpoint_format(&ep, buf, 6), "192.0");
+    ep.family = 6;
+    memset(ep.ip, 0xff, 16);
+    assert_string_equal(sl_endpoint_format(&ep, buf, sizeof(buf)),
+                        "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+    memset(ep.ip, 0, 16);
+    ep.ip[15] = 1;
+    ep.port = 5060;
+    assert_string_equal(sl_endpoint_format(&ep, buf, sizeof(buf)), "[::1]:5060");
+    ep.family = 5;
+    assert_string_equal(sl_endpoint_format(&ep, buf, sizeof(buf)), "?");
+}
+
+static void test_transport_name(void **state)
+{
+    (void)state;
+    assert_string_equal(sl_transport_name(SL_TP_UDP), "udp");
+    assert_string_equal(sl_transport_name(SL_TP_TCP), "tcp");
+    assert_string_equal(sl_transport_name(SL_TP_SCTP), "sctp");
+    assert_string_equal(sl_transport_name(SL_TP_TLS), "tls");
+    assert_string_equal(sl_transport_name(SL_TP_WS), "ws");
+    assert_non_null(sl_transport_name((enum sl_transport)99));
+}
+
+/* ---- capture files -------------------------------------------------------- */
+
+/* A little-endian pcap file, link type Ethernet, two records: the IPv4 SIP
+ * frame at 1700000000.123456 and an ARP frame at 1700000001.000999.
+ * `magic` selects microsecond (0xa1b2c3d4) or nanosecond (0xa1b23c4d) stamps. */
+static void build_pcap(struct pkt *file, uint32_t magic, uint32_t frac1, uint32_t frac2)
+{
+    struct pkt frame;
+
+    file->n = 0;
+    put_le32(file, magic);
+    put_le16(file, 2);
+    put_le16(file, 4);
+    put_le32(file, 0);     /* thiszone */
+    put_le32(file, 0);     /* sigfigs */
+    put_le32(file, 65535); /* snaplen */
+    put_le32(file, 1);     /* LINKTYPE_ETHERNET */
+
+    build_eth_ipv4_udp(&frame);
+    put_le32(file, 1700000000);
+    put_le32(file, frac1);
+    put_le32(file, (uint32_t)frame.n);
+    put_le32(file, (uint32_t)frame.n);
+    put_bytes(file, frame.b, frame.n);
+
+    frame.n = 0;
+    put_eth(&frame, 0x0806);
+    put_zero(&frame, 28);
+    put_le32(file, 1700000001);
+    put_le32(file, frac2);
+    put_le32(file, (uint32_t)frame.n);
+    put_le32(file, 100); /* on the wire: longer than captured */
+    put_bytes(file, frame.b, frame.n);
+}
+
+/* Reads the two frames of build_pcap() (or build_pcapng()) and the end. */
+static void read_two_frames(struct sl_capture *c)
+{
+    struct sl_frame f;
+    struct sl_err err;
+
+    assert_int_equal(sl_capture_linktype(c), DLT_EN10MB);
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(f.number, 1);
+    assert_int_equal(f.ts_us, INT64_C(1700000000123456));
+    assert_int_equal(f.caplen, 14 + 20 + UDP_SIP_LEN);
+    assert_int_equal(f.wirelen, 14 + 20 + UDP_SIP_LEN);
+    assert_sip_datagram(&f, 4);
+
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(f.number, 2);
+    assert_int_equal(f.ts_us, INT64_C(1700000001000999));
+    assert_int_equal(f.caplen, 42);
+    assert_int_equal(f.wirelen, 100);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "ARP");
+
+    assert_int_equal(sl_capture_next(c, &f, &err), 0);
+    assert_int_equal(sl_capture_next(c, &f, &err), 0);
+}
+
+static void test_capture_pcap_in_memory(void **state)
+{
+    struct pkt file;
+    struct sl_capture *c = NULL;
+    struct sl_err err;
+
+    (void)state;
+    build_pcap(&file, 0xa1b2c3d4, 123456, 999);
+    assert_int_equal(sl_capture_open_mem(&c, file.b, file.n, &err), SL_OK);
+    assert_non_null(c);
+    assert_string_equal(sl_capture_format(c), "pcap");
+    read_two_frames(c);
+    sl_capture_close(c);
+
+    /* nanosecond pcap: libpcap scales it down to microseconds */
+    build_pcap(&file, 0xa1b23c4d, 123456789, 999999);
+    assert_int_equal(sl_capture_open_mem(&c, file.b, file.n, &err), SL_OK);
+    assert_string_equal(sl_capture_format(c), "pcap");
+    read_two_frames(c);
+    sl_capture_close(c);
+    sl_capture_close(NULL);
+}
+
+static void test_capture_cut_in_second_record(void **state)
+{
+    struct pkt file;
+    struct sl_capture *c = NULL;
+    struct sl_frame f;
+    struct sl_err err;
+
+    (void)state;
+    build_pcap(&file, 0xa1b2c3d4, 123456, 999);
+    assert_int_equal(sl_capture_open_mem(&c, file.b, file.n - 20, &err), SL_OK);
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_sip_datagram(&f, 4);
+    assert_int_equal(sl_capture_next(c, &f, &err), SL_ETRUNC);
+    assert_int_equal(err.code, SL_ETRUNC);
+    assert_non_null(strstr(err.msg, "capture ends in the middle of frame 2 ("));
+    assert_non_null(strstr(err.msg, "truncated"));
+    assert_int_equal(sl_capture_next(c, &f, &err), 0);
+    sl_capture_close(c);
+
+    /* cut inside the second record header */
+    assert_int_equal(sl_capture_open_mem(&c, file.b, file.n - 42 - 10, &err), SL_OK);
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(sl_capture_next(c, &f, &err), SL_ETRUNC);
+    assert_non_null(strstr(err.msg, "frame 2"));
+    sl_capture_close(c);
+}
+
+static void test_capture_not_a_capture(void **state)
+{
+    uint8_t junk[200];
+    struct pkt file;
+    struct sl_capture *c = (struct sl_capture *)&c;
+    struct sl_err err;
+    uint32_t x = 12345;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(junk); i++) { /* deterministic "random" bytes */
+        x = x * 1103515245u + 12345u;
+        junk[i] = (uint8_t)(x >> 16);
+    }
+    junk[0] = 0x42; /* not the first byte of any magic */
+    assert_int_equal(sl_capture_open_mem(&c, junk, sizeof(junk), &err), SL_EINPUT);
+    assert_null(c);
+    assert_int_equal(err.code, SL_EINPUT);
+    assert_string_equal(err.msg, "not a pcap or pcapng file (unknown file format)");
+
+    assert_int_equal(sl_capture_open_mem(&c, junk, 0, &err), SL_EINPUT);
+    assert_string_equal(err.msg, "not a pcap or pcapng file (the file is empty)");
+    assert_int_equal(sl_capture_open_mem(&c, NULL, 0, &err), SL_EINPUT);
+
+    /* a pcap file header cut short */
+    build_pcap(&file, 0xa1b2c3d4, 0, 0);
+    assert_int_equal(sl_capture_open_mem(&c, file.b, 10, &err), SL_EINPUT);
+    assert_non_null(strstr(err.msg, "not a pcap or pcapng file ("));
+}
+
+/* Writes len bytes to a new temporary file; returns its path (static). */
+static const char *write_temp(const void *data, size_t len)
+{
+    static char path[64];
+    int fd;
+
+    snprintf(path, sizeof(path), "/tmp/test_capture.XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    assert_int_equal(close(fd), 0);
+    return path;
+}
+
+static void test_capture_open_paths(void **state)
+{
+    struct pkt file;
+    struct sl_capture *c = NULL;
+    struct sl_err err;
+    const char *path;
+    char dir[] = "/tmp/test_capture.d.XXXXXX";
+
+    (void)state;
+    assert_int_equal(sl_capture_open(&c, "/nonexistent/siplint/x.pcap", &err), SL_EINPUT);
+    assert_null(c);
+    assert_string_equal(err.msg, "No such file or directory");
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(sl_capture_open(&c, dir, &err), SL_EINPUT);
+    assert_string_equal(err.msg, "is a directory");
+    assert_int_equal(rmdir(dir), 0);
+
+    path = write_temp("", 0);
+    assert_int_equal(sl_capture_open(&c, path, &err), SL_EINPUT);
+    assert_string_equal(err.msg, "not a pcap or pcapng file (the file is empty)");
+    assert_int_equal(unlink(path), 0);
+
+    build_pcap(&file, 0xa1b2c3d4, 123456, 999);
+    path = write_temp(file.b, file.n);
+    assert_int_equal(sl_capture_open(&c, path, &err), SL_OK);
+    assert_string_equal(sl_capture_format(c), "pcap");
+    read_two_frames(c);
+    sl_capture_close(c);
+    assert_int_equal(unlink(path), 0);
+}
+
+static void put_block(struct pkt *file, uint32_t type, const struct pkt *body)
+{
+    uint32_t len = (uint32_t)(12 + (body->n + 3) / 4 * 4);
+
+    put_le32(file, type);
+    put_le32(file, len);
+    put_bytes(file, body->b, body->n);
+    put_zero(file, (4 - body->n % 4) % 4);
+    put_le32(file, len);
+}
+
+static void put_epb(struct pkt *file, uint64_t ts_ns, const struct pkt *frame, uint32_t wirelen)
+{
+    struct pkt epb = { .n = 0 };
+
+    put_le32(&epb, 0); /* interface 0 */
+    put_le32(&epb, (uint32_t)(ts_ns >> 32));
+    put_le32(&epb, (uint32_t)ts_ns);
+    put_le32(&epb, (uint32_t)frame->n);
+    put_le32(&epb, wirelen);
+    put_bytes(&epb, frame->b, frame->n);
+    while (epb.n % 4 != 0)
+        put8(&epb, 0);
+    put_block(file, 6, &epb);
+}
+
+/* pcapng: SHB, IDB (Ethernet, if_tsresol = 9: nanoseconds), two EPBs with
+ * the same frames and times as build_pcap(). */
+static void build_pcapng(struct pkt *file)
+{
+    struct pkt body = { .n = 0 }, frame;
+
+    file->n = 0;
+    put_le32(&body, 0x1a2b3c4d); /* byte-order magic */
+    put_le16(&body, 1);
+    put_le16(&body, 0);
+    put_le32(&body, 0xffffffff); /* section length: unknown */
+    put_le32(&body, 0xffffffff);
+    put_block(file, 0x0a0d0d0a, &body);
+
+    body.n = 0;
+    put_le16(&body, 1); /* LINKTYPE_ETHERNET */
+    put_le16(&body, 0);
+    put_le32(&body, 0); /* snaplen: none */
+    put_le16(&body, 9); /* if_tsresol */
+    put_le16(&body, 1);
+    put8(&body, 9); /* 10^-9 */
+    put_zero(&body, 3);
+    put_le32(&body, 0); /* opt_endofopt */
+    put_block(file, 1, &body);
+
+    build_eth_ipv4_udp(&frame);
+    put_epb(file, UINT64_C(1700000000123456789), &frame, (uint32_t)frame.n);
+    frame.n = 0;
+    put_eth(&frame, 0x0806);
+    put_zero(&frame, 28);
+    put_epb(file, UINT64_C(1700000001000999999), &frame, 100);
+}
+
+static void test_capture_pcapng(void **state)
+{
+    struct pkt file;
+    struct sl_capture *c = NULL;
+    struct sl_frame f;
+    struct sl_err err;
+
+    (void)state;
+    build_pcapng(&file);
+    assert_int_equal(sl_capture_open_mem(&c, file.b, file.n, &err), SL_OK);
+    assert_string_equal(sl_capture_format(c), "pcapng");
+    read_two_frames(c);
+    sl_capture_close(c);
+
+    /* cut in the middle of the second EPB */
+    assert_int_equal(sl_capture_open_mem(&c, file.b, file.n - 30, &err), SL_OK);
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(sl_capture_next(c, &f, &err), SL_ETRUNC);
+    assert_non_null(strstr(err.msg, "capture ends in the middle of frame 2 ("));
+    assert_int_equal(sl_capture_next(c, &f, &err), 0);
+    sl_capture_close(c);
+}
+
+static void test_capture_stdin(void **state)
+{
+    struct pkt file;
+    struct sl_capture *c = NULL;
+    struct sl_err err;
+    const char *path;
+
+    (void)state;
+    build_pcapng(&file);
+    path = write_temp(file.b, file.n);
+    assert_non_null(freopen(path, "rb", stdin));
+    assert_int_equal(sl_capture_open(&c, "-", &err), SL_OK);
+    assert_string_equal(sl_capture_format(c), "pcapng");
+    read_two_frames(c);
+    sl_capture_close(c);
+    assert_int_equal(unlink(path), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decode_ethernet_ipv4_udp_with_padding),
+        cmocka_unit_test(test_decode_vlan_tags),
+        cmocka_unit_test(test_decode_linux_sll),
+        cmocka_unit_test(test_decode_linux_sll2),
+        cmocka_unit_test(test_decode_raw_ip),
+        cmocka_unit_test(test_decode_null_and_loop),
+        cmocka_unit_test(test_decode_unsupported_link_type),
+        cmocka_unit_test(test_decode_ethertypes),
+        cmocka_unit_test(test_decode_ipv6_extension_headers),
+        cmocka_unit_test(test_decode_ipv6_jumbo_payload_length_zero),
+        cmocka_unit_test(test_decode_fragments_not_decoded),
+        cmocka_unit_test(test_decode_ip_protocols),
+        cmocka_unit_test(test_decode_ipv4_header_lies),
+        cmocka_unit_test(test_decode_udp_length_lies),
+        cmocka_unit_test(test_decode_udp_cut_by_snaplen),
+        cmocka_unit_test(test_decode_every_caplen),
+        cmocka_unit_test(test_decode_truncated_names_layer),
+        cmocka_unit_test(test_endpoint_format),
+        cmocka_unit_test(test_transport_name),
+        cmocka_unit_test(test_capture_pcap_in_memory),
+        cmocka_unit_test(test_capture_cut_in_second_record),
+        cmocka_unit_test(test_capture_not_a_capture),
+        cmocka_unit_test(test_capture_open_paths),
+        cmocka_unit_test(test_capture_pcapng),
+        cmocka_unit_test(test_capture_stdin),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,201 @@
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "report/report.h"
+#include "store/db.h"
+
+static const char raw_invite[] = "INVITE sip:bob@example.com SIP/2.0\r\n"
+                                 "Call-ID: abc@1\r\n\r\n";
+
+static void fill_msg(struct sl_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->is_request = true;
+    m->method = (char *)(uintptr_t) "INVITE";
+    m->ruri = (char *)(uintptr_t) "sip:bob@example.com";
+    m->status = -1;
+    m->call_id = (char *)(uintptr_t) "abc@1";
+    m->from_tag = (char *)(uintptr_t) "f1";
+    m->cseq_num = 1;
+    m->cseq_method = (char *)(uintptr_t) "INVITE";
+    m->via_count = 1;
+    m->max_forwards = 70;
+    m->expires = -1;
+    m->via_rport = -1;
+    m->session_expires = 1800;
+    m->min_se = -1;
+    m->retry_after = -1;
+    m->rseq = m->rack_rseq = m->rack_cseq = -1;
+    m->content_length = 0;
+}
+
+static struct sl_db *make_db(const char *path)
+{
+    struct sl_db *db = NULL;
+    struct sl_err err;
+    struct sl_db_capture cap;
+    struct sl_db_origin o;
+    struct sl_endpoint src = { 4, { 10, 0, 0, 1 }, 5060 }, dst = { 6, { 0 }, 5070 };
+    struct sl_msg m;
+    int64_t cid = 0, mid = 0;
+
+    dst.ip[15] = 1;
+    assert_int_equal(sl_db_create(&db, path, &err), SL_OK);
+    memset(&cap, 0, sizeof(cap));
+    cap.path = "in.pcap";
+    cap.format = "pcap";
+    assert_int_equal(sl_db_add_capture(db, &cap, &cid, &err), SL_OK);
+    assert_int_equal(cid, 1);
+    memset(&o, 0, sizeof(o));
+    o.capture_id = cid;
+    o.frame = 3;
+    o.ts_us = 1700000000123456;
+    o.src = &src;
+    o.dst = &dst;
+    o.transport = SL_TP_UDP;
+    fill_msg(&m);
+    assert_int_equal(sl_db_add_message(db, &o, &m, (const uint8_t *)raw_invite,
+                                       sizeof(raw_invite) - 1, 0, &mid, &err),
+                     SL_OK);
+    assert_int_equal(mid, 1);
+    o.frame = 4;
+    /* problem text with invalid UTF-8 and a control character */
+    assert_int_equal(sl_db_add_problem(db, &o, "SIP-HDR-011", SL_SEV_ERROR,
+                                       "frame 4: bad \xff byte \x1b[31m", NULL, 0, 0, &err),
+                     SL_OK);
+    cap.frames = 4;
+    cap.sip_messages = 1;
+    cap.problems = 1;
+    cap.first_ts_us = o.ts_us;
+    cap.last_ts_us = o.ts_us;
+    cap.complete = 1;
+    assert_int_equal(sl_db_update_capture(db, cid, &cap, &err), SL_OK);
+    assert_int_equal(sl_db_add_frame_stat(db, cid, "not_decoded", "TCP", 2, 1, &err), SL_OK);
+    assert_int_equal(sl_db_finish(db, &err), SL_OK);
+    return db;
+}
+
+static void test_db_round_trip_message_fields(void **state)
+{
+    struct sl_db *db = make_db(NULL);
+    sqlite3_stmt *st;
+    sqlite3 *h = sl_db_handle(db);
+
+    (void)state;
+    assert_int_equal(sqlite3_prepare_v2(h,
+                                        "SELECT method, call_id, from_tag, to_tag, cseq_num, "
+                                        "src_ip, src_port, dst_ip, dst_port, first_line, size, "
+                                        "session_expires, min_se, transport FROM message",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "INVITE");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "abc@1");
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), "f1");
+    assert_string_equal((const char *)sqlite3_column_text(st, 3), "");
+    assert_int_equal(sqlite3_column_int(st, 4), 1);
+    assert_string_equal((const char *)sqlite3_column_text(st, 5), "10.0.0.1");
+    assert_int_equal(sqlite3_column_int(st, 6), 5060);
+    assert_string_equal((const char *)sqlite3_column_text(st, 7), "::1");
+    assert_int_equal(sqlite3_column_int(st, 8), 5070);
+    assert_string_equal((const char *)sqlite3_column_text(st, 9),
+                        "INVITE sip:bob@example.com SIP/2.0");
+    assert_int_equal(sqlite3_column_int(st, 10), sizeof(raw_invite) - 1);
+    assert_int_equal(sqlite3_column_int(st, 11), 1800);
+    assert_int_equal(sqlite3_column_type(st, 12), SQLITE_NULL);
+    assert_string_equal((const char *)sqlite3_column_text(st, 13), "udp");
+    sqlite3_finalize(st);
+    sl_db_close(db);
+}
+
+static void test_db_file_appears_only_when_finished(void **state)
+{
+    char path[] = "/tmp/sl_test_store_XXXXXX";
+    int fd = mkstemp(path);
+    char tmp[64];
+    struct sl_db *db = NULL;
+    struct sl_err err;
+    sqlite3_stmt *st;
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    /* unfinished: nothing left behind */
+    assert_int_equal(sl_db_create(&db, path, &err), SL_OK);
+    assert_int_equal(access(tmp, F_OK), 0);
+    sl_db_close(db);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    assert_int_not_equal(access(path, F_OK), 0);
+    /* finished: the file is there with its schema version */
+    db = make_db(path);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    assert_int_equal(sqlite3_prepare_v2(sl_db_handle(db), "PRAGMA user_version", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), SL_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    sl_db_close(db);
+    unlink(path);
+}
+
+static void test_engine_and_report_are_deterministic_and_safe(void **state)
+{
+    struct sl_db *db = make_db(NULL);
+    struct sl_findings fs;
+    struct sl_err err;
+    struct sl_report_opts ro = { SL_FORMAT_JSON, 0 };
+    char *a = NULL, *b = NULL, *t = NULL;
+    size_t alen, blen, tlen;
+
+    (void)state;
+    assert_int_equal(sl_engine_run(db, &fs, &err), SL_OK);
+    assert_int_equal(fs.n, 2); /* the problem and the not-decoded count */
+    assert_string_equal(fs.v[0].rule->id, "SIP-CAP-004"); /* frame 1 sorts first */
+    assert_string_equal(fs.v[1].rule->id, "SIP-HDR-011");
+    assert_int_equal(sl_report_render(db, &fs, &ro, &a, &alen, &err), SL_OK);
+    assert_int_equal(sl_report_render(db, &fs, &ro, &b, &blen, &err), SL_OK);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(a, b, alen);
+    assert_non_null(strstr(a, "\"schema\": 1"));
+    assert_non_null(strstr(a, "bad \xef\xbf\xbd byte \\u001b[31m")); /* valid UTF-8, escaped */
+    assert_non_null(strstr(a, "\"src\": \"10.0.0.1:5060\""));
+    assert_non_null(strstr(a, "\"dst\": \"[::1]:5070\""));
+    ro.format = SL_FORMAT_TEXT;
+    assert_int_equal(sl_report_render(db, &fs, &ro, &t, &tlen, &err), SL_OK);
+    assert_null(strchr(t, '\x1b')); /* no raw escape reaches a terminal */
+    assert_non_null(strstr(t, "bad \xef\xbf\xbd byte \\x1b[31m"));
+    free(a);
+    free(b);
+    free(t);
+    sl_findings_fini(&fs);
+    sl_db_close(db);
+}
+
+static void test_format_time(void **state)
+{
+    char buf[40];
+
+    (void)state;
+    sl_format_time(1710234000123456LL, buf, sizeof(buf));
+    assert_string_equal(buf, "2024-03-12T09:00:00.123456Z");
+    sl_format_time(-1, buf, sizeof(buf));
+    assert_string_equal(buf, "1969-12-31T23:59:59.999999Z");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_db_round_trip_message_fields),
+        cmocka_unit_test(test_db_file_appears_only_when_finished),
+        cmocka_unit_test(test_engine_and_report_are_deterministic_and_safe),
+        cmocka_unit_test(test_format_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
