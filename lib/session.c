@@ -24,6 +24,7 @@ struct frame_count {
     const char *reason;
     uint64_t frames;
     uint64_t first_frame;
+    int64_t first_ts_us;
 };
 
 #define MAX_FRAME_COUNTS 64
@@ -37,8 +38,7 @@ struct sl_session {
     struct sl_findings findings;
 };
 
-int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
-                    struct sl_err *err)
+int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts, struct sl_err *err)
 {
     struct sl_session *s;
     int rc;
@@ -63,7 +63,7 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
 }
 
 static void count_frame(struct frame_count *fc, size_t *n, const char *kind, const char *reason,
-                        uint64_t frame)
+                        uint64_t frame, int64_t ts_us)
 {
     size_t i;
 
@@ -84,7 +84,37 @@ static void count_frame(struct frame_count *fc, size_t *n, const char *kind, con
     fc[*n].reason = reason;
     fc[*n].frames = 1;
     fc[*n].first_frame = frame;
+    fc[*n].first_ts_us = ts_us;
     (*n)++;
+}
+
+/* Parses the whole header lines of a message cut by the capture: the bytes
+ * up to the last line end (at most the header section), then an empty line. */
+static int parse_whole_lines(struct sl_session *s, const uint8_t *p, size_t n, struct sl_msg *m,
+                             struct sl_err *err)
+{
+    size_t end = 0, i;
+    uint8_t *copy;
+    int rc;
+
+    for (i = 0; i + 1 < n; i++) {
+        if (p[i] == '\r' && p[i + 1] == '\n') {
+            if (i + 3 < n && p[i + 2] == '\r' && p[i + 3] == '\n')
+                return sl_fail(err, SL_EFORMAT, "header section complete, still refused");
+            end = i + 2;
+        }
+    }
+    if (end == 0)
+        return sl_fail(err, SL_EFORMAT, "no whole line captured");
+    copy = malloc(end + 2);
+    if (copy == NULL)
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    memcpy(copy, p, end);
+    copy[end] = '\r';
+    copy[end + 1] = '\n';
+    rc = sl_msg_parse(m, copy, end + 2, s->opts.max_msg_len, err);
+    free(copy);
+    return rc;
 }
 
 /* The payload of one datagram: a SIP message, a keep-alive, or something else. */
@@ -100,40 +130,53 @@ static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
     char text[sizeof(perr.msg) + 96];
 
     if (look == SL_LOOK_NOT_SIP) {
-        count_frame(fc, n_fc, "other", "UDP, not SIP", f->number);
+        count_frame(fc, n_fc, "other", "UDP, not SIP", f->number, f->ts_us);
         cap->other_frames++;
         return SL_OK;
     }
     if (look == SL_LOOK_KEEPALIVE) {
-        count_frame(fc, n_fc, "other", "SIP keep-alive (CRLF)", f->number);
+        count_frame(fc, n_fc, "other", "SIP keep-alive (CRLF)", f->number, f->ts_us);
         cap->other_frames++;
         return SL_OK;
     }
     sl_err_clear(&perr);
     rc = sl_msg_parse(&m, f->payload, f->payload_len, s->opts.max_msg_len, &perr);
+    if (rc == SL_EFORMAT && f->payload_truncated) {
+        /* Cut by the capture: parse the header lines that are whole, as
+         * Wireshark dissects what is there.  The stored raw bytes stay the
+         * captured ones; truncated = 1 says they are incomplete. */
+        sl_msg_fini(&m);
+        rc = parse_whole_lines(s, f->payload, f->payload_len, &m, &perr);
+    }
     if (rc == SL_ENOMEM) {
         sl_msg_fini(&m);
         return sl_fail(err, SL_ENOMEM, "out of memory");
     }
+    /* A SIP message is what starts with a SIP start line, parsed or not
+     * (tshark counts the same way); one that cannot be parsed is also a
+     * problem with its own finding. */
+    cap->sip_messages++;
     if (rc == SL_OK) {
         rc = sl_db_add_message(s->db, o, &m, f->payload, f->payload_len,
                                f->payload_truncated ? 1 : 0, &msg_id, err);
         sl_msg_fini(&m);
         if (rc != SL_OK)
             return rc;
-        cap->sip_messages++;
-        count_frame(fc, n_fc, "sip", "SIP", f->number);
+        count_frame(fc, n_fc, "sip", f->payload_truncated ? "SIP, cut by the capture" : "SIP",
+                    f->number, f->ts_us);
     } else {
         sl_msg_fini(&m);
-        count_frame(fc, n_fc, "problem", rc == SL_ELIMIT ? "SIP message too large"
-                                                          : "SIP message not parsed",
-                    f->number);
+        count_frame(fc, n_fc, "sip",
+                    f->payload_truncated ? "SIP, cut by the capture, not parsed"
+                    : rc == SL_ELIMIT    ? "SIP, too large"
+                                         : "SIP, not parsed",
+                    f->number, f->ts_us);
     }
     if (f->payload_truncated) {
-        snprintf(text, sizeof(text),
-                 "frame %" PRIu64 ": SIP message cut by the capture: %zu of %u bytes on the wire "
-                 "were captured",
-                 f->number, f->payload_len, f->wirelen);
+        snprintf(text, sizeof(text), "frame %" PRIu64 ": SIP message cut by the capture (%s)%s",
+                 f->number, f->detail[0] ? f->detail : "incomplete",
+                 msg_id ? "; the whole header lines were parsed and stored"
+                        : "; too little is left to parse");
         cap->problems++;
         rc = sl_db_add_problem(s->db, o, "SIP-CAP-002", SL_SEV_WARNING, text,
                                msg_id ? NULL : f->payload, msg_id ? 0 : f->payload_len, msg_id,
@@ -197,7 +240,8 @@ int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err
             cap.complete = 0;
             cap.problems++;
             rc = sl_db_add_problem(s->db, &o, "SIP-CAP-001", SL_SEV_WARNING,
-                                   cerr.msg[0] ? cerr.msg : "capture ends in the middle of a packet",
+                                   cerr.msg[0] ? cerr.msg
+                                               : "capture ends in the middle of a packet",
                                    NULL, 0, 0, err);
             if (rc != SL_OK)
                 goto out;
@@ -222,24 +266,28 @@ int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err
             break;
         case SL_FRAME_OTHER:
             cap.other_frames++;
-            count_frame(fc, &n_fc, "other", f.reason ? f.reason : "?", f.number);
+            count_frame(fc, &n_fc, "other", f.reason ? f.reason : "?", f.number, f.ts_us);
             break;
         case SL_FRAME_NOT_DECODED:
             cap.not_decoded_frames++;
-            count_frame(fc, &n_fc, "not_decoded", f.reason ? f.reason : "?", f.number);
+            count_frame(fc, &n_fc, "not_decoded", f.reason ? f.reason : "?", f.number, f.ts_us);
             break;
         case SL_FRAME_TRUNCATED:
         case SL_FRAME_MALFORMED: {
             char text[sizeof(f.detail) + 64];
             bool trunc = f.kind == SL_FRAME_TRUNCATED;
 
-            count_frame(fc, &n_fc, "problem", f.reason ? f.reason : "?", f.number);
-            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s %s: %s", f.number,
-                     f.reason ? f.reason : "", trunc ? "header cut by the capture" : "malformed",
-                     f.detail[0] ? f.detail : "no detail");
+            count_frame(fc, &n_fc, "problem", f.reason ? f.reason : "?", f.number, f.ts_us);
+            if (trunc)
+                snprintf(text, sizeof(text),
+                         "frame %" PRIu64 ": %s (the capture kept %u of the frame's %u bytes)",
+                         f.number, f.detail[0] ? f.detail : "header cut", f.caplen, f.wirelen);
+            else
+                snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", f.number,
+                         f.detail[0] ? f.detail : "malformed header");
             cap.problems++;
-            rc = sl_db_add_problem(s->db, &o, trunc ? "SIP-CAP-002" : "SIP-CAP-003",
-                                   SL_SEV_WARNING, text, NULL, 0, 0, err);
+            rc = sl_db_add_problem(s->db, &o, trunc ? "SIP-CAP-002" : "SIP-CAP-003", SL_SEV_WARNING,
+                                   text, NULL, 0, 0, err);
             if (rc != SL_OK)
                 goto out;
             break;
@@ -248,7 +296,7 @@ int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err
     }
     for (i = 0; i < n_fc; i++) {
         rc = sl_db_add_frame_stat(s->db, capture_id, fc[i].kind, fc[i].reason, fc[i].frames,
-                                  fc[i].first_frame, err);
+                                  fc[i].first_frame, fc[i].first_ts_us, err);
         if (rc != SL_OK)
             goto out;
     }

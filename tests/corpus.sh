@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 # file|sip msgs|transports|tunnels from the README table
 awk -F'|' '/^\| captures\// {
     for (i = 2; i <= NF; i++) gsub(/^ +| +$/, "", $i);
-    print $2 "|" $8 "|" $9 "|" $10 }' "$corpus/README.md" >"$tmp/ref"
+    print $2 "|" $7 "|" $8 "|" $9 }' "$corpus/README.md" >"$tmp/ref"
 while IFS='|' read -r file ref transports tunnels; do
     path="$corpus/$file"
     [ -f "$path" ] || continue

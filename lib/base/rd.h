@@ -77,15 +77,13 @@ static inline uint16_t sl_rd_le16(struct sl_rd *r)
 static inline uint32_t sl_rd_be32(struct sl_rd *r)
 {
     const uint8_t *q = sl_rd_take(r, 4);
-    return q != NULL ? (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]
-                     : 0;
+    return q != NULL ? (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3] : 0;
 }
 
 static inline uint32_t sl_rd_le32(struct sl_rd *r)
 {
     const uint8_t *q = sl_rd_take(r, 4);
-    return q != NULL ? (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 | (uint32_t)q[1] << 8 | q[0]
-                     : 0;
+    return q != NULL ? (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 | (uint32_t)q[1] << 8 | q[0] : 0;
 }
 
 static inline uint64_t sl_rd_be64(struct sl_rd *r)

@@ -6,8 +6,8 @@
 const char *sl_strerror(int code)
 {
     switch (code) {
-#define SL_X_(name, val, text)                                                                     \
-    case (val):                                                                                    \
+#define SL_X_(name, val, text) \
+    case (val):                \
         return text;
         SL_STATUS_MAP(SL_X_)
 #undef SL_X_

@@ -54,10 +54,10 @@ enum sl_frame_kind {
 /* One frame of a capture.  The payload is borrowed: valid until the next
  * sl_capture_next() or sl_capture_close(). */
 struct sl_frame {
-    uint64_t number;    /* 1-based, as Wireshark counts */
-    int64_t ts_us;      /* microseconds since the epoch */
-    uint32_t caplen;    /* bytes captured */
-    uint32_t wirelen;   /* bytes on the wire */
+    uint64_t number;  /* 1-based, as Wireshark counts */
+    int64_t ts_us;    /* microseconds since the epoch */
+    uint32_t caplen;  /* bytes captured */
+    uint32_t wirelen; /* bytes on the wire */
     enum sl_frame_kind kind;
     const char *reason; /* static category text for kinds other than DATAGRAM, e.g.
                            "TCP", "IPv4 fragment", "ARP", "link type 105"; used to
@@ -76,13 +76,13 @@ struct sl_capture;
 
 /* Opens a capture file; path "-" reads standard input.  Returns SL_OK with
  * *out set (free with sl_capture_close), or SL_EINPUT with a reason in err
- * ("No such file or directory", "is a directory", "not a pcap or pcapng file",
- * "unsupported link type ..."), or SL_ENOMEM. */
+ * ("No such file or directory", "is a directory", "not a pcap or pcapng file
+ * (...)"), or SL_ENOMEM.  A link type that is not decoded does not fail here:
+ * its frames come back as SL_FRAME_NOT_DECODED. */
 int sl_capture_open(struct sl_capture **out, const char *path, struct sl_err *err);
 
 /* Same over a memory buffer (fuzzing, tests); the buffer must outlive the capture. */
-int sl_capture_open_mem(struct sl_capture **out, const void *buf, size_t len,
-                        struct sl_err *err);
+int sl_capture_open_mem(struct sl_capture **out, const void *buf, size_t len, struct sl_err *err);
 
 /* "pcap" or "pcapng". */
 const char *sl_capture_format(const struct sl_capture *c);
@@ -92,7 +92,7 @@ int sl_capture_linktype(const struct sl_capture *c);
 
 /* Reads and classifies the next frame into *f.  Returns 1 (a frame), 0 (end of
  * file), or SL_ETRUNC when the file ends in the middle of a record: err says
- * where ("capture ends in the middle of frame 1234: ...") and reading stops;
+ * where ("capture ends in the middle of frame 1234 (...)") and reading stops;
  * frames before it stay valid. */
 int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err);
 

@@ -132,7 +132,7 @@ static int problems(struct sl_db *db, struct sl_findings *fs, struct sl_err *err
     static const char sql[] =
             "SELECT p.capture_id, p.frame, p.ts_us, p.src_ip, p.src_port, p.dst_ip, "
             "       p.dst_port, p.transport, p.rule_id, p.severity, p.text, p.raw, "
-            "       m.call_id, m.cseq_num, m.cseq_method "
+            "       m.call_id, m.cseq_num, m.cseq_method, m.first_line "
             "FROM problem p LEFT JOIN message m ON m.msg_id = p.msg_id "
             "ORDER BY p.capture_id, p.rule_id, p.frame, p.problem_id";
     sqlite3 *h = sl_db_handle(db);
@@ -201,8 +201,8 @@ static int problems(struct sl_db *db, struct sl_findings *fs, struct sl_err *err
         f->severity = severity_from((const char *)sqlite3_column_text(st, 9));
         f->input = (int)(capture_id - 1);
         f->frame = (uint64_t)sqlite3_column_int64(st, 1);
-        f->ts_us = sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MIN
-                                                              : sqlite3_column_int64(st, 2);
+        f->ts_us =
+                sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 2);
         f->message = dup_col(st, 10);
         f->call_id = dup_col(st, 12);
         f->evidence = calloc(1, sizeof(*f->evidence));
@@ -216,11 +216,12 @@ static int problems(struct sl_db *db, struct sl_findings *fs, struct sl_err *err
         ev->src = endpoint_col(st, 3, 4);
         ev->dst = endpoint_col(st, 5, 6);
         ev->transport = dup_col(st, 7);
-        ev->first_line = first_line_col(st, 11);
+        ev->first_line = sqlite3_column_type(st, 15) != SQLITE_NULL ? dup_col(st, 15)
+                                                                    : first_line_col(st, 11);
         if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-            ev->cseq = fmt_dup("%lld %s", (long long)sqlite3_column_int64(st, 13),
-                               sqlite3_column_text(st, 14) ? (const char *)sqlite3_column_text(st, 14)
-                                                           : "");
+            ev->cseq = fmt_dup(
+                    "%lld %s", (long long)sqlite3_column_int64(st, 13),
+                    sqlite3_column_text(st, 14) ? (const char *)sqlite3_column_text(st, 14) : "");
     }
     sqlite3_finalize(st);
     return rc;
@@ -232,8 +233,9 @@ nomem:
 /* One SIP-CAP-004 finding per capture and reason of frames not decoded. */
 static int not_decoded(struct sl_db *db, struct sl_findings *fs, struct sl_err *err)
 {
-    static const char sql[] = "SELECT capture_id, reason, frames, first_frame FROM frame_stat "
-                              "WHERE kind = 'not_decoded' ORDER BY capture_id, first_frame";
+    static const char sql[] =
+            "SELECT capture_id, reason, frames, first_frame, first_ts_us FROM frame_stat "
+            "WHERE kind = 'not_decoded' ORDER BY capture_id, first_frame";
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
     const struct sl_rule_info *ri = sl_rule_lookup("SIP-CAP-004");
@@ -254,13 +256,19 @@ static int not_decoded(struct sl_db *db, struct sl_findings *fs, struct sl_err *
         f->severity = ri->severity;
         f->input = (int)(sqlite3_column_int64(st, 0) - 1);
         f->frame = (uint64_t)sqlite3_column_int64(st, 3);
-        f->ts_us = INT64_MIN;
+        f->ts_us =
+                sqlite3_column_type(st, 4) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 4);
         f->message = fmt_dup("%lld frame%s not decoded: %s (first: frame %" PRIu64 ")", n,
                              n == 1 ? "" : "s", reason ? reason : "?", f->frame);
-        if (f->message == NULL) {
+        f->evidence = calloc(1, sizeof(*f->evidence));
+        if (f->message == NULL || f->evidence == NULL) {
             sqlite3_finalize(st);
             return sl_fail(err, SL_ENOMEM, "out of memory");
         }
+        f->n_evidence = 1;
+        f->evidence[0].input = f->input;
+        f->evidence[0].frame = f->frame;
+        f->evidence[0].ts_us = f->ts_us;
     }
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)

@@ -224,8 +224,8 @@ static void count_severities(const struct sl_findings *fs, long long counts[3])
     }
 }
 
-static int render_json(const struct inputs *in, const struct sl_findings *fs, bool nd,
-                       char **out, size_t *out_len, struct sl_err *err)
+static int render_json(const struct inputs *in, const struct sl_findings *fs, bool nd, char **out,
+                       size_t *out_len, struct sl_err *err)
 {
     json_object *root, *inputs, *summary, *counts, *findings;
     long long c[3];
@@ -406,7 +406,9 @@ static int render_text(const struct inputs *in, const struct sl_findings *fs, bo
         return sl_fail(err, SL_ENOMEM, "out of memory");
     b.p[0] = '\0';
     count_severities(fs, c);
-    tput(&b, "siplint %s: %zu input%s, %lld SIP message%s, %zu finding%s (%lld error, %lld warning, %lld info)\n",
+    tput(&b,
+         "siplint %s: %zu input%s, %lld SIP message%s, %zu finding%s (%lld error, %lld warning, "
+         "%lld info)\n",
          SL_VERSION, in->n, in->n == 1 ? "" : "s", in->messages, in->messages == 1 ? "" : "s",
          fs->n, fs->n == 1 ? "" : "s", c[SL_SEV_ERROR], c[SL_SEV_WARNING], c[SL_SEV_INFO]);
     for (i = 0; i < in->n; i++) {
@@ -414,7 +416,9 @@ static int render_text(const struct inputs *in, const struct sl_findings *fs, bo
 
         tput(&b, "  input %zu: ", i);
         tput_safe(&b, r->path);
-        tput(&b, " (%s): %lld frames: %lld SIP messages, %lld not SIP, %lld not decoded, %lld problems%s\n",
+        tput(&b,
+             " (%s): %lld frames: %lld SIP messages, %lld not SIP, %lld not decoded, %lld "
+             "problems%s\n",
              r->format, r->frames, r->sip_messages, r->other, r->not_decoded, r->problems,
              r->complete ? "" : "; file cut short");
     }

@@ -23,8 +23,8 @@
 
 /* How a payload looks: decided from its first line only. */
 enum sl_sip_look {
-    SL_LOOK_NOT_SIP = 0, /* not a SIP start line: some other protocol */
-    SL_LOOK_REQUEST = 1, /* "METHOD SP Request-URI SP SIP/2.0" */
+    SL_LOOK_NOT_SIP = 0,  /* not a SIP start line: some other protocol */
+    SL_LOOK_REQUEST = 1,  /* "METHOD SP Request-URI SP SIP/2.0" */
     SL_LOOK_RESPONSE = 2, /* "SIP/2.0 SP 3DIGIT ..." */
     SL_LOOK_KEEPALIVE = 3 /* only CR/LF bytes (RFC 5626 keep-alive) */
 };
@@ -34,58 +34,58 @@ enum sl_sip_look sl_sip_look(const uint8_t *p, size_t n);
 
 struct sl_msg {
     bool is_request;
-    char *method;       /* request method as sent (case kept); responses: NULL */
-    char *ruri;         /* Request-URI */
-    int status;         /* responses: 100..699; requests: -1 */
-    char *reason;       /* reason phrase */
+    char *method; /* request method as sent (case kept); responses: NULL */
+    char *ruri;   /* Request-URI */
+    int status;   /* responses: 100..699; requests: -1 */
+    char *reason; /* reason phrase */
 
-    char *call_id;      /* verbatim */
+    char *call_id; /* verbatim */
     char *from_uri;
-    char *from_tag;     /* lower-cased */
+    char *from_tag; /* lower-cased */
     char *from_display;
     char *to_uri;
-    char *to_tag;       /* lower-cased */
+    char *to_tag; /* lower-cased */
     char *to_display;
 
-    int64_t cseq_num;   /* -1 when absent or not a number 0..2^32-1 */
-    char *cseq_method;  /* case kept (CSeq method is case-sensitive) */
+    int64_t cseq_num;  /* -1 when absent or not a number 0..2^32-1 */
+    char *cseq_method; /* case kept (CSeq method is case-sensitive) */
 
-    int via_count;      /* comma-separated Via values over all Via rows */
-    char *via_branch;   /* top Via branch, lower-cased */
-    char *via_sent_by;  /* top Via "host[:port]", host lower-cased */
+    int via_count;       /* comma-separated Via values over all Via rows */
+    char *via_branch;    /* top Via branch, lower-cased */
+    char *via_sent_by;   /* top Via "host[:port]", host lower-cased */
     char *via_transport; /* top Via transport, upper-cased ("UDP", "TCP", ...) */
-    char *via_received; /* top Via received= */
-    int via_rport;      /* top Via rport=N; 0 = rport without value; -1 absent */
+    char *via_received;  /* top Via received= */
+    int via_rport;       /* top Via rport=N; 0 = rport without value; -1 absent */
 
-    int max_forwards;   /* -1 absent */
-    char *contact;      /* first Contact URI ("*" for a wildcard) */
+    int max_forwards; /* -1 absent */
+    char *contact;    /* first Contact URI ("*" for a wildcard) */
     int contact_count;
-    int expires;        /* Expires header, -1 absent */
+    int expires; /* Expires header, -1 absent */
 
     int64_t session_expires; /* Session-Expires (also compact x) delta-seconds, -1 */
-    char *se_refresher; /* "uac" / "uas" (lower-cased) or another value as sent */
-    int64_t min_se;     /* Min-SE, -1 */
-    char *supported;    /* Supported (also k), all rows, lower-cased, ", "-joined */
-    char *require;      /* Require, same form */
-    int64_t retry_after; /* Retry-After seconds, -1 */
-    int64_t rseq;       /* RSeq, -1 */
-    int64_t rack_rseq;  /* RAck: response-num, cseq-num, method; -1 / NULL */
+    char *se_refresher;      /* "uac" / "uas" (lower-cased) or another value as sent */
+    int64_t min_se;          /* Min-SE, -1 */
+    char *supported;         /* Supported (also k), all rows, lower-cased, ", "-joined */
+    char *require;           /* Require, same form */
+    int64_t retry_after;     /* Retry-After seconds, -1 */
+    int64_t rseq;            /* RSeq, -1 */
+    int64_t rack_rseq;       /* RAck: response-num, cseq-num, method; -1 / NULL */
     int64_t rack_cseq;
     char *rack_method;
-    char *reason_hdr;   /* Reason header value(s), verbatim, ", "-joined */
-    char *user_agent;   /* User-Agent, or Server in responses */
-    bool has_auth;      /* Authorization or Proxy-Authorization present */
+    char *reason_hdr; /* Reason header value(s), verbatim, ", "-joined */
+    char *user_agent; /* User-Agent, or Server in responses */
+    bool has_auth;    /* Authorization or Proxy-Authorization present */
 
-    char *content_type; /* lower-cased "type/subtype" */
+    char *content_type;     /* lower-cased "type/subtype" */
     int64_t content_length; /* Content-Length (also l), -1 absent */
-    size_t body_len;    /* bytes of body actually present */
+    size_t body_len;        /* bytes of body actually present */
 
-    char *sdp_o_user;   /* SDP o= fields when the body is application/sdp */
+    char *sdp_o_user; /* SDP o= fields when the body is application/sdp */
     char *sdp_o_sess_id;
     char *sdp_o_version; /* text: may exceed 64 bits */
     char *sdp_o_addr;
 
-    size_t n_headers;   /* header rows seen */
+    size_t n_headers; /* header rows seen */
 };
 
 /* Parses the n bytes at p (one complete message: start line, headers, body)
@@ -93,8 +93,7 @@ struct sl_msg {
  * in err when libosip2 refuses the message or a mandatory piece is unusable,
  * SL_ELIMIT when n exceeds max_len, or SL_ENOMEM.  On failure *m holds nothing
  * to free, but sl_msg_fini is still safe. */
-int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len,
-                 struct sl_err *err);
+int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, struct sl_err *err);
 
 /* Frees what *m owns and zeroes it.  Accepts a zeroed or failed message. */
 void sl_msg_fini(struct sl_msg *m);

@@ -30,6 +30,7 @@ static const char schema_sql[] =
         "  reason TEXT NOT NULL,\n"
         "  frames INTEGER NOT NULL,\n"
         "  first_frame INTEGER NOT NULL,\n"
+        "  first_ts_us INTEGER,\n"
         "  PRIMARY KEY (capture_id, kind, reason));\n"
         "CREATE TABLE message (\n"
         "  msg_id INTEGER PRIMARY KEY,\n"
@@ -76,10 +77,9 @@ static const char schema_sql[] =
         "  raw BLOB);\n";
 
 /* Built after the bulk load: cheaper than maintaining them row by row. */
-static const char index_sql[] =
-        "CREATE INDEX message_call ON message(call_id, from_tag, to_tag);\n"
-        "CREATE INDEX message_time ON message(capture_id, ts_us);\n"
-        "CREATE INDEX problem_capture ON problem(capture_id, frame);\n";
+static const char index_sql[] = "CREATE INDEX message_call ON message(call_id, from_tag, to_tag);\n"
+                                "CREATE INDEX message_time ON message(capture_id, ts_us);\n"
+                                "CREATE INDEX problem_capture ON problem(capture_id, frame);\n";
 
 enum stmt_id {
     ST_CAPTURE,
@@ -95,7 +95,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CAPTURE_UPDATE] = "UPDATE capture SET frames = ?, sip_messages = ?, problems = ?, "
                           "other_frames = ?, not_decoded_frames = ?, first_ts_us = ?, "
                           "last_ts_us = ?, complete = ? WHERE capture_id = ?",
-    [ST_FRAME_STAT] = "INSERT INTO frame_stat VALUES (?, ?, ?, ?, ?)",
+    [ST_FRAME_STAT] = "INSERT INTO frame_stat VALUES (?, ?, ?, ?, ?, ?)",
     [ST_MESSAGE] = "INSERT INTO message VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -293,8 +293,8 @@ int sl_db_update_capture(struct sl_db *db, int64_t capture_id, const struct sl_d
     return step_done(db, st, err, "update capture");
 }
 
-int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind,
-                         const char *reason, uint64_t frames, uint64_t first_frame,
+int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind, const char *reason,
+                         uint64_t frames, uint64_t first_frame, int64_t first_ts_us,
                          struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_FRAME_STAT];
@@ -304,6 +304,7 @@ int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind,
     bind_text(st, 3, reason);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)frames);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)first_frame);
+    sqlite3_bind_int64(st, 6, first_ts_us);
     return step_done(db, st, err, "insert frame_stat");
 }
 
@@ -425,8 +426,8 @@ int sl_db_add_message(struct sl_db *db, const struct sl_db_origin *o, const stru
 }
 
 int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char *rule_id,
-                      enum sl_severity sev, const char *text, const uint8_t *raw,
-                      size_t raw_len, int64_t msg_id, struct sl_err *err)
+                      enum sl_severity sev, const char *text, const uint8_t *raw, size_t raw_len,
+                      int64_t msg_id, struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_PROBLEM];
 

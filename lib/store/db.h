@@ -34,7 +34,7 @@ sqlite3 *sl_db_handle(struct sl_db *db);
 /* A capture as stored in table capture. */
 struct sl_db_capture {
     const char *path;
-    const char *format;  /* "pcap", "pcapng" */
+    const char *format; /* "pcap", "pcapng" */
     int linktype;
     uint64_t frames;
     uint64_t sip_messages;
@@ -43,7 +43,7 @@ struct sl_db_capture {
     uint64_t not_decoded_frames; /* might hold SIP, not decoded */
     int64_t first_ts_us;         /* INT64_MIN when there were no frames */
     int64_t last_ts_us;
-    int complete;                /* 0 when the file ended mid-record */
+    int complete; /* 0 when the file ended mid-record */
 };
 
 /* Inserts a capture row; *capture_id receives its id (1, 2, ... in order). */
@@ -55,8 +55,8 @@ int sl_db_update_capture(struct sl_db *db, int64_t capture_id, const struct sl_d
                          struct sl_err *err);
 
 /* One row of frame_stat: how many frames of one kind and reason. */
-int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind,
-                         const char *reason, uint64_t frames, uint64_t first_frame,
+int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind, const char *reason,
+                         uint64_t frames, uint64_t first_frame, int64_t first_ts_us,
                          struct sl_err *err);
 
 /* Where a message or problem was seen. */
@@ -76,8 +76,8 @@ int sl_db_add_message(struct sl_db *db, const struct sl_db_origin *o, const stru
 
 /* Inserts a problem (a decode finding).  raw may be NULL; msg_id 0 = none. */
 int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char *rule_id,
-                      enum sl_severity sev, const char *text, const uint8_t *raw,
-                      size_t raw_len, int64_t msg_id, struct sl_err *err);
+                      enum sl_severity sev, const char *text, const uint8_t *raw, size_t raw_len,
+                      int64_t msg_id, struct sl_err *err);
 
 /* Ends the bulk load: builds indexes, commits, and (with a path) moves the
  * file into place.  The handle stays open for queries. */

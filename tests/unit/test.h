@@ -14,14 +14,14 @@
 #include <string.h>
 
 /* Asserts that the NUL-terminated s equals expected (both may be NULL). */
-#define assert_str_or_null(s, expected)                                                            \
-    do {                                                                                           \
-        if ((expected) == NULL)                                                                    \
-            assert_null(s);                                                                        \
-        else {                                                                                     \
-            assert_non_null(s);                                                                    \
-            assert_string_equal((s), (expected));                                                  \
-        }                                                                                          \
+#define assert_str_or_null(s, expected)           \
+    do {                                          \
+        if ((expected) == NULL)                   \
+            assert_null(s);                       \
+        else {                                    \
+            assert_non_null(s);                   \
+            assert_string_equal((s), (expected)); \
+        }                                         \
     } while (0)
 
 #endif /* SL_TESTS_UNIT_TEST_H */

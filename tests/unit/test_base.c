@@ -35,8 +35,8 @@ static void test_rd_zero_length_reads_succeed_on_empty(void **state)
 
 static void test_rd_reads_big_and_little_endian(void **state)
 {
-    static const uint8_t b[] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
-                                 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09 };
+    static const uint8_t b[] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x01,
+                                 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09 };
     struct sl_rd r = sl_rd_init(b, sizeof(b));
 
     (void)state;
@@ -165,7 +165,8 @@ static void test_str_clean_replaces_invalid_utf8(void **state)
 
 static void test_str_clean_escapes_controls_for_terminals(void **state)
 {
-    static const char in[] = "a\x1b[2Jb\x07\xc2\x9b" "c\td";
+    static const char in[] = "a\x1b[2Jb\x07\xc2\x9b"
+                             "c\td";
     char *out = sl_str_clean(in, sizeof(in) - 1, true, NULL);
 
     (void)state;
@@ -180,7 +181,8 @@ static void test_str_clean_keeps_nul_out(void **state)
     char *out = sl_str_clean(in, sizeof(in), false, NULL);
 
     (void)state;
-    assert_string_equal(out, "a\xef\xbf\xbd" "b");
+    assert_string_equal(out, "a\xef\xbf\xbd"
+                             "b");
     assert_false(sl_str_is_utf8(in, sizeof(in)));
     free(out);
 }

@@ -402,6 +402,108 @@ static void test_decode_unsupported_link_type(void **state)
     assert_string_equal(f.detail, "link type 4242");
 }
 
+static void test_decode_pppoe_session_ipv4_and_ipv6(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+
+    (void)state;
+    /* RFC 2516: ver/type 0x11, code 0, session 0x0001, length = PPP frame */
+    p.n = 0;
+    put_eth(&p, 0x8864);
+    put8(&p, 0x11);
+    put8(&p, 0);
+    put16(&p, 1);
+    put16(&p, (unsigned)(2 + 20 + UDP_SIP_LEN));
+    put16(&p, 0x0021);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 4);
+    p.n = 0;
+    put_eth(&p, 0x8864);
+    put8(&p, 0x11);
+    put8(&p, 0);
+    put16(&p, 1);
+    put16(&p, (unsigned)(2 + 40 + UDP_SIP_LEN));
+    put16(&p, 0x0057);
+    put_ipv6(&p, 17, UDP_SIP_LEN);
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 6);
+    /* LCP (0xc021) is PPP control: not SIP */
+    p.n = 0;
+    put_eth(&p, 0x8864);
+    put8(&p, 0x11);
+    put8(&p, 0);
+    put16(&p, 1);
+    put16(&p, 6);
+    put16(&p, 0xc021);
+    put_zero(&p, 4);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "PPP control");
+    /* a PPPoE length that lies about a complete frame */
+    p.n = 0;
+    put_eth(&p, 0x8864);
+    put8(&p, 0x11);
+    put8(&p, 0);
+    put16(&p, 1);
+    put16(&p, 500);
+    put16(&p, 0x0021);
+    put_ipv4(&p, 17, UDP_SIP_LEN, 0);
+    put_udp_sip(&p);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "PPPoE");
+}
+
+static void put_udp_payload(struct pkt *p, unsigned sport, unsigned dport, const void *b, size_t n)
+{
+    p->n = 0;
+    put_eth(p, 0x0800);
+    put_ipv4(p, 17, 8 + n, 0);
+    put16(p, sport);
+    put16(p, dport);
+    put16(p, (unsigned)(8 + n));
+    put16(p, 0);
+    put_bytes(p, b, n);
+}
+
+static void test_decode_udp_encapsulations_are_not_decoded(void **state)
+{
+    static const uint8_t hep3[] = { 'H', 'E', 'P', '3', 0, 20, 0, 0, 0, 1,
+                                    0,   7,   2,   0,   0, 0,  0, 0, 0, 0 };
+    static const uint8_t hep2[28] = { 2, 28, 2, 17 };
+    static const uint8_t gtp[16] = { 0x30, 0xff, 0, 8, 0, 0, 0, 1 };
+    static const uint8_t vxlan[16] = { 0x08 };
+    struct pkt p;
+    struct sl_frame f;
+
+    (void)state;
+    put_udp_payload(&p, 40000, 9060, hep3, sizeof(hep3));
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "HEP");
+    put_udp_payload(&p, 40000, 9060, hep2, sizeof(hep2));
+    decode(DLT_EN10MB, &p, &f);
+    assert_string_equal(f.reason, "HEP");
+    put_udp_payload(&p, 2152, 2152, gtp, sizeof(gtp));
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "GTP-U");
+    put_udp_payload(&p, 51000, 4789, vxlan, sizeof(vxlan));
+    decode(DLT_EN10MB, &p, &f);
+    assert_string_equal(f.reason, "VXLAN");
+    /* the same bytes on other ports are plain datagrams */
+    put_udp_payload(&p, 5060, 5060, gtp, sizeof(gtp));
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    put_udp_payload(&p, 5060, 5060, vxlan, sizeof(vxlan));
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+}
+
 static void test_decode_ethertypes(void **state)
 {
     static const struct {
@@ -409,13 +511,9 @@ static void test_decode_ethertypes(void **state)
         enum sl_frame_kind kind;
         const char *reason;
     } cases[] = {
-        { 0x0806, SL_FRAME_OTHER, "ARP" },
-        { 0x0026, SL_FRAME_OTHER, "802.3 LLC" },
-        { 0x8847, SL_FRAME_NOT_DECODED, "MPLS" },
-        { 0x8848, SL_FRAME_NOT_DECODED, "MPLS" },
-        { 0x8864, SL_FRAME_NOT_DECODED, "PPPoE" },
-        { 0x88be, SL_FRAME_NOT_DECODED, "ERSPAN" },
-        { 0x88cc, SL_FRAME_OTHER, "non-IP ethertype" },
+        { 0x0806, SL_FRAME_OTHER, "ARP" },          { 0x0026, SL_FRAME_OTHER, "802.3 LLC" },
+        { 0x8847, SL_FRAME_NOT_DECODED, "MPLS" },   { 0x8848, SL_FRAME_NOT_DECODED, "MPLS" },
+        { 0x88be, SL_FRAME_NOT_DECODED, "ERSPAN" }, { 0x88cc, SL_FRAME_OTHER, "non-IP ethertype" },
     };
     struct pkt p;
     struct sl_frame f;
@@ -1115,6 +1213,39 @@ static void test_capture_pcapng(void **state)
     sl_capture_close(c);
 }
 
+/* A 64-bit pcapng timestamp in microseconds (no if_tsresol) at its maximum:
+ * tv_sec * 10^6 would overflow int64_t; the time is clamped instead. */
+static void test_capture_pcapng_huge_timestamp(void **state)
+{
+    struct pkt file, body = { .n = 0 }, frame;
+    struct sl_capture *c = NULL;
+    struct sl_frame f;
+    struct sl_err err;
+
+    (void)state;
+    file.n = 0;
+    put_le32(&body, 0x1a2b3c4d);
+    put_le16(&body, 1);
+    put_le16(&body, 0);
+    put_le32(&body, 0xffffffff);
+    put_le32(&body, 0xffffffff);
+    put_block(&file, 0x0a0d0d0a, &body);
+    body.n = 0;
+    put_le16(&body, 1);
+    put_le16(&body, 0);
+    put_le32(&body, 0);
+    put_block(&file, 1, &body);
+    build_eth_ipv4_udp(&frame);
+    put_epb(&file, UINT64_MAX, &frame, (uint32_t)frame.n);
+
+    assert_int_equal(sl_capture_open_mem(&c, file.b, file.n, &err), SL_OK);
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(f.ts_us, INT64_MAX);
+    assert_sip_datagram(&f, 4);
+    assert_int_equal(sl_capture_next(c, &f, &err), 0);
+    sl_capture_close(c);
+}
+
 static void test_capture_stdin(void **state)
 {
     struct pkt file;
@@ -1144,6 +1275,8 @@ int main(void)
         cmocka_unit_test(test_decode_null_and_loop),
         cmocka_unit_test(test_decode_unsupported_link_type),
         cmocka_unit_test(test_decode_ethertypes),
+        cmocka_unit_test(test_decode_udp_encapsulations_are_not_decoded),
+        cmocka_unit_test(test_decode_pppoe_session_ipv4_and_ipv6),
         cmocka_unit_test(test_decode_ipv6_extension_headers),
         cmocka_unit_test(test_decode_ipv6_jumbo_payload_length_zero),
         cmocka_unit_test(test_decode_fragments_not_decoded),
@@ -1160,6 +1293,7 @@ int main(void)
         cmocka_unit_test(test_capture_not_a_capture),
         cmocka_unit_test(test_capture_open_paths),
         cmocka_unit_test(test_capture_pcapng),
+        cmocka_unit_test(test_capture_pcapng_huge_timestamp),
         cmocka_unit_test(test_capture_stdin),
     };
 

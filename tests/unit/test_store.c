@@ -74,7 +74,9 @@ static struct sl_db *make_db(const char *path)
     cap.last_ts_us = o.ts_us;
     cap.complete = 1;
     assert_int_equal(sl_db_update_capture(db, cid, &cap, &err), SL_OK);
-    assert_int_equal(sl_db_add_frame_stat(db, cid, "not_decoded", "TCP", 2, 1, &err), SL_OK);
+    assert_int_equal(
+            sl_db_add_frame_stat(db, cid, "not_decoded", "TCP", 2, 1, 1700000000000001, &err),
+            SL_OK);
     assert_int_equal(sl_db_finish(db, &err), SL_OK);
     return db;
 }

@@ -1,0 +1,721 @@
+/*
+ * decode.c: classifies one frame.  Link layer (Ethernet with VLAN tags, Linux
+ * cooked SLL/SLL2, raw IP, BSD loopback), then IPv4 or IPv6 (with the IPv6
+ * extension-header walk), then UDP.  The result is one of the kinds of enum
+ * sl_frame_kind; a UDP datagram gets its endpoints and payload.
+ *
+ * Every byte is read through base/rd.h.  Each length from the wire (IP total
+ * length, IPv6 payload length, extension header lengths, UDP length) becomes a
+ * sub-reader.  A frame cut by the capture (caplen < wirelen) is *truncated*; a
+ * header contradicting the bytes really there is *malformed* (STYLE.md 5.3
+ * rule 5).  To tell the two apart, each decoder gets `missing`: how many bytes
+ * of the unit it reads were on the wire but are not in the capture.
+ */
+#include "capture/capture.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "base/rd.h"
+
+/* Deepest stack of VLAN tags accepted (QinQ uses 2; more means a bogus frame). */
+#define SL_MAX_VLAN_TAGS 8
+/* Most IPv6 extension headers walked before the packet is called malformed. */
+#define SL_MAX_IPV6_EXT_HDRS 16
+
+/* Ethertypes (IEEE Registration Authority). */
+#define SL_ETH_IPV4          0x0800
+#define SL_ETH_ARP           0x0806
+#define SL_ETH_RARP          0x8035
+#define SL_ETH_VLAN          0x8100 /* IEEE 802.1Q C-tag */
+#define SL_ETH_QINQ          0x88a8 /* IEEE 802.1ad S-tag */
+#define SL_ETH_QINQ_OLD      0x9100 /* pre-802.1ad QinQ */
+#define SL_ETH_IPV6          0x86dd
+#define SL_ETH_MPLS_UC       0x8847
+#define SL_ETH_MPLS_MC       0x8848
+#define SL_ETH_PPPOE_DISC    0x8863
+#define SL_ETH_PPPOE_SESS    0x8864
+#define SL_ETH_ERSPAN_2      0x88be
+#define SL_ETH_ERSPAN_3      0x22eb
+#define SL_ETH_TEB           0x6558 /* transparent Ethernet bridging (NVGRE, ...) */
+#define SL_ETH_MACSEC        0x88e5
+#define SL_ETH_NSH           0x894f
+#define SL_ETH_MIN_ETHERTYPE 0x0600 /* IEEE 802.3 3.2.6: below it the field is a length */
+
+/* IP protocol numbers (IANA "Assigned Internet Protocol Numbers"). */
+#define SL_IPP_HOPOPTS  0
+#define SL_IPP_ICMP     1
+#define SL_IPP_IGMP     2
+#define SL_IPP_IPIP     4
+#define SL_IPP_TCP      6
+#define SL_IPP_UDP      17
+#define SL_IPP_IPV6     41
+#define SL_IPP_ROUTING  43
+#define SL_IPP_FRAGMENT 44
+#define SL_IPP_GRE      47
+#define SL_IPP_ESP      50
+#define SL_IPP_AH       51
+#define SL_IPP_ICMPV6   58
+#define SL_IPP_NONE     59
+#define SL_IPP_DSTOPTS  60
+#define SL_IPP_MOBILITY 135
+#define SL_IPP_HIP      139
+#define SL_IPP_SHIM6    140
+#define SL_IPP_SCTP     132
+
+static void set_kind(struct sl_frame *f, enum sl_frame_kind kind, const char *reason)
+{
+    f->kind = kind;
+    f->reason = reason;
+}
+
+/* Sets kind and reason, and a detail sentence. */
+static void set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
+                       const char *fmt, ...)
+{
+    va_list ap;
+
+    set_kind(f, kind, reason);
+    va_start(ap, fmt);
+    if (vsnprintf(f->detail, sizeof(f->detail), fmt, ap) < 0)
+        f->detail[0] = '\0';
+    va_end(ap);
+}
+
+/*
+ * A header (`what`, of `need` bytes, in layer `reason`) does not fit in the
+ * `have` bytes left of its container.  Truncated when the capture dropped
+ * enough bytes (`missing`) for it to have been complete on the wire;
+ * malformed when even the bytes on the wire could not hold it.
+ */
+static void short_header(struct sl_frame *f, const char *reason, const char *what, size_t have,
+                         size_t need, size_t missing, const char *container)
+{
+    if (need - have <= missing) /* need > have here */
+        set_detail(f, SL_FRAME_TRUNCATED, reason, "%s: %zu of %zu bytes captured", what, have,
+                   need);
+    else
+        set_detail(f, SL_FRAME_MALFORMED, reason, "%s needs %zu bytes, the %s has %zu", what, need,
+                   container, have);
+}
+
+/* ---- UDP ---------------------------------------------------------------- */
+
+/*
+ * UDP payloads that carry another packet: capture encapsulations and tunnels
+ * that a later version decodes.  Until then they are counted as not decoded,
+ * never as "not SIP".  Returns the reason, or NULL for a plain datagram.
+ *   HEP v3: "HEP3" (RULES.md C.1).  HEP v1/v2: version 1 or 2, header length
+ *   16/28 (IPv4) or 40/52 (IPv6), family 2 or 10, protocol UDP/TCP/SCTP (C.6).
+ *   GTP-U (3GPP TS 29.281 5.1): port 2152, version 1, PT 1, G-PDU (255).
+ *   VXLAN (RFC 7348 5): port 4789 (8472 on Linux), the I flag set.
+ */
+static const char *udp_encapsulation(uint16_t sport, uint16_t dport, const uint8_t *p, size_t n)
+{
+    struct sl_rd r = sl_rd_init(p, n);
+    uint8_t b0 = sl_rd_u8(&r), b1 = sl_rd_u8(&r), b2 = sl_rd_u8(&r), b3 = sl_rd_u8(&r);
+
+    if (r.bad)
+        return NULL;
+    if (b0 == 'H' && b1 == 'E' && b2 == 'P' && b3 == '3')
+        return "HEP";
+    if ((b0 == 1 || b0 == 2) && (b3 == 17 || b3 == 6 || b3 == 132) &&
+        ((b2 == 2 && (b1 == 16 || b1 == 28)) || (b2 == 10 && (b1 == 40 || b1 == 52))))
+        return "HEP";
+    if ((sport == 2152 || dport == 2152) && (b0 >> 5) == 1 && (b0 & 0x10) != 0 && b1 == 0xff)
+        return "GTP-U";
+    if ((dport == 4789 || dport == 8472) && n >= 8 && (b0 & 0x08) != 0)
+        return "VXLAN";
+    return NULL;
+}
+
+/*
+ * RFC 768: source port, destination port, length (header included, >= 8),
+ * checksum.  r holds the IP payload as captured; `missing` bytes of it were
+ * not captured.  The checksum is not verified (offloading makes it wrong in
+ * most captures taken on the sending host).
+ */
+static void decode_udp(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n;
+    size_t ip_payload_len = have + missing; /* as the IP header declares it */
+    uint16_t sport, dport, ulen;
+    struct sl_rd body;
+    bool complete;
+
+    sport = sl_rd_be16(r);
+    dport = sl_rd_be16(r);
+    ulen = sl_rd_be16(r);
+    (void)sl_rd_be16(r); /* checksum */
+    if (r->bad) {
+        short_header(f, "UDP", "UDP header", have, 8, missing, "IP payload");
+        return;
+    }
+    f->src.port = sport;
+    f->dst.port = dport;
+    f->transport = SL_TP_UDP;
+    if (ulen < 8) {
+        set_detail(f, SL_FRAME_MALFORMED, "UDP", "UDP length %u < 8 (the UDP header)",
+                   (unsigned)ulen);
+        return;
+    }
+    if ((size_t)ulen > ip_payload_len) {
+        set_detail(f, SL_FRAME_MALFORMED, "UDP", "UDP length %u > %zu bytes of IP payload",
+                   (unsigned)ulen, ip_payload_len);
+        return;
+    }
+    /* A UDP length below the IP payload: the rest is not UDP's; ignore it. */
+    complete = sl_rd_sub_upto(r, (size_t)ulen - 8, &body);
+    set_kind(f, SL_FRAME_DATAGRAM, "UDP");
+    f->payload_len = body.n;
+    f->payload = sl_rd_take(&body, body.n);
+    f->payload_truncated = !complete;
+    if (!complete)
+        snprintf(f->detail, sizeof(f->detail), "UDP payload: %zu of %u bytes captured",
+                 f->payload_len, (unsigned)ulen - 8);
+    {
+        const char *encap = udp_encapsulation(sport, dport, f->payload, f->payload_len);
+
+        if (encap != NULL) {
+            set_detail(f, SL_FRAME_NOT_DECODED, encap, "%s in UDP %u -> %u", encap, (unsigned)sport,
+                       (unsigned)dport);
+            f->payload = NULL;
+            f->payload_len = 0;
+            f->payload_truncated = false;
+        }
+    }
+}
+
+/* ---- IP ----------------------------------------------------------------- */
+
+/*
+ * The protocol above IP (IPv4 protocol field, or the last IPv6 next header).
+ * r is the IP payload as captured, `missing` bytes short of its declared
+ * length.
+ */
+static void decode_upper(uint8_t proto, struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    switch (proto) {
+    case SL_IPP_UDP:
+        decode_udp(r, missing, f);
+        return;
+    case SL_IPP_TCP:
+        f->transport = SL_TP_TCP;
+        set_kind(f, SL_FRAME_NOT_DECODED, "TCP");
+        return;
+    case SL_IPP_SCTP:
+        f->transport = SL_TP_SCTP;
+        set_kind(f, SL_FRAME_NOT_DECODED, "SCTP");
+        return;
+    case SL_IPP_GRE:
+        set_kind(f, SL_FRAME_NOT_DECODED, "GRE");
+        return;
+    case SL_IPP_IPIP:
+        set_kind(f, SL_FRAME_NOT_DECODED, "IPv4-in-IP");
+        return;
+    case SL_IPP_IPV6:
+        set_kind(f, SL_FRAME_NOT_DECODED, "IPv6-in-IP");
+        return;
+    case SL_IPP_AH: /* IPv4 only: IPv6 walks AH as an extension header */
+        set_kind(f, SL_FRAME_NOT_DECODED, "AH");
+        return;
+    case SL_IPP_ESP: /* RFC 4303: encrypted, nothing to read */
+        set_kind(f, SL_FRAME_OTHER, "ESP");
+        return;
+    case SL_IPP_ICMP:
+        set_kind(f, SL_FRAME_OTHER, "ICMP");
+        return;
+    case SL_IPP_ICMPV6:
+        set_kind(f, SL_FRAME_OTHER, "ICMPv6");
+        return;
+    case SL_IPP_IGMP:
+        set_kind(f, SL_FRAME_OTHER, "IGMP");
+        return;
+    default:
+        set_detail(f, SL_FRAME_OTHER, "other IP protocol", "IP protocol %u", (unsigned)proto);
+        return;
+    }
+}
+
+/*
+ * Carves the `len` bytes an IP header declares out of r into *payload; bytes
+ * after them (Ethernet padding) are left behind.  Returns false when the frame
+ * on the wire could not have held them (malformed); otherwise sets
+ * *payload_missing to how many of them the capture dropped.
+ */
+static bool carve_payload(struct sl_rd *r, size_t len, size_t missing, struct sl_rd *payload,
+                          size_t *payload_missing)
+{
+    size_t have = r->n;
+
+    if (sl_rd_sub_upto(r, len, payload)) {
+        *payload_missing = 0;
+        return true;
+    }
+    if (len - have > missing) /* len > have here */
+        return false;
+    *payload_missing = len - have;
+    return true;
+}
+
+/* RFC 791 3.1: the IPv4 header, at least 20 bytes (IHL >= 5). */
+static void decode_ipv4(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    struct sl_rd peek = *r, hdr, payload;
+    size_t have = r->n, hlen, payload_missing;
+    uint8_t vihl, proto;
+    uint16_t total, frag;
+
+    vihl = sl_rd_u8(&peek);
+    if (peek.bad) {
+        short_header(f, "IPv4", "IPv4 header", have, 20, missing, "frame");
+        return;
+    }
+    if (vihl >> 4 != 4) {
+        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IP version %u in an IPv4 header",
+                   (unsigned)(vihl >> 4));
+        return;
+    }
+    hlen = (size_t)(vihl & 0x0f) * 4;
+    if (hlen < 20) {
+        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 header length %zu < 20", hlen);
+        return;
+    }
+    peek = *r;
+    if (!sl_rd_sub(&peek, hlen, &hdr)) {
+        short_header(f, "IPv4", "IPv4 header", have, hlen, missing, "frame");
+        return;
+    }
+    (void)sl_rd_u8(&hdr); /* version, IHL */
+    (void)sl_rd_u8(&hdr); /* DSCP, ECN */
+    total = sl_rd_be16(&hdr);
+    (void)sl_rd_be16(&hdr); /* identification */
+    frag = sl_rd_be16(&hdr);
+    (void)sl_rd_u8(&hdr); /* TTL */
+    proto = sl_rd_u8(&hdr);
+    (void)sl_rd_be16(&hdr); /* header checksum */
+    f->src.family = 4;
+    f->dst.family = 4;
+    (void)sl_rd_copy(&hdr, f->src.ip, 4);
+    (void)sl_rd_copy(&hdr, f->dst.ip, 4);
+    /* options: the rest of hdr, not needed */
+    if (hdr.bad) { /* cannot happen: hdr holds hlen >= 20 bytes */
+        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 header unreadable");
+        return;
+    }
+    if ((size_t)total < hlen) {
+        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 total length %u < header length %zu",
+                   (unsigned)total, hlen);
+        return;
+    }
+    (void)sl_rd_skip(r, hlen); /* present: checked through peek */
+    if (!carve_payload(r, (size_t)total - hlen, missing, &payload, &payload_missing)) {
+        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 total length %u > %zu bytes in the frame",
+                   (unsigned)total, have);
+        return;
+    }
+    /* RFC 791 3.1: MF flag (0x2000) or a non-zero fragment offset (13 bits) */
+    if ((frag & 0x2000) != 0 || (frag & 0x1fff) != 0) {
+        set_kind(f, SL_FRAME_NOT_DECODED, "IPv4 fragment");
+        return;
+    }
+    decode_upper(proto, &payload, payload_missing, f);
+}
+
+/*
+ * RFC 8200 4: walks the IPv6 extension headers, then decodes the upper
+ * protocol.  r is the IPv6 payload, `missing` bytes short of its declared
+ * length.
+ */
+static void ipv6_walk(uint8_t nh, struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    unsigned n_ext;
+
+    for (n_ext = 0;; n_ext++) {
+        struct sl_rd peek = *r;
+        size_t have = r->n, need;
+        uint8_t next, hlen;
+        uint16_t off_flags;
+
+        switch (nh) {
+        case SL_IPP_HOPOPTS:
+        case SL_IPP_ROUTING:
+        case SL_IPP_DSTOPTS:
+        case SL_IPP_MOBILITY:
+        case SL_IPP_HIP:
+        case SL_IPP_SHIM6:
+        case SL_IPP_AH:
+        case SL_IPP_FRAGMENT:
+            break;
+        case SL_IPP_ESP: /* RFC 4303: the rest is encrypted */
+            set_kind(f, SL_FRAME_OTHER, "ESP");
+            return;
+        case SL_IPP_NONE: /* RFC 8200 4.7 */
+            set_kind(f, SL_FRAME_OTHER, "no next header");
+            return;
+        default:
+            decode_upper(nh, r, missing, f);
+            return;
+        }
+        if (n_ext == SL_MAX_IPV6_EXT_HDRS) {
+            set_detail(f, SL_FRAME_MALFORMED, "IPv6", "more than %d IPv6 extension headers",
+                       SL_MAX_IPV6_EXT_HDRS);
+            return;
+        }
+        next = sl_rd_u8(&peek);
+        hlen = sl_rd_u8(&peek);
+        if (nh == SL_IPP_FRAGMENT)
+            need = 8; /* RFC 8200 4.5: fixed size */
+        else if (nh == SL_IPP_AH)
+            need = ((size_t)hlen + 2) * 4; /* RFC 4302 2.2: in 4-byte units, minus 2 */
+        else
+            need = ((size_t)hlen + 1) * 8; /* RFC 8200 4.3: in 8-byte units, minus the first */
+        if (peek.bad)
+            need = 8; /* not even the two first bytes: every header has at least 8 */
+        if (nh == SL_IPP_FRAGMENT) {
+            off_flags = sl_rd_be16(&peek);
+            if (!peek.bad && ((off_flags & 0xfff8) != 0 || (off_flags & 0x0001) != 0)) {
+                set_kind(f, SL_FRAME_NOT_DECODED, "IPv6 fragment");
+                return;
+            }
+            /* offset 0, M clear: an atomic fragment (RFC 6946), a whole
+             * datagram; go on with the next header */
+        }
+        if (!sl_rd_skip(r, need)) {
+            short_header(f, "IPv6", "IPv6 extension header", have, need, missing, "IPv6 payload");
+            return;
+        }
+        nh = next;
+    }
+}
+
+/* RFC 8200 3: the fixed 40-byte IPv6 header. */
+static void decode_ipv6(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    struct sl_rd hdr, payload;
+    size_t have = r->n, payload_missing;
+    uint32_t vtf;
+    uint16_t plen;
+    uint8_t nh;
+
+    if (!sl_rd_sub(r, 40, &hdr)) {
+        short_header(f, "IPv6", "IPv6 header", have, 40, missing, "frame");
+        return;
+    }
+    vtf = sl_rd_be32(&hdr); /* version, traffic class, flow label */
+    plen = sl_rd_be16(&hdr);
+    nh = sl_rd_u8(&hdr);
+    (void)sl_rd_u8(&hdr); /* hop limit */
+    if (vtf >> 28 != 6) {
+        set_detail(f, SL_FRAME_MALFORMED, "IPv6", "IP version %u in an IPv6 header",
+                   (unsigned)(vtf >> 28));
+        return;
+    }
+    f->src.family = 6;
+    f->dst.family = 6;
+    (void)sl_rd_copy(&hdr, f->src.ip, 16);
+    (void)sl_rd_copy(&hdr, f->dst.ip, 16);
+    if (plen == 0 && nh == SL_IPP_HOPOPTS) {
+        /* RFC 2675 3: a jumbogram; its length is in the hop-by-hop Jumbo
+         * Payload option.  Take the rest of the frame. */
+        payload = sl_rd_rest(r);
+        payload_missing = missing;
+    } else if (!carve_payload(r, plen, missing, &payload, &payload_missing)) {
+        set_detail(f, SL_FRAME_MALFORMED, "IPv6",
+                   "IPv6 payload length %u > %zu bytes in the frame after the header",
+                   (unsigned)plen, have - 40);
+        return;
+    }
+    ipv6_walk(nh, &payload, payload_missing, f);
+}
+
+/* Raw IP: the version nibble of the first byte decides (RFC 791, RFC 8200). */
+static void decode_ip_any(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    struct sl_rd peek = *r;
+    size_t have = r->n;
+    uint8_t b = sl_rd_u8(&peek);
+
+    if (peek.bad) {
+        short_header(f, "IP", "IP header", have, 20, missing, "frame");
+        return;
+    }
+    switch (b >> 4) {
+    case 4:
+        decode_ipv4(r, missing, f);
+        return;
+    case 6:
+        decode_ipv6(r, missing, f);
+        return;
+    default:
+        set_detail(f, SL_FRAME_MALFORMED, "IP", "IP version %u", (unsigned)(b >> 4));
+        return;
+    }
+}
+
+/* ---- link layers --------------------------------------------------------- */
+
+/*
+ * PPPoE session stage (RFC 2516 4): version/type (1), code (1), session id
+ * (2), length (2), then a PPP frame whose protocol field (RFC 1661 2) is
+ * 0x0021 for IPv4 and 0x0057 for IPv6 (RFC 5072).  The PPPoE length bounds
+ * the PPP frame.
+ */
+static void decode_pppoe_session(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n;
+    struct sl_rd ppp;
+    uint16_t len, proto;
+
+    (void)sl_rd_skip(r, 4);
+    len = sl_rd_be16(r);
+    if (r->bad) {
+        short_header(f, "PPPoE", "PPPoE header", have, 6, missing, "frame");
+        return;
+    }
+    if (!sl_rd_sub_upto(r, len, &ppp) && missing == 0) {
+        set_detail(f, SL_FRAME_MALFORMED, "PPPoE", "PPPoE length %u > %zu bytes in the frame",
+                   (unsigned)len, ppp.n);
+        return;
+    }
+    have = ppp.n;
+    proto = sl_rd_be16(&ppp);
+    if (ppp.bad) {
+        short_header(f, "PPPoE", "PPP protocol field", have, 2, missing, "PPPoE payload");
+        return;
+    }
+    switch (proto) {
+    case 0x0021:
+        decode_ipv4(&ppp, missing, f);
+        return;
+    case 0x0057:
+        decode_ipv6(&ppp, missing, f);
+        return;
+    default:
+        set_detail(f, SL_FRAME_OTHER, "PPP control", "PPP protocol 0x%04x", (unsigned)proto);
+        return;
+    }
+}
+
+/*
+ * Dispatches on an ethertype, after stepping over VLAN tags: IEEE 802.1Q
+ * 9.6, a tag is TCI (2 bytes) then the next ethertype; 802.1ad S-tags and the
+ * older 0x9100 stack the same way (QinQ).  `layer` names the link layer in
+ * reasons.
+ */
+static void decode_ethertype(uint16_t type, struct sl_rd *r, size_t missing, const char *layer,
+                             struct sl_frame *f)
+{
+    unsigned n_tags = 0;
+
+    while (type == SL_ETH_VLAN || type == SL_ETH_QINQ || type == SL_ETH_QINQ_OLD) {
+        size_t have = r->n;
+
+        if (n_tags == SL_MAX_VLAN_TAGS) {
+            set_detail(f, SL_FRAME_MALFORMED, layer, "more than %d VLAN tags", SL_MAX_VLAN_TAGS);
+            return;
+        }
+        (void)sl_rd_be16(r); /* TCI: priority, DEI, VLAN id */
+        type = sl_rd_be16(r);
+        if (r->bad) {
+            short_header(f, layer, "VLAN tag", have, 4, missing, "frame");
+            return;
+        }
+        n_tags++;
+    }
+    if (type < SL_ETH_MIN_ETHERTYPE) {
+        set_kind(f, SL_FRAME_OTHER, "802.3 LLC");
+        return;
+    }
+    switch (type) {
+    case SL_ETH_IPV4:
+        decode_ipv4(r, missing, f);
+        return;
+    case SL_ETH_IPV6:
+        decode_ipv6(r, missing, f);
+        return;
+    case SL_ETH_ARP:
+        set_kind(f, SL_FRAME_OTHER, "ARP");
+        return;
+    case SL_ETH_RARP:
+        set_kind(f, SL_FRAME_OTHER, "RARP");
+        return;
+    case SL_ETH_PPPOE_DISC:
+        set_kind(f, SL_FRAME_OTHER, "PPPoE discovery");
+        return;
+    case SL_ETH_MPLS_UC:
+    case SL_ETH_MPLS_MC:
+        set_kind(f, SL_FRAME_NOT_DECODED, "MPLS");
+        return;
+    case SL_ETH_PPPOE_SESS:
+        decode_pppoe_session(r, missing, f);
+        return;
+    case SL_ETH_ERSPAN_2:
+    case SL_ETH_ERSPAN_3:
+        set_kind(f, SL_FRAME_NOT_DECODED, "ERSPAN");
+        return;
+    case SL_ETH_TEB:
+        set_kind(f, SL_FRAME_NOT_DECODED, "Ethernet bridging");
+        return;
+    case SL_ETH_MACSEC:
+        set_kind(f, SL_FRAME_NOT_DECODED, "MACsec");
+        return;
+    case SL_ETH_NSH:
+        set_kind(f, SL_FRAME_NOT_DECODED, "NSH");
+        return;
+    default:
+        set_detail(f, SL_FRAME_OTHER, "non-IP ethertype", "ethertype 0x%04x", (unsigned)type);
+        return;
+    }
+}
+
+/* IEEE 802.3 3.1.1: destination (6), source (6), type/length (2). */
+static void decode_ethernet(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n;
+    uint16_t type;
+
+    (void)sl_rd_skip(r, 12);
+    type = sl_rd_be16(r);
+    if (r->bad) {
+        short_header(f, "Ethernet", "Ethernet header", have, 14, missing, "frame");
+        return;
+    }
+    decode_ethertype(type, r, missing, "Ethernet", f);
+}
+
+/*
+ * Linux cooked capture v1 (tcpdump.org LINKTYPE_LINUX_SLL): packet type (2),
+ * ARPHRD type (2), address length (2), address (8), protocol (2) = 16 bytes.
+ * The protocol is an ethertype (or a small value below 0x600 for 802.2/802.3
+ * frames, which then count as LLC).
+ */
+static void decode_sll(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n;
+    uint16_t proto;
+
+    (void)sl_rd_skip(r, 14);
+    proto = sl_rd_be16(r);
+    if (r->bad) {
+        short_header(f, "Linux SLL", "Linux SLL header", have, 16, missing, "frame");
+        return;
+    }
+    decode_ethertype(proto, r, missing, "Linux SLL", f);
+}
+
+/*
+ * Linux cooked capture v2 (LINKTYPE_LINUX_SLL2): protocol (2), reserved (2),
+ * interface index (4), ARPHRD type (2), packet type (1), address length (1),
+ * address (8) = 20 bytes.
+ */
+static void decode_sll2(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n;
+    uint16_t proto;
+
+    proto = sl_rd_be16(r);
+    (void)sl_rd_skip(r, 18);
+    if (r->bad) {
+        short_header(f, "Linux SLL2", "Linux SLL2 header", have, 20, missing, "frame");
+        return;
+    }
+    decode_ethertype(proto, r, missing, "Linux SLL2", f);
+}
+
+/*
+ * BSD loopback (LINKTYPE_NULL, LINKTYPE_LOOP): a 4-byte address family, in
+ * the capturing host's byte order for DLT_NULL and in network order for
+ * DLT_LOOP.  AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24 (NetBSD,
+ * OpenBSD), 28 (FreeBSD, DragonFly) or 30 (Darwin).
+ */
+static void decode_loopback(struct sl_rd *r, bool host_order, size_t missing, struct sl_frame *f)
+{
+    struct sl_rd le_view = *r;
+    size_t have = r->n;
+    uint32_t af, af_le;
+
+    af_le = sl_rd_le32(&le_view);
+    af = sl_rd_be32(r);
+    if (r->bad) {
+        short_header(f, "loopback", "loopback header", have, 4, missing, "frame");
+        return;
+    }
+    /* Host order of a machine we do not know: a family is a small number,
+     * so whichever reading is small is the right one. */
+    if (host_order && af > 0xffff)
+        af = af_le;
+    switch (af) {
+    case 2:
+        decode_ipv4(r, missing, f);
+        return;
+    case 10:
+    case 24:
+    case 28:
+    case 30:
+        decode_ipv6(r, missing, f);
+        return;
+    default:
+        set_detail(f, SL_FRAME_OTHER, "non-IP address family", "address family %lu",
+                   (unsigned long)af);
+        return;
+    }
+}
+
+void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
+                     struct sl_frame *f)
+{
+    struct sl_rd r = sl_rd_init(data, caplen);
+    size_t missing = wirelen > caplen ? wirelen - caplen : 0;
+    const char *name;
+
+    f->kind = SL_FRAME_NOT_DECODED;
+    f->reason = "not decoded";
+    f->detail[0] = '\0';
+    memset(&f->src, 0, sizeof(f->src));
+    memset(&f->dst, 0, sizeof(f->dst));
+    f->transport = SL_TP_NONE;
+    f->payload = NULL;
+    f->payload_len = 0;
+    f->payload_truncated = false;
+
+    switch (dlt) {
+    case DLT_EN10MB:
+        decode_ethernet(&r, missing, f);
+        return;
+    case DLT_LINUX_SLL:
+        decode_sll(&r, missing, f);
+        return;
+    case DLT_LINUX_SLL2:
+        decode_sll2(&r, missing, f);
+        return;
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+        decode_ip_any(&r, missing, f);
+        return;
+    case DLT_NULL:
+        decode_loopback(&r, true, missing, f);
+        return;
+    case DLT_LOOP:
+        decode_loopback(&r, false, missing, f);
+        return;
+    default:
+        name = pcap_datalink_val_to_name(dlt);
+        if (name != NULL)
+            set_detail(f, SL_FRAME_NOT_DECODED, "unsupported link type", "link type %d (%s)", dlt,
+                       name);
+        else
+            set_detail(f, SL_FRAME_NOT_DECODED, "unsupported link type", "link type %d", dlt);
+        return;
+    }
+}

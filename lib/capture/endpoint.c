@@ -1,0 +1,46 @@
+/*
+ * endpoint.c: names of transports and text forms of endpoints.
+ */
+#include "capture/capture.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+const char *sl_transport_name(enum sl_transport tp)
+{
+    switch (tp) {
+    case SL_TP_NONE:
+        return "none";
+    case SL_TP_UDP:
+        return "udp";
+    case SL_TP_TCP:
+        return "tcp";
+    case SL_TP_SCTP:
+        return "sctp";
+    case SL_TP_TLS:
+        return "tls";
+    case SL_TP_WS:
+        return "ws";
+    }
+    return "?";
+}
+
+char *sl_endpoint_format(const struct sl_endpoint *ep, char *buf, size_t len)
+{
+    char addr[INET6_ADDRSTRLEN];
+
+    if (buf == NULL || len == 0)
+        return buf;
+    if (ep == NULL || (ep->family != 4 && ep->family != 6) ||
+        inet_ntop(ep->family == 4 ? AF_INET : AF_INET6, ep->ip, addr, sizeof(addr)) == NULL) {
+        (void)snprintf(buf, len, "?");
+        return buf;
+    }
+    /* RFC 3986 3.2.2: an IPv6 address next to a port goes in brackets */
+    if (ep->family == 4)
+        (void)snprintf(buf, len, "%s:%u", addr, (unsigned)ep->port);
+    else
+        (void)snprintf(buf, len, "[%s]:%u", addr, (unsigned)ep->port);
+    return buf;
+}

@@ -1,0 +1,1178 @@
+/*
+ * msg.c: one SIP message -> struct sl_msg.  libosip2 decides whether the
+ * message parses; the fields come from its result, except what libosip2 hides
+ * or invents (status line, Content-Length presence, body size, header row
+ * count, SDP), which is read from the raw bytes with bounds checks.
+ *
+ * libosip2 5.3 behaviour this file relies on (checked against the installed
+ * library; tests/unit/test_sip.c pins it down):
+ *   - osip_message_parse(sip, buf, len) copies the len bytes and terminates
+ *     the copy itself: buf needs no NUL and may contain NULs in the body.  A
+ *     NUL in the header section cuts its string functions short, so such
+ *     messages are refused here before libosip2 sees them.
+ *   - It maps the compact forms v f t i m c l e to their headers.  All other
+ *     compact forms (k x s o u r ...) stay unknown headers named by the letter.
+ *   - Unknown header names are stored lower-cased; lookups here compare
+ *     case-insensitively anyway.
+ *   - Comma-separated values of the list headers it knows are split into
+ *     separate entries, quotes respected: "Via: a, b" gives two Via entries;
+ *     Supported/k, Require, Proxy-Require, Reason, Allow-Events/u, Warning,
+ *     Unsupported... two rows.  Other unknown headers (Retry-After, Subject,
+ *     Session-Expires, User-Agent, Server, X-...) keep one row as sent.
+ *   - A duplicated From, To, Call-ID, CSeq, Content-Length or Content-Type,
+ *     and a Content-Length larger than the body present, make it refuse the
+ *     whole message.  A body longer than Content-Length is cut to it.  Without
+ *     Content-Length it takes the rest as body and invents the header, so its
+ *     presence is read from the raw bytes here.
+ *     Content-Length text that is not a number passes when there is no body:
+ *     refused here.
+ *   - Missing To/From/Call-ID/CSeq/Via are accepted (fields stay NULL here).
+ *   - Of the RFC 4475 torture messages it refuses two that are valid:
+ *     intmeth (an escaped NUL in a quoted display name) and novelsc (the
+ *     Request-URI "soap.beep://192.0.2.103:3002").
+ *   - Responses must start with "SIP/" in upper case (a strncmp), although
+ *     RFC 3261 7.1 makes the version case-insensitive: a lower-case one is
+ *     upper-cased in a copy first.  A status line without SP after the code
+ *     ("SIP/2.0 180") makes it take the next line as reason phrase and lose
+ *     that header: refused here.
+ *   - It prints its error traces to stdout unless a trace function is
+ *     installed: sl_sip_init() installs one that drops them.
+ */
+#include "sip/msg.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <osipparser2/osip_parser.h>
+#include <osipparser2/osip_port.h>
+
+#include "base/rd.h"
+#include "base/status.h"
+
+/* Bytes of a start line or header row quoted in an error message. */
+#define QUOTE_MAX 60u
+/* Header rows tried one by one to find the one libosip2 refuses. */
+#define BLAME_MAX_ROWS 512u
+
+/* ---------------------------------------------------------------- init -- */
+
+static bool sip_ready;
+
+static void trace_drop(const char *fi, int li, osip_trace_level_t level, const char *chfr,
+                       va_list ap)
+{
+    (void)fi;
+    (void)li;
+    (void)level;
+    (void)chfr;
+    (void)ap;
+}
+
+void sl_sip_init(void)
+{
+    int level;
+
+    if (sip_ready)
+        return;
+    (void)parser_init();
+    /* The library never prints (STYLE.md 5.4): libosip2 writes its traces to
+     * stdout by default, even with every level disabled. */
+    osip_trace_initialize_func(TRACE_LEVEL0, trace_drop);
+    for (level = TRACE_LEVEL0; level < END_TRACE_LEVEL; level++)
+        osip_trace_disable_level((osip_trace_level_t)level);
+    sip_ready = true;
+}
+
+/* ------------------------------------------------------ small helpers -- */
+
+enum fold {
+    FOLD_NONE,
+    FOLD_LOWER,
+    FOLD_UPPER
+};
+
+static bool is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool is_crlf(unsigned char c)
+{
+    return c == '\r' || c == '\n';
+}
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* RFC 3261 25.1 token characters. */
+static bool is_token_char(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+        return true;
+    return c != '\0' && strchr("-.!%*_+`'~", c) != NULL;
+}
+
+static char fold_char(char c, enum fold f)
+{
+    if (f == FOLD_LOWER && c >= 'A' && c <= 'Z')
+        return (char)(c - 'A' + 'a');
+    if (f == FOLD_UPPER && c >= 'a' && c <= 'z')
+        return (char)(c - 'a' + 'A');
+    return c;
+}
+
+/* ASCII case-insensitive equality of the n bytes at s and the string b. */
+static bool ieq_n(const char *s, size_t n, const char *b)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (b[i] == '\0' || fold_char(s[i], FOLD_LOWER) != fold_char(b[i], FOLD_LOWER))
+            return false;
+    return b[n] == '\0';
+}
+
+static bool ieq(const char *a, const char *b)
+{
+    return ieq_n(a, strlen(a), b);
+}
+
+/* Narrows s[*off .. *off + *n) to drop SP/HT at both ends. */
+static void trim(const char *s, size_t *off, size_t *n)
+{
+    while (*n > 0 && is_ws((unsigned char)s[*off])) {
+        (*off)++;
+        (*n)--;
+    }
+    while (*n > 0 && is_ws((unsigned char)s[*off + *n - 1]))
+        (*n)--;
+}
+
+/* *dst = a malloc'd, NUL-terminated, case-folded copy of the n bytes at s. */
+static int set_str(char **dst, const char *s, size_t n, enum fold f)
+{
+    char *c = malloc(n + 1);
+    size_t i;
+
+    if (c == NULL)
+        return SL_ENOMEM;
+    for (i = 0; i < n; i++)
+        c[i] = fold_char(s[i], f);
+    c[n] = '\0';
+    *dst = c;
+    return SL_OK;
+}
+
+/* Like set_str for a C string; NULL s leaves *dst NULL (absent). */
+static int set_cstr(char **dst, const char *s, enum fold f)
+{
+    return s != NULL ? set_str(dst, s, strlen(s), f) : SL_OK;
+}
+
+/* A growing string; oom is sticky, so a builder checks it once at the end. */
+struct sbuf {
+    char *p;
+    size_t len;
+    size_t cap;
+    bool oom;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n, enum fold f)
+{
+    size_t i;
+
+    if (b->oom)
+        return;
+    if (b->cap - b->len < n + 1) {
+        size_t cap = b->cap != 0 ? b->cap : 64;
+        char *q;
+
+        while (cap - b->len < n + 1)
+            cap *= 2;
+        q = realloc(b->p, cap);
+        if (q == NULL) {
+            b->oom = true;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    for (i = 0; i < n; i++)
+        b->p[b->len++] = fold_char(s[i], f);
+    b->p[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s, enum fold f)
+{
+    sb_put(b, s, strlen(s), f);
+}
+
+/* Hands the string to *dst: NULL when !present, "" when present but empty. */
+static int sb_finish(struct sbuf *b, char **dst, bool present)
+{
+    if (b->oom) {
+        free(b->p);
+        *b = (struct sbuf){ 0 };
+        return SL_ENOMEM;
+    }
+    if (present && b->p == NULL)
+        sb_put(b, "", 0, FOLD_NONE);
+    if (b->oom)
+        return SL_ENOMEM;
+    if (present)
+        *dst = b->p;
+    else
+        free(b->p);
+    *b = (struct sbuf){ 0 };
+    return SL_OK;
+}
+
+/* *dst = the text of a URI, made by libosip2 (osip_uri_to_str).  A refusal of
+ * libosip2 other than out-of-memory leaves *dst NULL. */
+static int uri_str(char **dst, const osip_uri_t *uri)
+{
+    char *s = NULL;
+    int osip_rc = osip_uri_to_str(uri, &s), rc = SL_OK;
+
+    if (osip_rc == OSIP_SUCCESS && s != NULL)
+        rc = set_cstr(dst, s, FOLD_NONE);
+    else if (osip_rc == OSIP_NOMEM)
+        rc = SL_ENOMEM;
+    osip_free(s);
+    return rc;
+}
+
+/* Like uri_str for the Call-ID (libosip2 splits it at the first '@'). */
+static int call_id_str(char **dst, const osip_call_id_t *call_id)
+{
+    char *s = NULL;
+    int osip_rc = osip_call_id_to_str(call_id, &s), rc = SL_OK;
+
+    if (osip_rc == OSIP_SUCCESS && s != NULL)
+        rc = set_cstr(dst, s, FOLD_NONE);
+    else if (osip_rc == OSIP_NOMEM)
+        rc = SL_ENOMEM;
+    osip_free(s);
+    return rc;
+}
+
+/* -------------------------------------------------------------- numbers -- */
+
+/* The decimal number made of all n bytes at s (at least one digit and nothing
+ * else) when it is at most max (<= INT64_MAX); else -1.  No sign, no
+ * whitespace, no overflow. */
+static int64_t num_exact(const char *s, size_t n, uint64_t max)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (n == 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        unsigned d;
+
+        if (!is_digit((unsigned char)s[i]))
+            return -1;
+        d = (unsigned)(s[i] - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    return (int64_t)v;
+}
+
+/* A whole header value (NULL: absent) as a number <= max, SP/HT trimmed. */
+static int64_t num_value(const char *s, uint64_t max)
+{
+    size_t off = 0, n;
+
+    if (s == NULL)
+        return -1;
+    n = strlen(s);
+    trim(s, &off, &n);
+    return num_exact(s + off, n, max);
+}
+
+/* The number that starts a header value (delta-seconds followed by a comment
+ * or ;parameters: Session-Expires, Min-SE, Retry-After), or -1. */
+static int64_t num_lead(const char *s, uint64_t max)
+{
+    size_t off = 0, k = 0;
+
+    if (s == NULL)
+        return -1;
+    while (is_ws((unsigned char)s[off]))
+        off++;
+    while (is_digit((unsigned char)s[off + k]))
+        k++;
+    if (s[off + k] != '\0' && !is_ws((unsigned char)s[off + k]) && s[off + k] != ';' &&
+        s[off + k] != '(')
+        return -1;
+    return num_exact(s + off, k, max);
+}
+
+/* ----------------------------------------------------------- raw bytes -- */
+
+/* What the raw bytes say, independently of libosip2.  The readers are views
+ * into the caller's bytes. */
+struct head {
+    size_t line_off;   /* CR/LF bytes before the start line (RFC 3261 7.5) */
+    struct sl_rd line; /* the start line, without its terminator */
+    struct sl_rd rows; /* from the first header row to the end */
+    size_t n_rows;     /* header rows; folded continuation lines belong to their row */
+    bool has_blank;    /* the empty line ending the headers was seen */
+    struct sl_rd body; /* the bytes after it; empty without it */
+    bool has_nul;      /* a NUL byte before the body */
+    size_t nul_off;
+    bool clen_seen; /* a Content-Length (or l) row */
+    int64_t clen;   /* its value (first row), -1 when not a number */
+    struct sl_rd clen_val;
+    struct sl_rd ctype; /* first Content-Type (or c) value, for messages */
+    const char *dup;    /* a single-valued header libosip2 refuses twice, or NULL */
+};
+
+/* Headers that libosip2 refuses to see twice (RFC 3261 7.3.1: not lists). */
+static const struct {
+    const char *full;
+    const char *compact;
+} single_hdrs[] = {
+    { "From", "f" },           { "To", "t" },           { "Call-ID", "i" }, { "CSeq", NULL },
+    { "Content-Length", "l" }, { "Content-Type", "c" },
+};
+#define N_SINGLE (sizeof(single_hdrs) / sizeof(single_hdrs[0]))
+
+/* Skips SP/HT; returns how many. */
+static size_t rd_skip_ws(struct sl_rd *r)
+{
+    size_t k = 0;
+
+    while (k < r->n && is_ws(r->p[k]))
+        k++;
+    (void)sl_rd_skip(r, k);
+    return k;
+}
+
+/* Drops LWS (SP, HT and the CR/LF of folded lines) at both ends of r. */
+static void rd_trim(struct sl_rd *r)
+{
+    struct sl_rd t;
+    size_t k = 0;
+
+    while (k < r->n && (is_ws(r->p[k]) || is_crlf(r->p[k])))
+        k++;
+    (void)sl_rd_skip(r, k);
+    k = r->n;
+    while (k > 0 && (is_ws(r->p[k - 1]) || is_crlf(r->p[k - 1])))
+        k--;
+    (void)sl_rd_sub(r, k, &t);
+    *r = t;
+}
+
+/* Takes the next line off r: *line gets its bytes without the terminator
+ * (CRLF, or a lone CR or LF: libosip2 accepts all three).  False (and *line
+ * empty) when r is empty. */
+static bool line_take(struct sl_rd *r, struct sl_rd *line)
+{
+    size_t i = 0, term = 0;
+
+    *line = sl_rd_init(NULL, 0);
+    if (r->n == 0)
+        return false;
+    while (i < r->n && !is_crlf(r->p[i]))
+        i++;
+    if (i < r->n)
+        term = r->p[i] == '\r' && i + 1 < r->n && r->p[i + 1] == '\n' ? 2 : 1;
+    (void)sl_rd_sub(r, i, line);
+    (void)sl_rd_skip(r, term);
+    return true;
+}
+
+/* Takes the next header row off r: a line and its folded continuation lines
+ * (RFC 3261 7.3.1), without the final terminator.  False at the empty line
+ * that ends the headers (*blank, consumed) or at the end of r. */
+static bool row_next(struct sl_rd *r, struct sl_rd *row, bool *blank)
+{
+    struct sl_rd begin = *r, line;
+    size_t len;
+
+    *blank = false;
+    *row = sl_rd_init(NULL, 0);
+    if (!line_take(r, &line))
+        return false;
+    if (line.n == 0) {
+        *blank = true;
+        return false;
+    }
+    len = line.n;
+    while (r->n > 0 && is_ws(r->p[0])) {
+        size_t before = begin.n - r->n; // the row's bytes up to this line
+
+        (void)line_take(r, &line);
+        len = before + line.n;
+    }
+    return sl_rd_sub(&begin, len, row);
+}
+
+/* A row's name (before ':') and value (after it, folded lines included),
+ * both trimmed.  False when the first line has no ':' or the row starts with
+ * whitespace. */
+static bool row_split(struct sl_rd row, struct sl_rd *name, struct sl_rd *value)
+{
+    size_t k = 0;
+
+    while (k < row.n && row.p[k] != ':' && !is_crlf(row.p[k]))
+        k++;
+    if (k == row.n || row.p[k] != ':' || k == 0 || is_ws(row.p[0]))
+        return false;
+    (void)sl_rd_sub(&row, k, name);
+    (void)sl_rd_skip(&row, 1);
+    *value = sl_rd_rest(&row);
+    rd_trim(name);
+    rd_trim(value);
+    return true;
+}
+
+static bool name_is(struct sl_rd name, const char *full, const char *compact)
+{
+    const char *s = (const char *)name.p;
+
+    return ieq_n(s, name.n, full) || (compact != NULL && ieq_n(s, name.n, compact));
+}
+
+static void head_scan(struct head *h, const uint8_t *p, size_t n)
+{
+    struct sl_rd r = sl_rd_init(p, n), row, name, value;
+    unsigned seen[N_SINGLE] = { 0 };
+    size_t i, k = 0, head_len;
+    bool blank;
+
+    *h = (struct head){ 0 };
+    h->clen = -1;
+    while (k < r.n && is_crlf(r.p[k]))
+        k++;
+    (void)sl_rd_skip(&r, k);
+    h->line_off = k;
+    (void)line_take(&r, &h->line);
+    h->rows = r;
+
+    while (row_next(&r, &row, &blank)) {
+        h->n_rows++;
+        if (!row_split(row, &name, &value))
+            continue;
+        for (i = 0; i < N_SINGLE; i++)
+            if (name_is(name, single_hdrs[i].full, single_hdrs[i].compact) && ++seen[i] == 2 &&
+                h->dup == NULL)
+                h->dup = single_hdrs[i].full;
+        if (name_is(name, "Content-Length", "l") && !h->clen_seen) {
+            h->clen_seen = true;
+            h->clen_val = value;
+            h->clen = num_exact((const char *)value.p, value.n, INT64_MAX);
+        }
+        if (name_is(name, "Content-Type", "c") && h->ctype.n == 0)
+            h->ctype = value;
+    }
+    h->has_blank = blank;
+    if (blank)
+        h->body = sl_rd_rest(&r);
+    head_len = n - h->body.n;
+    for (i = 0; i < head_len; i++)
+        if (p[i] == '\0') {
+            h->has_nul = true;
+            h->nul_off = i;
+            break;
+        }
+}
+
+/* ------------------------------------------------------------- refusal -- */
+
+/* Writes at most max bytes of r into out as printable ASCII, in double
+ * quotes: \\, \" and bytes outside 0x20..0x7e as \xNN; "..." marks a cut. */
+static void quote(char *out, size_t out_len, struct sl_rd r, size_t max)
+{
+    size_t i, o = 0;
+
+    if (out_len < 4 * max + 8) { // cannot happen with the callers' buffers
+        if (out_len > 0)
+            out[0] = '\0';
+        return;
+    }
+    out[o++] = '"';
+    for (i = 0; i < r.n && i < max; i++) {
+        uint8_t c = r.p[i];
+
+        if (c == '\\' || c == '"') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c >= 0x20 && c <= 0x7e) {
+            out[o++] = (char)c;
+        } else {
+            (void)snprintf(out + o, out_len - o, "\\x%02x", c);
+            o += 4;
+        }
+    }
+    out[o++] = '"';
+    if (r.n > max) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/* Returns libosip2's verdict on the n bytes at s. */
+static int osip_try(const char *s, size_t n)
+{
+    osip_message_t *sip = NULL;
+    int rc;
+
+    if (osip_message_init(&sip) != OSIP_SUCCESS)
+        return OSIP_NOMEM;
+    rc = osip_message_parse(sip, s, n);
+    osip_message_free(sip);
+    return rc;
+}
+
+/* libosip2 says only "no": find which piece it refuses by parsing the start
+ * line (as libosip2 was given it) alone, then each header row alone behind a
+ * short stand-in start line (so that a long start line is parsed once). */
+static int blame(const struct head *h, struct sl_rd line, bool request, size_t n,
+                 struct sl_err *err)
+{
+    const char *stand_in = request ? "OPTIONS sip:x SIP/2.0\r\n" : "SIP/2.0 200 OK\r\n";
+    size_t stand_len = strlen(stand_in), k = 0;
+    char q[4 * QUOTE_MAX + 8];
+    struct sl_rd rows = h->rows, row;
+    bool blank;
+    char *buf;
+    int rc;
+
+    buf = malloc(line.n + stand_len + n + 8);
+    if (buf == NULL)
+        return SL_ENOMEM;
+    if (line.n > 0)
+        memcpy(buf, line.p, line.n);
+    memcpy(buf + line.n, "\r\n\r\n", 4);
+    rc = osip_try(buf, line.n + 4);
+    if (rc == OSIP_NOMEM)
+        goto oom;
+    if (rc != OSIP_SUCCESS) {
+        free(buf);
+        quote(q, sizeof(q), line, QUOTE_MAX);
+        return sl_fail(err, SL_EFORMAT, "libosip2 refused the start line %s", q);
+    }
+    memcpy(buf, stand_in, stand_len);
+    while (k < BLAME_MAX_ROWS && row_next(&rows, &row, &blank)) {
+        k++;
+        memcpy(buf + stand_len, row.p, row.n);
+        memcpy(buf + stand_len + row.n, "\r\n\r\n", 4);
+        rc = osip_try(buf, stand_len + row.n + 4);
+        if (rc == OSIP_NOMEM)
+            goto oom;
+        if (rc != OSIP_SUCCESS) {
+            free(buf);
+            quote(q, sizeof(q), row, QUOTE_MAX);
+            return sl_fail(err, SL_EFORMAT, "libosip2 refused header row %zu: %s", k, q);
+        }
+    }
+    free(buf);
+    if (h->body.n > 0 && h->ctype.n > 0) {
+        quote(q, sizeof(q), h->ctype, QUOTE_MAX);
+        return sl_fail(err, SL_EFORMAT, "libosip2 refused the %zu-byte body (Content-Type %s)",
+                       h->body.n, q);
+    }
+    quote(q, sizeof(q), line, QUOTE_MAX);
+    return sl_fail(err, SL_EFORMAT, "libosip2 refused the message (start line: %s)", q);
+oom:
+    free(buf);
+    return SL_ENOMEM;
+}
+
+/* The reason libosip2 refused the message; line is its start line as
+ * libosip2 saw it. */
+static int refused(const struct head *h, struct sl_rd line, bool request, size_t n,
+                   struct sl_err *err)
+{
+    if (h->dup != NULL)
+        return sl_fail(err, SL_EFORMAT, "more than one %s header (RFC 3261 7.3.1)", h->dup);
+    /* RFC 3261 18.3: a datagram with fewer body bytes than Content-Length. */
+    if (h->clen > 0 && (uint64_t)h->clen > h->body.n)
+        return sl_fail(err, SL_EFORMAT,
+                       "Content-Length %lld > %zu body bytes present (RFC 3261 18.3)",
+                       (long long)h->clen, h->body.n);
+    return blame(h, line, request, n, err);
+}
+
+/* ---------------------------------------------------------- extraction -- */
+
+/* The value of parameter name in an osip parameter list (libosip2 keeps the
+ * names as sent: compared case-insensitively, RFC 3261 7.3.1).  *found tells
+ * a parameter without value (NULL) from an absent one. */
+static const char *param_get(const osip_list_t *params, const char *name, bool *found)
+{
+    int i, k = osip_list_size(params);
+
+    for (i = 0; i < k; i++) {
+        const osip_generic_param_t *gp = osip_list_get(params, i);
+
+        if (gp != NULL && gp->gname != NULL && ieq(gp->gname, name)) {
+            *found = true;
+            return gp->gvalue;
+        }
+    }
+    *found = false;
+    return NULL;
+}
+
+/* Like param_get, for the ;name=value parameters of a raw header value (an
+ * unknown header for libosip2).  The value is trimmed; "" without '='. */
+static bool param_in(const char *v, const char *name, size_t *val_off, size_t *val_len)
+{
+    size_t i = 0;
+
+    while (v[i] != '\0' && v[i] != ';')
+        i++;
+    while (v[i] == ';') {
+        size_t seg = ++i, end, eq, nlen, noff = seg;
+
+        while (v[i] != '\0' && v[i] != ';')
+            i++;
+        end = i;
+        for (eq = seg; eq < end && v[eq] != '='; eq++)
+            continue;
+        nlen = eq - seg;
+        trim(v, &noff, &nlen);
+        if (ieq_n(v + noff, nlen, name)) {
+            *val_off = eq < end ? eq + 1 : end;
+            *val_len = end - *val_off;
+            trim(v, val_off, val_len);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Next row (from *pos on) of the header named full or compact (NULL: none),
+ * any case; NULL when there is none.  Advances *pos past it. */
+static const osip_header_t *hdr_next(const osip_message_t *sip, const char *full,
+                                     const char *compact, int *pos)
+{
+    int k = osip_list_size(&sip->headers);
+
+    while (*pos < k) {
+        const osip_header_t *hd = osip_list_get(&sip->headers, (*pos)++);
+
+        if (hd != NULL && hd->hname != NULL &&
+            (ieq(hd->hname, full) || (compact != NULL && ieq(hd->hname, compact))))
+            return hd;
+    }
+    return NULL;
+}
+
+/* The first row's value; *found false when the header is absent. */
+static const char *hdr_value(const osip_message_t *sip, const char *full, const char *compact,
+                             bool *found)
+{
+    int pos = 0;
+    const osip_header_t *hd = hdr_next(sip, full, compact, &pos);
+
+    *found = hd != NULL;
+    return hd != NULL ? hd->hvalue : NULL;
+}
+
+/* All rows of a list header of option-tags (Supported, Require: RFC 3261
+ * 20.37, 20.32), split on commas, trimmed, lower-cased, ", "-joined.  Present
+ * but empty ("Supported:") gives "". */
+static int join_tokens(char **dst, const osip_message_t *sip, const char *full, const char *compact)
+{
+    struct sbuf b = { 0 };
+    const osip_header_t *hd;
+    int pos = 0;
+    bool present = false;
+
+    while ((hd = hdr_next(sip, full, compact, &pos)) != NULL) {
+        const char *v = hd->hvalue;
+        size_t i = 0;
+
+        present = true;
+        while (v != NULL && v[i] != '\0') {
+            size_t off = i, len;
+
+            while (v[i] != '\0' && v[i] != ',')
+                i++;
+            len = i - off;
+            trim(v, &off, &len);
+            if (len > 0) {
+                if (b.len > 0)
+                    sb_puts(&b, ", ", FOLD_NONE);
+                sb_put(&b, v + off, len, FOLD_LOWER);
+            }
+            if (v[i] == ',')
+                i++;
+        }
+    }
+    return sb_finish(&b, dst, present);
+}
+
+/* All rows of a header, values as libosip2 has them, ", "-joined. */
+static int join_values(char **dst, const osip_message_t *sip, const char *full)
+{
+    struct sbuf b = { 0 };
+    const osip_header_t *hd;
+    int pos = 0;
+    bool present = false;
+
+    while ((hd = hdr_next(sip, full, NULL, &pos)) != NULL) {
+        if (present)
+            sb_puts(&b, ", ", FOLD_NONE);
+        if (hd->hvalue != NULL)
+            sb_puts(&b, hd->hvalue, FOLD_NONE);
+        present = true;
+    }
+    return sb_finish(&b, dst, present);
+}
+
+/* RFC 3261 7.2: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase.
+ * sl_sip_look() has already checked "SIP/2.0" SP+ 3DIGIT (SP / end). */
+static int start_response(struct sl_msg *m, struct sl_rd line, int osip_status, struct sl_err *err)
+{
+    const uint8_t *d;
+
+    (void)sl_rd_skip(&line, 7);
+    (void)rd_skip_ws(&line);
+    d = sl_rd_take(&line, 3);
+    if (d == NULL)
+        return sl_fail(err, SL_EFORMAT, "status line too short");
+    m->status = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+    if (m->status < 100 || m->status > 699)
+        return sl_fail(err, SL_EFORMAT, "status code %d outside 100..699 (RFC 3261 7.2)",
+                       m->status);
+    if (line.n == 0)
+        return sl_fail(err, SL_EFORMAT, "no SP after status code %d (RFC 3261 7.2)", m->status);
+    if (osip_status != m->status)
+        return sl_fail(err, SL_EFORMAT, "status line misread by libosip2 (%d, not %d)", osip_status,
+                       m->status);
+    (void)sl_rd_skip(&line, 1); // the SP; the Reason-Phrase may itself start with SP
+    return set_str(&m->reason, (const char *)line.p, line.n, FOLD_NONE);
+}
+
+static int start_request(struct sl_msg *m, const osip_message_t *sip, struct sl_err *err)
+{
+    size_t i;
+
+    if (sip->sip_method == NULL || sip->sip_method[0] == '\0' || sip->req_uri == NULL)
+        return sl_fail(err, SL_EFORMAT, "request line without method or Request-URI");
+    for (i = 0; sip->sip_method[i] != '\0'; i++)
+        if (!is_token_char((unsigned char)sip->sip_method[i]))
+            return sl_fail(err, SL_EFORMAT, "request method is not a token (RFC 3261 25.1)");
+    m->is_request = true;
+    if (set_cstr(&m->method, sip->sip_method, FOLD_NONE) != SL_OK)
+        return SL_ENOMEM;
+    return uri_str(&m->ruri, sip->req_uri);
+}
+
+/* From / To: URI, tag (lower-cased, RFC 3261 19.3), display name without the
+ * quotes of a quoted-string (escapes kept). */
+static int name_addr(const osip_from_t *f, char **uri, char **tag, char **display)
+{
+    const char *v;
+    bool found;
+    int rc;
+
+    if (f == NULL)
+        return SL_OK;
+    if (f->url != NULL) {
+        rc = uri_str(uri, f->url);
+        if (rc != SL_OK)
+            return rc;
+    }
+    v = param_get(&f->gen_params, "tag", &found);
+    if (found && set_cstr(tag, v != NULL ? v : "", FOLD_LOWER) != SL_OK)
+        return SL_ENOMEM;
+    v = f->displayname;
+    if (v != NULL) {
+        size_t len = strlen(v);
+
+        if (len >= 2 && v[0] == '"' && v[len - 1] == '"')
+            return set_str(display, v + 1, len - 2, FOLD_NONE);
+        return set_cstr(display, v, FOLD_NONE);
+    }
+    return SL_OK;
+}
+
+/* RFC 3261 20.16: CSeq number must fit 32 bits unsigned; method as sent. */
+static int dialog_fields(struct sl_msg *m, const osip_message_t *sip)
+{
+    int rc;
+
+    if (sip->call_id != NULL) {
+        rc = call_id_str(&m->call_id, sip->call_id);
+        if (rc != SL_OK)
+            return rc;
+    }
+    rc = name_addr(sip->from, &m->from_uri, &m->from_tag, &m->from_display);
+    if (rc == SL_OK)
+        rc = name_addr(sip->to, &m->to_uri, &m->to_tag, &m->to_display);
+    if (rc == SL_OK && sip->cseq != NULL) {
+        m->cseq_num = num_value(sip->cseq->number, UINT32_MAX);
+        rc = set_cstr(&m->cseq_method, sip->cseq->method, FOLD_NONE);
+    }
+    return rc;
+}
+
+/* RFC 3261 20.42 / 18.2.1: the top Via. */
+static int via_fields(struct sl_msg *m, const osip_message_t *sip)
+{
+    const osip_via_t *via;
+    const char *v;
+    struct sbuf b = { 0 };
+    bool found;
+    int rc;
+
+    /* libosip2 has split comma-joined values: one entry per Via value. */
+    m->via_count = osip_list_size(&sip->vias);
+    via = osip_list_get(&sip->vias, 0);
+    if (via == NULL)
+        return SL_OK;
+    if (via->host != NULL) { // libosip2 drops the brackets of an IPv6 reference
+        bool v6 = strchr(via->host, ':') != NULL;
+
+        if (v6)
+            sb_puts(&b, "[", FOLD_NONE);
+        sb_puts(&b, via->host, FOLD_LOWER);
+        if (v6)
+            sb_puts(&b, "]", FOLD_NONE);
+        if (via->port != NULL) {
+            sb_puts(&b, ":", FOLD_NONE);
+            sb_puts(&b, via->port, FOLD_NONE);
+        }
+    }
+    rc = sb_finish(&b, &m->via_sent_by, via->host != NULL);
+    if (rc == SL_OK)
+        rc = set_cstr(&m->via_transport, via->protocol, FOLD_UPPER);
+    v = param_get(&via->via_params, "branch", &found);
+    if (rc == SL_OK && found)
+        rc = set_cstr(&m->via_branch, v != NULL ? v : "", FOLD_LOWER);
+    v = param_get(&via->via_params, "received", &found);
+    if (rc == SL_OK && found)
+        rc = set_cstr(&m->via_received, v != NULL ? v : "", FOLD_NONE);
+    /* RFC 3581 3: rport without value in requests, rport=port in responses. */
+    v = param_get(&via->via_params, "rport", &found);
+    if (found)
+        m->via_rport = v == NULL ? 0 : (int)num_value(v, 65535);
+    return rc;
+}
+
+static int contact_fields(struct sl_msg *m, const osip_message_t *sip)
+{
+    const osip_contact_t *c = osip_list_get(&sip->contacts, 0);
+
+    m->contact_count = osip_list_size(&sip->contacts);
+    if (c == NULL)
+        return SL_OK;
+    if (c->url != NULL)
+        return uri_str(&m->contact, c->url);
+    /* RFC 3261 20.10: "Contact: *" (libosip2: display name "*", no URI). */
+    if (c->displayname != NULL && strcmp(c->displayname, "*") == 0)
+        return set_cstr(&m->contact, "*", FOLD_NONE);
+    return SL_OK;
+}
+
+/* RFC 4028 4: Session-Expires = ("Session-Expires" / "x") HCOLON
+ * delta-seconds *(SEMI se-params); refresher = "uac" / "uas". */
+static int session_timer_fields(struct sl_msg *m, const osip_message_t *sip)
+{
+    const char *v;
+    size_t off, len;
+    bool found;
+
+    v = hdr_value(sip, "session-expires", "x", &found);
+    m->min_se = num_lead(hdr_value(sip, "min-se", NULL, &found), UINT32_MAX);
+    if (v == NULL)
+        return SL_OK;
+    m->session_expires = num_lead(v, UINT32_MAX);
+    if (!param_in(v, "refresher", &off, &len))
+        return SL_OK;
+    if (ieq_n(v + off, len, "uac") || ieq_n(v + off, len, "uas"))
+        return set_str(&m->se_refresher, v + off, len, FOLD_LOWER);
+    return set_str(&m->se_refresher, v + off, len, FOLD_NONE);
+}
+
+/* RFC 3262 7.2: RAck = "RAck" HCOLON response-num LWS CSeq-num LWS Method. */
+static int rack_fields(struct sl_msg *m, const osip_message_t *sip)
+{
+    size_t word[3][2], i = 0, w;
+    const char *v;
+    bool found;
+
+    v = hdr_value(sip, "rack", NULL, &found);
+    if (v == NULL)
+        return SL_OK;
+    for (w = 0; w < 3; w++) {
+        while (is_ws((unsigned char)v[i]))
+            i++;
+        word[w][0] = i;
+        while (v[i] != '\0' && !is_ws((unsigned char)v[i]))
+            i++;
+        word[w][1] = i - word[w][0];
+    }
+    m->rack_rseq = num_exact(v + word[0][0], word[0][1], UINT32_MAX);
+    m->rack_cseq = num_exact(v + word[1][0], word[1][1], UINT32_MAX);
+    if (word[2][1] == 0)
+        return SL_OK;
+    for (i = 0; i < word[2][1]; i++)
+        if (!is_token_char((unsigned char)v[word[2][0] + i]))
+            return SL_OK;
+    return set_str(&m->rack_method, v + word[2][0], word[2][1], FOLD_NONE);
+}
+
+static int other_headers(struct sl_msg *m, const osip_message_t *sip)
+{
+    const char *v;
+    bool found;
+    int rc;
+
+    m->max_forwards = (int)num_value(hdr_value(sip, "max-forwards", NULL, &found), INT_MAX);
+    m->expires = (int)num_value(hdr_value(sip, "expires", NULL, &found), INT_MAX);
+    /* RFC 3261 20.33: Retry-After = delta-seconds [ comment ] *( SEMI retry-param ) */
+    m->retry_after = num_lead(hdr_value(sip, "retry-after", NULL, &found), UINT32_MAX);
+    /* RFC 3262 7.1: RSeq = 1*DIGIT, up to 2**32 - 1 */
+    m->rseq = num_value(hdr_value(sip, "rseq", NULL, &found), UINT32_MAX);
+
+    rc = session_timer_fields(m, sip);
+    if (rc == SL_OK)
+        rc = rack_fields(m, sip);
+    if (rc == SL_OK)
+        rc = join_tokens(&m->supported, sip, "supported", "k");
+    if (rc == SL_OK)
+        rc = join_tokens(&m->require, sip, "require", NULL);
+    if (rc == SL_OK) // RFC 3326
+        rc = join_values(&m->reason_hdr, sip, "reason");
+    if (rc != SL_OK)
+        return rc;
+
+    v = NULL;
+    found = false;
+    if (!m->is_request)
+        v = hdr_value(sip, "server", NULL, &found);
+    if (!found)
+        v = hdr_value(sip, "user-agent", NULL, &found);
+    if (found && set_cstr(&m->user_agent, v != NULL ? v : "", FOLD_NONE) != SL_OK)
+        return SL_ENOMEM;
+    m->has_auth = osip_list_size(&sip->authorizations) > 0 ||
+                  osip_list_size(&sip->proxy_authorizations) > 0;
+    return SL_OK;
+}
+
+/* RFC 4566 5.2: o=<username> <sess-id> <sess-version> <nettype> <addrtype>
+ * <unicast-address>, from the first o= line of the body. */
+static int sdp_origin(struct sl_msg *m, struct sl_rd body)
+{
+    struct sl_rd line, f[6];
+    size_t k, i;
+
+    while (line_take(&body, &line)) {
+        if (line.n < 2 || line.p[0] != 'o' || line.p[1] != '=')
+            continue;
+        (void)sl_rd_skip(&line, 2);
+        for (k = 0; k < 6; k++) {
+            (void)rd_skip_ws(&line);
+            i = 0;
+            while (i < line.n && line.p[i] > 0x20 && line.p[i] != 0x7f)
+                i++;
+            if (i == 0) // a missing field or a control byte
+                return SL_OK;
+            (void)sl_rd_sub(&line, i, &f[k]);
+        }
+        (void)rd_skip_ws(&line);
+        if (line.n != 0) // a seventh field or a control byte
+            return SL_OK;
+        if (set_str(&m->sdp_o_user, (const char *)f[0].p, f[0].n, FOLD_NONE) != SL_OK ||
+            set_str(&m->sdp_o_sess_id, (const char *)f[1].p, f[1].n, FOLD_NONE) != SL_OK ||
+            set_str(&m->sdp_o_version, (const char *)f[2].p, f[2].n, FOLD_NONE) != SL_OK ||
+            set_str(&m->sdp_o_addr, (const char *)f[5].p, f[5].n, FOLD_NONE) != SL_OK)
+            return SL_ENOMEM;
+        return SL_OK;
+    }
+    return SL_OK;
+}
+
+static int body_fields(struct sl_msg *m, const osip_message_t *sip, const struct head *h)
+{
+    const osip_content_type_t *ct = sip->content_type;
+    struct sl_rd body = h->body, sdp;
+    struct sbuf b = { 0 };
+    int rc;
+
+    m->content_length = h->clen;
+    m->body_len = h->body.n;
+    if (ct != NULL && ct->type != NULL) {
+        sb_puts(&b, ct->type, FOLD_LOWER);
+        if (ct->subtype != NULL) {
+            sb_puts(&b, "/", FOLD_NONE);
+            sb_puts(&b, ct->subtype, FOLD_LOWER);
+        }
+    }
+    rc = sb_finish(&b, &m->content_type, ct != NULL && ct->type != NULL);
+    if (rc != SL_OK || m->content_type == NULL || strcmp(m->content_type, "application/sdp") != 0)
+        return rc;
+    /* The body is Content-Length bytes when that is fewer than what is there
+     * (RFC 3261 18.3). */
+    if (m->content_length >= 0 && (uint64_t)m->content_length < body.n)
+        (void)sl_rd_sub(&body, (size_t)m->content_length, &sdp);
+    else
+        sdp = body;
+    return sdp_origin(m, sdp);
+}
+
+/* ----------------------------------------------------------------- API -- */
+
+static void msg_reset(struct sl_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->status = -1;
+    m->cseq_num = -1;
+    m->via_rport = -1;
+    m->max_forwards = -1;
+    m->expires = -1;
+    m->session_expires = -1;
+    m->min_se = -1;
+    m->retry_after = -1;
+    m->rseq = -1;
+    m->rack_rseq = -1;
+    m->rack_cseq = -1;
+    m->content_length = -1;
+}
+
+int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, struct sl_err *err)
+{
+    osip_message_t *sip = NULL;
+    enum sl_sip_look look;
+    struct head h;
+    struct sl_rd line; // the start line as libosip2 is given it
+    uint8_t *copy = NULL;
+    const uint8_t *src = p;
+    char q[4 * QUOTE_MAX + 8];
+    size_t i;
+    int rc;
+
+    msg_reset(m);
+    if (n > max_len)
+        return sl_fail(err, SL_ELIMIT, "message of %zu bytes > limit %zu", n, max_len);
+    if (p == NULL || n == 0)
+        return sl_fail(err, SL_EFORMAT, "empty message");
+    sl_sip_init();
+    head_scan(&h, p, n);
+    line = h.line;
+
+    look = sl_sip_look(p, n);
+    if (look != SL_LOOK_REQUEST && look != SL_LOOK_RESPONSE) {
+        quote(q, sizeof(q), h.line, QUOTE_MAX);
+        return sl_fail(err, SL_EFORMAT, "not a SIP/2.0 request or status line: %s", q);
+    }
+    if (h.has_nul)
+        return sl_fail(err, SL_EFORMAT, "NUL byte in the header section (offset %zu)", h.nul_off);
+    /* libosip2 takes any text as Content-Length when there is no body; a
+     * length we cannot read frames nothing, and content_length -1 must mean
+     * absent. */
+    if (h.clen_seen && h.clen < 0) {
+        quote(q, sizeof(q), h.clen_val, QUOTE_MAX);
+        return sl_fail(err, SL_EFORMAT, "Content-Length %s is not a number (RFC 3261 20.14)", q);
+    }
+    if (look == SL_LOOK_RESPONSE && memcmp(h.line.p, "SIP/", 4) != 0) {
+        /* RFC 3261 7.1: the version is case-insensitive; libosip2 wants "SIP/". */
+        struct sl_rd r;
+
+        copy = malloc(n);
+        if (copy == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory copying a SIP message");
+        memcpy(copy, p, n);
+        for (i = 0; i < 3; i++)
+            copy[h.line_off + i] = (uint8_t)fold_char((char)copy[h.line_off + i], FOLD_UPPER);
+        src = copy;
+        r = sl_rd_init(copy, n);
+        (void)sl_rd_skip(&r, h.line_off);
+        (void)sl_rd_sub(&r, h.line.n, &line);
+    }
+
+    if (osip_message_init(&sip) != OSIP_SUCCESS) {
+        rc = SL_ENOMEM;
+        goto out;
+    }
+    rc = osip_message_parse(sip, (const char *)src, n);
+    if (rc == OSIP_NOMEM) {
+        rc = SL_ENOMEM;
+        goto out;
+    }
+    if (rc != OSIP_SUCCESS) {
+        rc = refused(&h, line, look == SL_LOOK_REQUEST, n, err);
+        goto out;
+    }
+
+    if (look == SL_LOOK_RESPONSE)
+        rc = sip->sip_method == NULL
+                     ? start_response(m, h.line, sip->status_code, err)
+                     : sl_fail(err, SL_EFORMAT, "status line read as a request by libosip2");
+    else
+        rc = sip->sip_method != NULL
+                     ? start_request(m, sip, err)
+                     : sl_fail(err, SL_EFORMAT, "request line read as a response by libosip2");
+    if (rc == SL_OK)
+        rc = dialog_fields(m, sip);
+    if (rc == SL_OK)
+        rc = via_fields(m, sip);
+    if (rc == SL_OK)
+        rc = contact_fields(m, sip);
+    if (rc == SL_OK)
+        rc = other_headers(m, sip);
+    if (rc == SL_OK)
+        rc = body_fields(m, sip, &h);
+    if (rc == SL_OK)
+        m->n_headers = h.n_rows;
+out:
+    if (rc == SL_ENOMEM)
+        (void)sl_fail(err, SL_ENOMEM, "out of memory parsing a SIP message");
+    if (rc != SL_OK)
+        sl_msg_fini(m);
+    osip_message_free(sip);
+    free(copy);
+    return rc;
+}
+
+void sl_msg_fini(struct sl_msg *m)
+{
+    if (m == NULL)
+        return;
+    free(m->method);
+    free(m->ruri);
+    free(m->reason);
+    free(m->call_id);
+    free(m->from_uri);
+    free(m->from_tag);
+    free(m->from_display);
+    free(m->to_uri);
+    free(m->to_tag);
+    free(m->to_display);
+    free(m->cseq_method);
+    free(m->via_branch);
+    free(m->via_sent_by);
+    free(m->via_transport);
+    free(m->via_received);
+    free(m->contact);
+    free(m->se_refresher);
+    free(m->supported);
+    free(m->require);
+    free(m->rack_method);
+    free(m->reason_hdr);
+    free(m->user_agent);
+    free(m->content_type);
+    free(m->sdp_o_user);
+    free(m->sdp_o_sess_id);
+    free(m->sdp_o_version);
+    free(m->sdp_o_addr);
+    memset(m, 0, sizeof(*m));
+}
