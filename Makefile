@@ -14,6 +14,15 @@ DESTDIR  ?=
 SAN      ?=
 WERROR   ?=
 
+V        ?= 0
+ifeq ($(V),0)
+Q        := @
+say       = @printf '  %-6s %s\n' $(1) $(2)
+else
+Q        :=
+say       = @true
+endif
+
 PKGS     := libpcap sqlite3 json-c
 CSTD     := -std=c11 -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -49,7 +58,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN := $(BUILD)/siplint
 LIB := $(BUILD)/libsiplint.a
 
-.PHONY: all deps check test unit golden corpus demo install clean format format-check lint \
+.PHONY: all deps check test unit golden corpus load demo install clean format format-check lint \
         golden-update san-check
 .DELETE_ON_ERROR:
 
@@ -60,22 +69,27 @@ deps:
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) $(if $(filter lib/base/% lib/capture/% lib/sip/%,$<),$(WARN_BYTES)) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) $(if $(filter lib/base/% lib/capture/% lib/sip/%,$<),$(WARN_BYTES)) -MMD -MP -c $< -o $@
 
 $(BUILD)/cmd/%.o: cmd/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CMD_CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CMD_CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(CMD_OBJS) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CMD_OBJS) $(LIB) $(DEP_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CMD_OBJS) $(LIB) $(DEP_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -o $@ $< $(LIB) \
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -o $@ $< $(LIB) \
 		$(LDFLAGS_ALL) $(DEP_LIBS) -lcmocka
 
 unit: $(UNIT_BINS)
@@ -90,7 +104,11 @@ golden-update: $(BIN)
 corpus: $(BIN)
 	@sh tests/corpus.sh $(BIN)
 
-test: unit golden corpus
+load: $(BIN)
+	@mkdir -p build
+	@sh tests/load.sh $(BIN)
+
+test: unit golden corpus load
 
 # The whole gate: dependencies, -Werror build, every test, then the same tests
 # under ASan+UBSan (clang) in a separate build directory.

@@ -3,7 +3,9 @@
 # As root, installs what is missing with apt-get; otherwise prints the exact
 # command and fails.  Called by `make deps` (and so by `make check`/`make demo`).
 set -u
-need="build-essential pkg-config libpcap-dev libosip2-dev libsqlite3-dev libjson-c-dev libcmocka-dev clang libclang-rt-14-dev"
+# build: compiler, pkg-config, the five libraries, clang for the sanitizer build;
+# tests: sqlite3 (queries in tests), sip-tester + tcpdump + tshark (the SIPp load test)
+need="build-essential pkg-config libpcap-dev libosip2-dev libsqlite3-dev libjson-c-dev libcmocka-dev clang libclang-rt-14-dev sqlite3 sip-tester tcpdump tshark"
 missing=""
 for p in $need; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then

@@ -32,12 +32,21 @@ static const char usage_text[] =
         "commands:\n"
         "  check  [options] CAPTURE...      read the captures and print the report\n"
         "  ingest --db FILE CAPTURE...      only build the database FILE\n"
+        "  calls  CAPTURE... | --db FILE    one line per call: start, from -> to, outcome,\n"
+        "                                   duration, who hung up, Reason, findings\n"
+        "  flow   [--call-id ID] CAPTURE... | --db FILE\n"
+        "                                   the ladder diagram of one call (default: all)\n"
         "\n"
         "options:\n"
         "  -f, --format text|json|ndjson    report format (default: text on a terminal,\n"
         "                                   json otherwise)\n"
         "  -o, --output FILE                write the report to FILE (whole or not at all)\n"
-        "      --db FILE                    keep the SQLite database in FILE\n"
+        "      --db FILE                    keep the SQLite database in FILE; with no\n"
+        "                                   CAPTURE, read that database (calls, flow)\n"
+        "      --call-id ID                 flow: the call to draw\n"
+        "      --all                        calls: also non-INVITE transactions (REGISTER,\n"
+        "                                   OPTIONS, SUBSCRIBE, ...)\n"
+        "      --t1 MS                      SIP timer T1 (default 500)\n"
         "      --fail-on never|info|warning|error\n"
         "                                   exit 1 when a finding reaches this severity\n"
         "                                   (default: error)\n"
@@ -56,6 +65,9 @@ struct opts {
     const char *db;
     enum sl_severity fail_on;
     size_t max_msg_len;
+    long long t1_us;
+    const char *call_id;
+    int all;
     int quiet;
     char **inputs;
     int n_inputs;
@@ -88,7 +100,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
     enum {
         OPT_DB = 256,
         OPT_FAIL_ON,
-        OPT_MAX_MSG
+        OPT_MAX_MSG,
+        OPT_T1,
+        OPT_CALL_ID,
+        OPT_ALL
     };
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
@@ -96,6 +111,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "db", required_argument, NULL, OPT_DB },
         { "fail-on", required_argument, NULL, OPT_FAIL_ON },
         { "max-message-size", required_argument, NULL, OPT_MAX_MSG },
+        { "t1", required_argument, NULL, OPT_T1 },
+        { "call-id", required_argument, NULL, OPT_CALL_ID },
+        { "all", no_argument, NULL, OPT_ALL },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -148,6 +166,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
             if (parse_size(optarg, &o->max_msg_len) != 0)
                 return usage_error("bad --max-message-size '%s' (1 to 1073741824 bytes)", optarg);
             break;
+        case OPT_T1: {
+            size_t ms;
+
+            if (parse_size(optarg, &ms) != 0 || ms > 60000)
+                return usage_error("bad --t1 '%s' (1 to 60000 milliseconds)", optarg);
+            o->t1_us = (long long)ms * 1000;
+            break;
+        }
+        case OPT_CALL_ID:
+            o->call_id = optarg;
+            break;
+        case OPT_ALL:
+            o->all = 1;
+            break;
         case 'q':
             o->quiet = 1;
             break;
@@ -166,13 +198,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
     o->inputs = argv + optind;
     o->n_inputs = argc - optind;
     if (o->command == NULL)
-        return usage_error("%s", "no command given (check or ingest)");
-    if (strcmp(o->command, "check") != 0 && strcmp(o->command, "ingest") != 0)
-        return usage_error("unknown command '%s' (check or ingest)", o->command);
-    if (o->n_inputs == 0)
-        return usage_error("%s", "no capture given");
+        return usage_error("%s", "no command given (check, ingest, calls or flow)");
+    if (strcmp(o->command, "check") != 0 && strcmp(o->command, "ingest") != 0 &&
+        strcmp(o->command, "calls") != 0 && strcmp(o->command, "flow") != 0)
+        return usage_error("unknown command '%s' (check, ingest, calls or flow)", o->command);
     if (strcmp(o->command, "ingest") == 0 && o->db == NULL)
         return usage_error("%s", "ingest needs --db FILE");
+    if (o->n_inputs == 0 &&
+        (o->db == NULL || strcmp(o->command, "check") == 0 || strcmp(o->command, "ingest") == 0))
+        return usage_error("%s", "no capture given");
     return -1;
 }
 
@@ -224,10 +258,12 @@ int main(int argc, char **argv)
         return rc;
     memset(&so, 0, sizeof(so));
     so.db_path = o.db;
+    so.keep_existing = o.n_inputs == 0; /* calls/flow --db FILE: read it */
     so.max_msg_len = o.max_msg_len;
-    if (sl_session_open(&s, &so, &err) != SL_OK) {
+    so.t1_us = o.t1_us;
+    if ((rc = sl_session_open(&s, &so, &err)) != SL_OK) {
         fprintf(stderr, "siplint: %s\n", err.msg);
-        return EXIT_INTERNAL;
+        return rc == SL_EINPUT ? EXIT_INPUT : EXIT_INTERNAL;
     }
     for (i = 0; i < o.n_inputs; i++) {
         rc = sl_session_ingest(s, o.inputs[i], &err);
@@ -259,13 +295,21 @@ int main(int argc, char **argv)
     memset(&ro, 0, sizeof(ro));
     if (o.format >= 0)
         ro.format = (enum sl_format)o.format;
+    else if (strcmp(o.command, "flow") == 0)
+        ro.format = SL_FORMAT_TEXT;
     else
         ro.format = (o.output == NULL && isatty(STDOUT_FILENO)) ? SL_FORMAT_TEXT : SL_FORMAT_JSON;
     ro.color = ro.format == SL_FORMAT_TEXT && o.output == NULL && isatty(STDOUT_FILENO) &&
                getenv("NO_COLOR") == NULL;
-    if (sl_session_report(s, &ro, &report, &report_len, &err) != SL_OK) {
+    if (strcmp(o.command, "calls") == 0)
+        rc = sl_session_calls(s, &ro, o.all, &report, &report_len, &err);
+    else if (strcmp(o.command, "flow") == 0)
+        rc = sl_session_flow(s, o.call_id, &ro, &report, &report_len, &err);
+    else
+        rc = sl_session_report(s, &ro, &report, &report_len, &err);
+    if (rc != SL_OK) {
         fprintf(stderr, "siplint: %s\n", err.msg);
-        code = EXIT_INTERNAL;
+        code = rc == SL_EUSAGE ? EXIT_USAGE : EXIT_INTERNAL;
         goto out;
     }
     if (o.output != NULL) {
@@ -278,7 +322,7 @@ int main(int argc, char **argv)
         code = EXIT_INTERNAL;
         goto out;
     }
-    if (o.fail_on != SL_SEV_NEVER) {
+    if (strcmp(o.command, "check") == 0 && o.fail_on != SL_SEV_NEVER) {
         n = sl_session_count_findings(s, o.fail_on, &err);
         if (n < 0) {
             fprintf(stderr, "siplint: %s\n", err.msg);

@@ -16,6 +16,7 @@
 #include "report/report.h"
 #include "sip/msg.h"
 #include "store/db.h"
+#include "txn/txn.h"
 
 /* Frames counted per kind and reason (reasons are static strings, so the
  * pointer identifies them; a handful per capture). */
@@ -29,8 +30,16 @@ struct frame_count {
 
 #define MAX_FRAME_COUNTS 64
 
+/* Expire finished transaction-stage state every this many messages. */
+#define EXPIRE_EVERY 1024
+
 struct sl_session {
     struct sl_db *db;
+    struct sl_txn_engine *txn;
+    int64_t next_msg_id;
+    int64_t max_ts_us;
+    unsigned since_expire;
+    bool txn_limit_reported;
     struct sl_session_opts opts;
     int n_inputs;
     bool finished;
@@ -38,9 +47,32 @@ struct sl_session {
     struct sl_findings findings;
 };
 
+/* The transaction stage hands finished objects to the store. */
+static int sink_txn(void *ctx, const struct sl_txn *t, struct sl_err *err)
+{
+    return sl_db_add_txn(ctx, t, err);
+}
+
+static int sink_dialog(void *ctx, const struct sl_dialog *d, struct sl_err *err)
+{
+    return sl_db_add_dialog(ctx, d, err);
+}
+
+static int sink_leg(void *ctx, const struct sl_leg *l, struct sl_err *err)
+{
+    return sl_db_add_leg(ctx, l, err);
+}
+
+static int sink_st(void *ctx, const struct sl_st_event *e, struct sl_err *err)
+{
+    return sl_db_add_st_event(ctx, e, err);
+}
+
 int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts, struct sl_err *err)
 {
     struct sl_session *s;
+    struct sl_txn_sink sink;
+    struct sl_txn_opts to;
     int rc;
 
     *out = NULL;
@@ -53,13 +85,34 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
     if (s->opts.max_msg_len == 0)
         s->opts.max_msg_len = SL_MSG_MAX_LEN_DEFAULT;
     sl_sip_init();
-    rc = sl_db_create(&s->db, s->opts.db_path, err);
-    if (rc != SL_OK) {
-        free(s);
-        return rc;
+    if (s->opts.keep_existing) {
+        rc = sl_db_open_existing(&s->db, s->opts.db_path, err);
+        if (rc != SL_OK)
+            goto fail;
+        s->finished = true;
+        *out = s;
+        return SL_OK;
     }
+    rc = sl_db_create(&s->db, s->opts.db_path, err);
+    if (rc != SL_OK)
+        goto fail;
+    memset(&sink, 0, sizeof(sink));
+    sink.ctx = s->db;
+    sink.txn_done = sink_txn;
+    sink.dialog_done = sink_dialog;
+    sink.leg_done = sink_leg;
+    sink.st_event = sink_st;
+    memset(&to, 0, sizeof(to));
+    to.t1_us = s->opts.t1_us;
+    rc = sl_txn_engine_new(&s->txn, &to, &sink, err);
+    if (rc != SL_OK)
+        goto fail;
     *out = s;
     return SL_OK;
+fail:
+    sl_db_close(s->db);
+    free(s);
+    return rc;
 }
 
 static void count_frame(struct frame_count *fc, size_t *n, const char *kind, const char *reason,
@@ -117,6 +170,64 @@ static int parse_whole_lines(struct sl_session *s, const uint8_t *p, size_t n, s
     return rc;
 }
 
+/* Runs one parsed message through the transaction stage and stores it with
+ * what that stage concluded.  *msg_id receives its id. */
+static int store_message(struct sl_session *s, const struct sl_db_origin *o,
+                         const struct sl_frame *f, const struct sl_msg *m, int64_t *msg_id,
+                         struct sl_err *err)
+{
+    struct sl_txn_input in;
+    struct sl_msg_links links;
+    struct sl_err terr;
+    int rc;
+
+    *msg_id = ++s->next_msg_id;
+    memset(&in, 0, sizeof(in));
+    in.msg_id = *msg_id;
+    in.capture_id = o->capture_id;
+    in.frame = f->number;
+    in.ts_us = f->ts_us;
+    in.src = f->src;
+    in.dst = f->dst;
+    in.transport = f->transport;
+    in.msg = m;
+    in.raw = f->payload;
+    in.raw_len = f->payload_len;
+    memset(&links, 0, sizeof(links));
+    links.cseq_prev = -1;
+    sl_err_clear(&terr);
+    rc = sl_txn_feed(s->txn, &in, &links, &terr);
+    if (rc == SL_ELIMIT) {
+        /* A cap on open transactions or dialogs: reported once, the
+         * message is still stored with whatever links were possible. */
+        if (!s->txn_limit_reported) {
+            char text[sizeof(terr.msg) + 64];
+
+            s->txn_limit_reported = true;
+            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", f->number, terr.msg);
+            rc = sl_db_add_problem(s->db, o, "SIP-CAP-006", SL_SEV_WARNING, text, NULL, 0, 0, err);
+            if (rc != SL_OK)
+                return rc;
+        }
+    } else if (rc != SL_OK) {
+        return sl_fail(err, rc, "%s", terr.msg);
+    }
+    rc = sl_db_add_message(s->db, *msg_id, o, m, &links, f->payload, f->payload_len,
+                           f->payload_truncated ? 1 : 0, err);
+    if (rc != SL_OK)
+        return rc;
+    if (f->ts_us > s->max_ts_us)
+        s->max_ts_us = f->ts_us;
+    if (++s->since_expire >= EXPIRE_EVERY) {
+        s->since_expire = 0;
+        sl_err_clear(&terr);
+        rc = sl_txn_expire(s->txn, s->max_ts_us, &terr);
+        if (rc != SL_OK)
+            return sl_fail(err, rc, "%s", terr.msg);
+    }
+    return SL_OK;
+}
+
 /* The payload of one datagram: a SIP message, a keep-alive, or something else. */
 static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
                            const struct sl_frame *f, struct sl_db_capture *cap,
@@ -157,8 +268,7 @@ static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
      * problem with its own finding. */
     cap->sip_messages++;
     if (rc == SL_OK) {
-        rc = sl_db_add_message(s->db, o, &m, f->payload, f->payload_len,
-                               f->payload_truncated ? 1 : 0, &msg_id, err);
+        rc = store_message(s, o, f, &m, &msg_id, err);
         sl_msg_fini(&m);
         if (rc != SL_OK)
             return rc;
@@ -313,6 +423,8 @@ int sl_session_finish(struct sl_session *s, struct sl_err *err)
     sl_err_clear(err);
     if (s->finished)
         return SL_OK;
+    if ((rc = sl_txn_finish(s->txn, err)) != SL_OK)
+        return rc;
     if ((rc = sl_db_finish(s->db, err)) != SL_OK)
         return rc;
     s->finished = true;
@@ -346,6 +458,32 @@ int sl_session_report(struct sl_session *s, const struct sl_report_opts *opts, c
     return sl_report_render(s->db, &s->findings, opts, out, out_len, err);
 }
 
+int sl_session_calls(struct sl_session *s, const struct sl_report_opts *opts, int all, char **out,
+                     size_t *out_len, struct sl_err *err)
+{
+    int rc;
+
+    sl_err_clear(err);
+    *out = NULL;
+    *out_len = 0;
+    if ((rc = ensure_findings(s, err)) != SL_OK)
+        return rc;
+    return sl_report_calls(s->db, &s->findings, opts, all, out, out_len, err);
+}
+
+int sl_session_flow(struct sl_session *s, const char *call_id, const struct sl_report_opts *opts,
+                    char **out, size_t *out_len, struct sl_err *err)
+{
+    int rc;
+
+    sl_err_clear(err);
+    *out = NULL;
+    *out_len = 0;
+    if (!s->finished && (rc = sl_session_finish(s, err)) != SL_OK)
+        return rc;
+    return sl_report_flow(s->db, call_id, opts, out, out_len, err);
+}
+
 long sl_session_count_findings(struct sl_session *s, enum sl_severity min, struct sl_err *err)
 {
     long n = 0;
@@ -367,6 +505,7 @@ void sl_session_close(struct sl_session *s)
     if (s == NULL)
         return;
     sl_findings_fini(&s->findings);
+    sl_txn_engine_free(s->txn);
     sl_db_close(s->db);
     free(s);
 }

@@ -69,7 +69,7 @@ fi
 expect ingest 0 "" -- ingest --db "$tmp/x.db" "$good"
 if command -v sqlite3 >/dev/null 2>&1; then
     n=$(sqlite3 "$tmp/x.db" 'PRAGMA user_version; SELECT count(*) FROM message;' | tr '\n' ' ')
-    want="1 $(grep -o '"sip_messages": [0-9]*' testdata/basic-call/expected.json | head -1 | grep -o '[0-9]*$') "
+    want="2 $(grep -o '"sip_messages": [0-9]*' testdata/basic-call/expected.json | head -1 | grep -o '[0-9]*$') "
     if [ "$n" != "$want" ]; then
         fail=$((fail + 1)); echo "FAIL: cli ingest db: got '$n', want '$want'" >&2
     else
@@ -85,6 +85,16 @@ fi
 # --fail-on
 expect fail-on-warning 1 "" -- check --fail-on warning testdata/truncated-mid-packet/capture.pcap
 expect fail-on-never 0 "" -- check --fail-on never testdata/truncated-mid-packet/capture.pcap
+
+# calls and flow, from captures and from a kept database
+expect calls-db 0 "" -- calls --format json --db "$tmp/x.db"
+grep -q '"outcome": "answered"' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli calls --db" >&2; }
+expect flow-call-id 0 "" -- flow --call-id "$(grep -o '"call_id": "[^"]*"' "$tmp/out" | head -1 | cut -d'"' -f4)" "$good"
+grep -q -- '--INVITE 1--' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli flow ladder" >&2; }
+expect flow-unknown-call 2 "no SIP message with Call-ID 'nope'" -- flow --call-id nope "$good"
+expect db-missing 3 "$tmp/none.db" -- calls --db "$tmp/none.db"
+expect db-not-siplint 3 "not a siplint database" -- calls --db testdata/basic-call/README.md
+expect bad-t1 2 "bad --t1" -- check --t1 0 "$good"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

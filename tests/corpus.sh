@@ -47,5 +47,23 @@ while IFS='|' read -r file ref transports tunnels; do
         [ -n "${VERBOSE:-}" ] && echo "corpus: $file ($transports, $tunnels): $got of $ref SIP messages (not decoded yet)"
     fi
 done <"$tmp/ref"
+# `siplint calls --all` on five corpus captures, checked by hand against
+# tshark (docs/corpus.md) and kept in tests/corpus-calls/.  UPDATE=1 rewrites.
+for want in tests/corpus-calls/*.txt; do
+    name=$(basename "$want" .txt)
+    path="$corpus/captures/$(sed -n 1p "$want" | sed 's/^# capture: //')"
+    [ -f "$path" ] || continue
+    { sed -n 1p "$want"; "$bin" calls --all --format text "$path"; } >"$tmp/calls" 2>&1
+    if [ -n "${UPDATE:-}" ]; then
+        cp "$tmp/calls" "$want"
+        pass=$((pass + 1))
+    elif cmp -s "$tmp/calls" "$want"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: corpus calls $name" >&2
+        diff -u "$want" "$tmp/calls" | head -20 >&2
+    fi
+done
 echo "corpus: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -12,6 +12,37 @@ pass=0
 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# run_case NAME EXPECTED_FILE RC_FILE ARGS...: compares stdout and exit code.
+run_case() {
+    name=$1 expected=$2 rcfile=$3
+    shift 3
+    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    want_rc=0
+    [ -n "$rcfile" ] && [ -f "$rcfile" ] && want_rc=$(cat "$rcfile")
+    if [ -n "${UPDATE:-}" ]; then
+        cp "$tmp/out" "$expected"
+        if [ -n "$rcfile" ]; then
+            if [ "$rc" -ne 0 ]; then echo "$rc" >"$rcfile"; else rm -f "$rcfile"; fi
+        fi
+        echo "updated: $name (exit $rc)"
+        pass=$((pass + 1))
+        return
+    fi
+    if [ ! -f "$expected" ]; then
+        fail=$((fail + 1))
+        echo "FAIL: golden $name has no $(basename "$expected") (make golden-update, then review it)" >&2
+    elif cmp -s "$tmp/out" "$expected" && [ "$rc" -eq "$want_rc" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: golden $name (exit $rc, want $want_rc)" >&2
+        diff -u "$expected" "$tmp/out" | head -40 >&2
+        sed 's/^/  stderr: /' "$tmp/err" | head -5 >&2
+        echo "  to accept: make golden-update  (then read the diff)" >&2
+    fi
+}
+
 for dir in testdata/*/; do
     dir=${dir%/}
     case=$(basename "$dir")
@@ -25,28 +56,11 @@ for dir in testdata/*/; do
     else
         set -- check --format json "$dir/capture.pcap"
     fi
-    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    want_rc=0
-    [ -f "$dir/expected.rc" ] && want_rc=$(cat "$dir/expected.rc")
-    if [ -n "${UPDATE:-}" ]; then
-        cp "$tmp/out" "$dir/expected.json"
-        if [ "$rc" -ne 0 ]; then echo "$rc" >"$dir/expected.rc"; else rm -f "$dir/expected.rc"; fi
-        echo "updated: $case (exit $rc)"
-        pass=$((pass + 1))
-        continue
-    fi
-    if [ ! -f "$dir/expected.json" ]; then
-        fail=$((fail + 1))
-        echo "FAIL: golden $case has no expected.json (make golden-update, then review it)" >&2
-    elif cmp -s "$tmp/out" "$dir/expected.json" && [ "$rc" -eq "$want_rc" ]; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: golden $case (exit $rc, want $want_rc)" >&2
-        diff -u "$dir/expected.json" "$tmp/out" | head -40 >&2
-        sed 's/^/  stderr: /' "$tmp/err" | head -5 >&2
-        echo "  to accept: make golden-update  (then read the diff)" >&2
+    run_case "$case" "$dir/expected.json" "$dir/expected.rc" "$@"
+    if [ ! -f "$dir/args" ]; then
+        # the call list and the ladders of the same capture, as text
+        run_case "$case (calls)" "$dir/expected.calls.txt" "" calls --all --format text "$dir/capture.pcap"
+        run_case "$case (flow)" "$dir/expected.flow.txt" "" flow "$dir/capture.pcap"
     fi
 done
 echo "golden: $pass passed, $fail failed"

@@ -66,8 +66,10 @@ enum sl_severity {
 /* Options of a session.  Zero-initialise, then set what you need. */
 struct sl_session_opts {
     const char *db_path; /* keep the database in this file (replaced); NULL: temporary */
-    int keep_existing;   /* with db_path: open an existing database instead of replacing it */
+    int keep_existing;   /* with db_path: open that existing database (read-only) instead
+                            of creating one; no ingest is possible then */
     size_t max_msg_len;  /* largest SIP message accepted, bytes; 0 = default (65535) */
+    long long t1_us;     /* SIP timer T1 in microseconds; 0 = default (500 ms) */
 };
 
 struct sl_session;
@@ -98,6 +100,19 @@ struct sl_report_opts {
  * frees) of *out_len bytes.  Returns SL_OK, SL_ESQL or SL_ENOMEM. */
 int sl_session_report(struct sl_session *s, const struct sl_report_opts *opts, char **out,
                       size_t *out_len, struct sl_err *err);
+
+/* The call list (one entry per call attempt: Call-ID + initial From tag):
+ * text or JSON per opts->format (NDJSON is treated as JSON).  INVITE calls
+ * only, unless all is set (then also REGISTER, OPTIONS, SUBSCRIBE, ...).
+ * Same buffer contract as sl_session_report. */
+int sl_session_calls(struct sl_session *s, const struct sl_report_opts *opts, int all, char **out,
+                     size_t *out_len, struct sl_err *err);
+
+/* The text ladder diagram of every message with this Call-ID (NULL: of
+ * every Call-ID, in order of appearance).  Returns SL_EUSAGE (err says so)
+ * when the captures hold no message with that Call-ID. */
+int sl_session_flow(struct sl_session *s, const char *call_id, const struct sl_report_opts *opts,
+                    char **out, size_t *out_len, struct sl_err *err);
 
 /* Number of findings at or above severity min (SL_SEV_INFO..SL_SEV_ERROR), or a
  * negative status. */

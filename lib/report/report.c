@@ -25,6 +25,7 @@ struct inputs {
     struct input_row *v;
     size_t n;
     long long messages;
+    long long transactions, dialogs, calls;
 };
 
 void sl_format_time(long long ts_us, char *buf, size_t len)
@@ -64,6 +65,18 @@ static char *col_clean(sqlite3_stmt *st, int col)
     const char *t = (const char *)sqlite3_column_text(st, col);
 
     return sl_str_clean(t ? t : "", t ? (size_t)sqlite3_column_bytes(st, col) : 0, false, NULL);
+}
+
+/* The single integer a query returns, or -1 on error. */
+static long long count_rows(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
 }
 
 static int load_inputs(struct sl_db *db, struct inputs *in, struct sl_err *err)
@@ -108,6 +121,13 @@ static int load_inputs(struct sl_db *db, struct inputs *in, struct sl_err *err)
     if (step != SQLITE_DONE) {
         free_inputs(in);
         return sl_fail(err, SL_ESQL, "capture: %s", sqlite3_errmsg(h));
+    }
+    in->transactions = count_rows(h, "SELECT count(*) FROM txn");
+    in->dialogs = count_rows(h, "SELECT count(*) FROM dialog");
+    in->calls = count_rows(h, "SELECT count(*) FROM leg WHERE method = 'INVITE'");
+    if (in->transactions < 0 || in->dialogs < 0 || in->calls < 0) {
+        free_inputs(in);
+        return sl_fail(err, SL_ESQL, "counts: %s", sqlite3_errmsg(h));
     }
     return SL_OK;
 nomem:
@@ -291,6 +311,9 @@ static int render_json(const struct inputs *in, const struct sl_findings *fs, bo
     add(root, "inputs", inputs);
     summary = json_object_new_object();
     add(summary, "messages", json_object_new_int64(in->messages));
+    add(summary, "transactions", json_object_new_int64(in->transactions));
+    add(summary, "dialogs", json_object_new_int64(in->dialogs));
+    add(summary, "calls", json_object_new_int64(in->calls));
     count_severities(fs, c);
     counts = json_object_new_object();
     add(counts, "error", json_object_new_int64(c[SL_SEV_ERROR]));
@@ -407,10 +430,11 @@ static int render_text(const struct inputs *in, const struct sl_findings *fs, bo
     b.p[0] = '\0';
     count_severities(fs, c);
     tput(&b,
-         "siplint %s: %zu input%s, %lld SIP message%s, %zu finding%s (%lld error, %lld warning, "
-         "%lld info)\n",
+         "siplint %s: %zu input%s, %lld SIP message%s, %lld call%s, %lld dialog%s, %zu "
+         "finding%s (%lld error, %lld warning, %lld info)\n",
          SL_VERSION, in->n, in->n == 1 ? "" : "s", in->messages, in->messages == 1 ? "" : "s",
-         fs->n, fs->n == 1 ? "" : "s", c[SL_SEV_ERROR], c[SL_SEV_WARNING], c[SL_SEV_INFO]);
+         in->calls, in->calls == 1 ? "" : "s", in->dialogs, in->dialogs == 1 ? "" : "s", fs->n,
+         fs->n == 1 ? "" : "s", c[SL_SEV_ERROR], c[SL_SEV_WARNING], c[SL_SEV_INFO]);
     for (i = 0; i < in->n; i++) {
         const struct input_row *r = &in->v[i];
 

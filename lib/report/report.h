@@ -24,6 +24,18 @@ int sl_report_render(struct sl_db *db, const struct sl_findings *fs,
                      const struct sl_report_opts *opts, char **out, size_t *out_len,
                      struct sl_err *err);
 
+/* The call list: one line (text) or object (JSON) per leg, INVITE legs only
+ * unless all.  fs gives the number of findings per call.  Same contract as
+ * sl_report_render. */
+int sl_report_calls(struct sl_db *db, const struct sl_findings *fs,
+                    const struct sl_report_opts *opts, int all, char **out, size_t *out_len,
+                    struct sl_err *err);
+
+/* The ladder diagram of every message with this Call-ID.  SL_EUSAGE when
+ * there is none. */
+int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report_opts *opts,
+                   char **out, size_t *out_len, struct sl_err *err);
+
 /* Formats ts_us as "2024-03-12T09:00:00.123456Z" into buf (>= 32 bytes). */
 void sl_format_time(long long ts_us, char *buf, size_t len);
 

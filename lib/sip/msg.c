@@ -867,6 +867,48 @@ static int via_fields(struct sl_msg *m, const osip_message_t *sip)
     return rc;
 }
 
+/* FNV-1a 64 over s folded as f, then one separator byte. */
+static uint64_t fnv_str(uint64_t h, const char *s, enum fold f, unsigned char sep)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        h ^= (uint64_t)(unsigned char)fold_char(*s, f);
+        h *= 0x100000001b3ULL;
+    }
+    h ^= (uint64_t)sep;
+    return h * 0x100000001b3ULL;
+}
+
+/* RFC 3261 16.6 step 8 and 16.7 step 3 (RULES.md A.9.2): a proxy pushes one
+ * Via on a forwarded request and pops it from responses, so the Via stack of
+ * the copy on the next hop without its top value equals the whole stack of
+ * the copy on the previous hop.  Each value is reduced to what later hops
+ * leave alone: transport, sent-by and branch (received and rport are added by
+ * the next hop, RFC 3261 18.2.1, RFC 3581 4).  Hashed bottom-up, so the tail
+ * hash is the state just before the top value. */
+static void via_hashes(struct sl_msg *m, const osip_message_t *sip)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    int i, n = osip_list_size(&sip->vias);
+
+    for (i = n - 1; i >= 0; i--) {
+        const osip_via_t *via = osip_list_get(&sip->vias, i);
+        const char *branch;
+        bool found;
+
+        if (i == 0 && n >= 2)
+            m->via_tail_hash = h;
+        if (via == NULL)
+            continue;
+        branch = param_get(&via->via_params, "branch", &found);
+        h = fnv_str(h, via->protocol, FOLD_UPPER, '/');
+        h = fnv_str(h, via->host, FOLD_LOWER, ':');
+        h = fnv_str(h, via->port, FOLD_NONE, ';');
+        h = fnv_str(h, found ? branch : NULL, FOLD_LOWER, '\n');
+    }
+    if (n > 0)
+        m->via_hash = h;
+}
+
 static int contact_fields(struct sl_msg *m, const osip_message_t *sip)
 {
     const osip_contact_t *c = osip_list_get(&sip->contacts, 0);
@@ -1125,6 +1167,8 @@ int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, s
         rc = dialog_fields(m, sip);
     if (rc == SL_OK)
         rc = via_fields(m, sip);
+    if (rc == SL_OK)
+        via_hashes(m, sip);
     if (rc == SL_OK)
         rc = contact_fields(m, sip);
     if (rc == SL_OK)

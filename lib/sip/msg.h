@@ -57,6 +57,13 @@ struct sl_msg {
     char *via_received;  /* top Via received= */
     int via_rport;       /* top Via rport=N; 0 = rport without value; -1 absent */
 
+    /* RULES.md A.9.2: fingerprint of the whole Via stack (transport, sent-by and
+     * branch of each value), 0 without Via; and of the stack without its top
+     * value (0 when via_count < 2), which equals via_hash of the same request
+     * one proxy upstream. */
+    uint64_t via_hash;
+    uint64_t via_tail_hash;
+
     int max_forwards; /* -1 absent */
     char *contact;    /* first Contact URI ("*" for a wildcard) */
     int contact_count;

@@ -10,76 +10,132 @@
 
 /* The schema, version 1.  docs/schema.md documents every column; change both
  * together, and bump SL_SCHEMA_VERSION when a change is not purely additive. */
-static const char schema_sql[] =
-        "CREATE TABLE capture (\n"
-        "  capture_id INTEGER PRIMARY KEY,\n"
-        "  path TEXT NOT NULL,\n"
-        "  format TEXT NOT NULL,\n"
-        "  linktype INTEGER,\n"
-        "  frames INTEGER NOT NULL DEFAULT 0,\n"
-        "  sip_messages INTEGER NOT NULL DEFAULT 0,\n"
-        "  problems INTEGER NOT NULL DEFAULT 0,\n"
-        "  other_frames INTEGER NOT NULL DEFAULT 0,\n"
-        "  not_decoded_frames INTEGER NOT NULL DEFAULT 0,\n"
-        "  first_ts_us INTEGER,\n"
-        "  last_ts_us INTEGER,\n"
-        "  complete INTEGER NOT NULL DEFAULT 1);\n"
-        "CREATE TABLE frame_stat (\n"
-        "  capture_id INTEGER NOT NULL REFERENCES capture,\n"
-        "  kind TEXT NOT NULL,\n"
-        "  reason TEXT NOT NULL,\n"
-        "  frames INTEGER NOT NULL,\n"
-        "  first_frame INTEGER NOT NULL,\n"
-        "  first_ts_us INTEGER,\n"
-        "  PRIMARY KEY (capture_id, kind, reason));\n"
-        "CREATE TABLE message (\n"
-        "  msg_id INTEGER PRIMARY KEY,\n"
-        "  capture_id INTEGER NOT NULL REFERENCES capture,\n"
-        "  frame INTEGER NOT NULL,\n"
-        "  ts_us INTEGER NOT NULL,\n"
-        "  src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER,\n"
-        "  transport TEXT NOT NULL,\n"
-        "  is_request INTEGER NOT NULL,\n"
-        "  method TEXT, ruri TEXT, status INTEGER, reason TEXT,\n"
-        "  call_id TEXT,\n"
-        "  from_uri TEXT, from_tag TEXT NOT NULL DEFAULT '', from_display TEXT,\n"
-        "  to_uri TEXT, to_tag TEXT NOT NULL DEFAULT '', to_display TEXT,\n"
-        "  cseq_num INTEGER, cseq_method TEXT,\n"
-        "  via_count INTEGER NOT NULL DEFAULT 0,\n"
-        "  top_branch TEXT, top_sent_by TEXT, top_transport TEXT, top_received TEXT,\n"
-        "  top_rport INTEGER,\n"
-        "  max_forwards INTEGER,\n"
-        "  contact_uri TEXT, contact_count INTEGER NOT NULL DEFAULT 0,\n"
-        "  expires INTEGER,\n"
-        "  session_expires INTEGER, se_refresher TEXT, min_se INTEGER,\n"
-        "  supported TEXT, require TEXT,\n"
-        "  retry_after INTEGER,\n"
-        "  rseq INTEGER, rack_rseq INTEGER, rack_cseq INTEGER, rack_method TEXT,\n"
-        "  reason_hdr TEXT, user_agent TEXT,\n"
-        "  has_auth INTEGER NOT NULL DEFAULT 0,\n"
-        "  content_type TEXT, content_length INTEGER, body_len INTEGER NOT NULL DEFAULT 0,\n"
-        "  sdp_o_user TEXT, sdp_o_sess_id TEXT, sdp_o_version TEXT, sdp_o_addr TEXT,\n"
-        "  n_headers INTEGER NOT NULL DEFAULT 0,\n"
-        "  first_line TEXT NOT NULL,\n"
-        "  size INTEGER NOT NULL,\n"
-        "  truncated INTEGER NOT NULL DEFAULT 0,\n"
-        "  raw BLOB NOT NULL);\n"
-        "CREATE TABLE problem (\n"
-        "  problem_id INTEGER PRIMARY KEY,\n"
-        "  capture_id INTEGER NOT NULL REFERENCES capture,\n"
-        "  frame INTEGER NOT NULL,\n"
-        "  ts_us INTEGER,\n"
-        "  src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER, transport TEXT,\n"
-        "  rule_id TEXT NOT NULL,\n"
-        "  severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error')),\n"
-        "  text TEXT NOT NULL,\n"
-        "  msg_id INTEGER REFERENCES message,\n"
-        "  raw BLOB);\n";
+static const char *const schema_sql[] = {
+    "CREATE TABLE capture (\n"
+    "  capture_id INTEGER PRIMARY KEY,\n"
+    "  path TEXT NOT NULL,\n"
+    "  format TEXT NOT NULL,\n"
+    "  linktype INTEGER,\n"
+    "  frames INTEGER NOT NULL DEFAULT 0,\n"
+    "  sip_messages INTEGER NOT NULL DEFAULT 0,\n"
+    "  problems INTEGER NOT NULL DEFAULT 0,\n"
+    "  other_frames INTEGER NOT NULL DEFAULT 0,\n"
+    "  not_decoded_frames INTEGER NOT NULL DEFAULT 0,\n"
+    "  first_ts_us INTEGER,\n"
+    "  last_ts_us INTEGER,\n"
+    "  complete INTEGER NOT NULL DEFAULT 1);\n",
+    "CREATE TABLE frame_stat (\n"
+    "  capture_id INTEGER NOT NULL REFERENCES capture,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  frames INTEGER NOT NULL,\n"
+    "  first_frame INTEGER NOT NULL,\n"
+    "  first_ts_us INTEGER,\n"
+    "  PRIMARY KEY (capture_id, kind, reason));\n",
+    "CREATE TABLE message (\n"
+    "  msg_id INTEGER PRIMARY KEY,\n"
+    "  capture_id INTEGER NOT NULL REFERENCES capture,\n"
+    "  frame INTEGER NOT NULL,\n"
+    "  ts_us INTEGER NOT NULL,\n"
+    "  src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER,\n"
+    "  transport TEXT NOT NULL,\n"
+    "  is_request INTEGER NOT NULL,\n"
+    "  method TEXT, ruri TEXT, status INTEGER, reason TEXT,\n"
+    "  call_id TEXT,\n"
+    "  from_uri TEXT, from_tag TEXT NOT NULL DEFAULT '', from_display TEXT,\n"
+    "  to_uri TEXT, to_tag TEXT NOT NULL DEFAULT '', to_display TEXT,\n"
+    "  cseq_num INTEGER, cseq_method TEXT,\n"
+    "  via_count INTEGER NOT NULL DEFAULT 0,\n"
+    "  top_branch TEXT, top_sent_by TEXT, top_transport TEXT, top_received TEXT,\n"
+    "  top_rport INTEGER,\n"
+    "  max_forwards INTEGER,\n"
+    "  contact_uri TEXT, contact_count INTEGER NOT NULL DEFAULT 0,\n"
+    "  expires INTEGER,\n"
+    "  session_expires INTEGER, se_refresher TEXT, min_se INTEGER,\n"
+    "  supported TEXT, require TEXT,\n"
+    "  retry_after INTEGER,\n"
+    "  rseq INTEGER, rack_rseq INTEGER, rack_cseq INTEGER, rack_method TEXT,\n"
+    "  reason_hdr TEXT, user_agent TEXT,\n"
+    "  has_auth INTEGER NOT NULL DEFAULT 0,\n"
+    "  content_type TEXT, content_length INTEGER, body_len INTEGER NOT NULL DEFAULT 0,\n"
+    "  sdp_o_user TEXT, sdp_o_sess_id TEXT, sdp_o_version TEXT, sdp_o_addr TEXT,\n"
+    "  n_headers INTEGER NOT NULL DEFAULT 0,\n"
+    "  first_line TEXT NOT NULL,\n"
+    "  size INTEGER NOT NULL,\n"
+    "  truncated INTEGER NOT NULL DEFAULT 0,\n"
+    "  txn_id INTEGER, dialog_id INTEGER, leg_id INTEGER,\n"
+    "  is_retrans INTEGER NOT NULL DEFAULT 0, retrans_of INTEGER, dup_of INTEGER,\n"
+    "  side TEXT CHECK (side IN ('caller', 'callee')), cseq_prev INTEGER,\n"
+    "  raw BLOB NOT NULL);\n",
+    "CREATE TABLE problem (\n"
+    "  problem_id INTEGER PRIMARY KEY,\n"
+    "  capture_id INTEGER NOT NULL REFERENCES capture,\n"
+    "  frame INTEGER NOT NULL,\n"
+    "  ts_us INTEGER,\n"
+    "  src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER, transport TEXT,\n"
+    "  rule_id TEXT NOT NULL,\n"
+    "  severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error')),\n"
+    "  text TEXT NOT NULL,\n"
+    "  msg_id INTEGER REFERENCES message,\n"
+    "  raw BLOB);\n",
+    "CREATE TABLE txn (\n"
+    "  txn_id INTEGER PRIMARY KEY,\n"
+    "  capture_id INTEGER, kind TEXT NOT NULL, method TEXT, branch TEXT, sent_by TEXT,\n"
+    "  rfc2543 INTEGER NOT NULL DEFAULT 0,\n"
+    "  uac_ip TEXT, uac_port INTEGER, uas_ip TEXT, uas_port INTEGER, transport TEXT,\n"
+    "  call_id TEXT, from_tag TEXT, req_to_tag TEXT, cseq_num INTEGER,\n"
+    "  in_dialog INTEGER NOT NULL DEFAULT 0, dialog_id INTEGER, leg_id INTEGER, uac_side TEXT,\n"
+    "  req_msg_id INTEGER, req_first_us INTEGER, req_last_us INTEGER,\n"
+    "  req_copies INTEGER NOT NULL DEFAULT 1,\n"
+    "  first_1xx_us INTEGER, first_final_us INTEGER, final_status INTEGER,\n"
+    "  final_to_tag TEXT, final_msg_id INTEGER, ack_msg_id INTEGER, ack_us INTEGER,\n"
+    "  cancel_txn_id INTEGER, cancels_txn_id INTEGER, parent_txn_id INTEGER,\n"
+    "  timeout_us INTEGER, end_reason TEXT);\n",
+    "CREATE TABLE txn_response (\n"
+    "  txn_id INTEGER NOT NULL, status INTEGER NOT NULL, to_tag TEXT NOT NULL DEFAULT '',\n"
+    "  rseq INTEGER NOT NULL DEFAULT -1, first_msg_id INTEGER, first_us INTEGER,\n"
+    "  last_us INTEGER, copies INTEGER NOT NULL DEFAULT 1,\n"
+    "  PRIMARY KEY (txn_id, status, to_tag, rseq));\n",
+    "CREATE TABLE dialog (\n"
+    "  dialog_id INTEGER PRIMARY KEY,\n"
+    "  call_id TEXT, caller_tag TEXT, callee_tag TEXT, leg_id INTEGER,\n"
+    "  created_txn_id INTEGER, method TEXT, partial INTEGER NOT NULL DEFAULT 0,\n"
+    "  state TEXT, early_us INTEGER, confirmed_us INTEGER, terminated_us INTEGER,\n"
+    "  term_cause TEXT, bye_side TEXT, bye_msg_id INTEGER,\n"
+    "  caller_uri TEXT, callee_uri TEXT,\n"
+    "  caller_ip TEXT, caller_port INTEGER, callee_ip TEXT, callee_port INTEGER,\n"
+    "  last_cseq_caller INTEGER, last_cseq_callee INTEGER,\n"
+    "  se_interval INTEGER, se_refresher TEXT, se_last_refresh_us INTEGER,\n"
+    "  se_expiry_us INTEGER);\n",
+    "CREATE TABLE leg (\n"
+    "  leg_id INTEGER PRIMARY KEY,\n"
+    "  call_id TEXT, from_tag TEXT, method TEXT, from_uri TEXT, to_uri TEXT, ruri TEXT,\n"
+    "  caller_ip TEXT, caller_port INTEGER, callee_ip TEXT, callee_port INTEGER,\n"
+    "  start_us INTEGER, answer_us INTEGER, end_us INTEGER, outcome TEXT,\n"
+    "  final_status INTEGER, final_reason TEXT, ended_by TEXT, end_how TEXT,\n"
+    "  reason_hdr TEXT, q850_cause INTEGER, q850_text TEXT,\n"
+    "  n_dialogs INTEGER NOT NULL DEFAULT 0, n_messages INTEGER NOT NULL DEFAULT 0);\n",
+    "CREATE TABLE session_timer (\n"
+    "  dialog_id INTEGER NOT NULL, txn_id INTEGER, msg_id INTEGER, ts_us INTEGER,\n"
+    "  kind TEXT NOT NULL, interval_s INTEGER, refresher TEXT, min_se INTEGER,\n"
+    "  refresh_due_us INTEGER, bye_due_us INTEGER, expiry_us INTEGER);\n",
+};
 
 /* Built after the bulk load: cheaper than maintaining them row by row. */
-static const char index_sql[] = "CREATE INDEX message_call ON message(call_id, from_tag, to_tag);\n"
-                                "CREATE INDEX message_time ON message(capture_id, ts_us);\n"
-                                "CREATE INDEX problem_capture ON problem(capture_id, frame);\n";
+static const char index_sql[] =
+        "CREATE INDEX message_call ON message(call_id, from_tag, to_tag);\n"
+        "CREATE INDEX message_time ON message(capture_id, ts_us);\n"
+        "CREATE INDEX problem_capture ON problem(capture_id, frame);\n"
+        "CREATE INDEX message_dialog ON message(dialog_id, ts_us);\n"
+        "CREATE INDEX message_txn ON message(txn_id);\n"
+        "CREATE INDEX message_leg ON message(leg_id, ts_us);\n"
+        "CREATE INDEX txn_dialog ON txn(dialog_id, kind, cseq_num);\n"
+        "CREATE INDEX txn_call ON txn(call_id);\n"
+        "CREATE INDEX txn_response_txn ON txn_response(txn_id, status);\n"
+        "CREATE INDEX dialog_leg ON dialog(leg_id);\n"
+        "CREATE INDEX dialog_call ON dialog(call_id, caller_tag, callee_tag);\n"
+        "CREATE INDEX leg_call ON leg(call_id, start_us);\n"
+        "CREATE INDEX session_timer_dialog ON session_timer(dialog_id, ts_us);\n";
 
 enum stmt_id {
     ST_CAPTURE,
@@ -87,6 +143,11 @@ enum stmt_id {
     ST_FRAME_STAT,
     ST_MESSAGE,
     ST_PROBLEM,
+    ST_TXN,
+    ST_TXN_RESPONSE,
+    ST_DIALOG,
+    ST_LEG,
+    ST_SESSION_TIMER,
     ST_COUNT
 };
 
@@ -96,10 +157,31 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "other_frames = ?, not_decoded_frames = ?, first_ts_us = ?, "
                           "last_ts_us = ?, complete = ? WHERE capture_id = ?",
     [ST_FRAME_STAT] = "INSERT INTO frame_stat VALUES (?, ?, ?, ?, ?, ?)",
-    [ST_MESSAGE] = "INSERT INTO message VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_MESSAGE] = "INSERT INTO message (msg_id, capture_id, frame, ts_us, src_ip, src_port, "
+                   "dst_ip, dst_port, transport, is_request, method, ruri, status, reason, "
+                   "call_id, from_uri, from_tag, from_display, to_uri, to_tag, to_display, "
+                   "cseq_num, cseq_method, via_count, top_branch, top_sent_by, top_transport, "
+                   "top_received, top_rport, max_forwards, contact_uri, contact_count, expires, "
+                   "session_expires, se_refresher, min_se, supported, require, retry_after, "
+                   "rseq, rack_rseq, rack_cseq, rack_method, reason_hdr, user_agent, has_auth, "
+                   "content_type, content_length, body_len, sdp_o_user, sdp_o_sess_id, "
+                   "sdp_o_version, sdp_o_addr, n_headers, first_line, size, truncated, txn_id, "
+                   "dialog_id, leg_id, is_retrans, retrans_of, dup_of, side, cseq_prev, raw) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                   "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
+                   "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, "
+                   "?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, "
+                   "?61, ?62, ?63, ?64, ?65, ?66)",
     [ST_PROBLEM] = "INSERT INTO problem VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_TXN] = "INSERT INTO txn VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+               "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, "
+               "?30, ?31, ?32, ?33, ?34, ?35, ?36)",
+    [ST_TXN_RESPONSE] = "INSERT OR IGNORE INTO txn_response VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_DIALOG] = "INSERT INTO dialog VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                  "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+    [ST_LEG] = "INSERT INTO leg VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+               "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+    [ST_SESSION_TIMER] = "INSERT INTO session_timer VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 struct sl_db {
@@ -154,6 +236,7 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
 {
     struct sl_db *db;
     const char *open_path = "";
+    size_t i;
     int rc;
     char pragma[160];
 
@@ -200,10 +283,50 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
     if ((rc = exec(db, "BEGIN", err)) != SL_OK)
         goto fail;
     db->in_txn = 1;
-    if ((rc = exec(db, schema_sql, err)) != SL_OK)
-        goto fail;
+    for (i = 0; i < sizeof(schema_sql) / sizeof(schema_sql[0]); i++) {
+        if ((rc = exec(db, schema_sql[i], err)) != SL_OK)
+            goto fail;
+    }
     if ((rc = prepare_all(db, err)) != SL_OK)
         goto fail;
+    *out = db;
+    return SL_OK;
+fail:
+    sl_db_close(db);
+    return rc;
+}
+
+int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err)
+{
+    struct sl_db *db;
+    sqlite3_stmt *st = NULL;
+    int version = -1;
+    int rc;
+
+    *out = NULL;
+    if (path == NULL)
+        return sl_fail(err, SL_EUSAGE, "no database path");
+    if (access(path, R_OK) != 0)
+        return sl_fail(err, SL_EINPUT, "%s: %s", path, strerror(errno));
+    db = calloc(1, sizeof(*db));
+    if (db == NULL)
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    db->finished = 1;
+    if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rc = sl_fail(err, SL_EINPUT, "%s: cannot open database: %s", path,
+                     db->db ? sqlite3_errmsg(db->db) : "out of memory");
+        goto fail;
+    }
+    if (sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version != SL_SCHEMA_VERSION) {
+        rc = sl_fail(err, SL_EINPUT,
+                     "%s: not a siplint database of schema %d (PRAGMA user_version = %d)", path,
+                     SL_SCHEMA_VERSION, version);
+        goto fail;
+    }
     *out = db;
     return SL_OK;
 fail:
@@ -308,38 +431,49 @@ int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind,
     return step_done(db, st, err, "insert frame_stat");
 }
 
+/* Binds an endpoint as text address (no port, no brackets) at column i and
+ * its port at i + 1; NULL for both when ep is NULL or unknown. */
+static void bind_ep(sqlite3_stmt *st, int i, const struct sl_endpoint *ep)
+{
+    char buf[64];
+    char *start = buf, *colon;
+
+    if (ep == NULL || ep->family == 0) {
+        sqlite3_bind_null(st, i);
+        sqlite3_bind_null(st, i + 1);
+        return;
+    }
+    sl_endpoint_format(ep, buf, sizeof(buf));
+    colon = strrchr(buf, ':');
+    if (colon != NULL)
+        *colon = '\0';
+    if (buf[0] == '[') {
+        start = buf + 1;
+        if (colon != NULL && colon > buf && colon[-1] == ']')
+            colon[-1] = '\0';
+    }
+    sqlite3_bind_text(st, i, start, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, i + 1, ep->port);
+}
+
 /* Binds src/dst as text address + port at columns i..i+3. */
 static void bind_endpoints(sqlite3_stmt *st, int i, const struct sl_db_origin *o)
 {
-    char buf[64];
-    const struct sl_endpoint *eps[2] = { o->src, o->dst };
-    int k;
+    bind_ep(st, i, o->src);
+    bind_ep(st, i + 2, o->dst);
+}
 
-    for (k = 0; k < 2; k++) {
-        const struct sl_endpoint *ep = eps[k];
+static void bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+    if (id > 0)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
 
-        if (ep == NULL || ep->family == 0) {
-            sqlite3_bind_null(st, i + 2 * k);
-            sqlite3_bind_null(st, i + 2 * k + 1);
-            continue;
-        }
-        sl_endpoint_format(ep, buf, sizeof(buf));
-        /* The address alone: strip the ":port" (and IPv6 brackets). */
-        {
-            char *colon = strrchr(buf, ':');
-            char *start = buf;
-
-            if (colon != NULL)
-                *colon = '\0';
-            if (buf[0] == '[') {
-                start = buf + 1;
-                if (colon != NULL && colon > buf && colon[-1] == ']')
-                    colon[-1] = '\0';
-            }
-            sqlite3_bind_text(st, i + 2 * k, start, -1, SQLITE_TRANSIENT);
-        }
-        sqlite3_bind_int(st, i + 2 * k + 1, ep->port);
-    }
+static void bind_side(sqlite3_stmt *st, int i, enum sl_side side)
+{
+    bind_text(st, i, sl_side_name(side));
 }
 
 /* The start line of raw, without CR/LF, cut at 1024 bytes. */
@@ -352,18 +486,18 @@ static void bind_first_line(sqlite3_stmt *st, int i, const uint8_t *raw, size_t 
     sqlite3_bind_text(st, i, (const char *)raw, (int)n, SQLITE_TRANSIENT);
 }
 
-int sl_db_add_message(struct sl_db *db, const struct sl_db_origin *o, const struct sl_msg *m,
-                      const uint8_t *raw, size_t raw_len, int truncated, int64_t *msg_id,
-                      struct sl_err *err)
+int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origin *o,
+                      const struct sl_msg *m, const struct sl_msg_links *links, const uint8_t *raw,
+                      size_t raw_len, int truncated, struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_MESSAGE];
     int i = 1;
-    int rc;
     size_t skip = 0;
 
     /* CRLF keep-alive bytes before the start line are not part of the message. */
     while (skip < raw_len && (raw[skip] == '\r' || raw[skip] == '\n'))
         skip++;
+    sqlite3_bind_int64(st, i++, msg_id);
     sqlite3_bind_int64(st, i++, o->capture_id);
     sqlite3_bind_int64(st, i++, (sqlite3_int64)o->frame);
     sqlite3_bind_int64(st, i++, o->ts_us);
@@ -418,11 +552,180 @@ int sl_db_add_message(struct sl_db *db, const struct sl_db_origin *o, const stru
     bind_first_line(st, i++, raw + skip, raw_len - skip);
     sqlite3_bind_int64(st, i++, (sqlite3_int64)(raw_len - skip));
     sqlite3_bind_int(st, i++, truncated ? 1 : 0);
+    if (links != NULL) {
+        bind_id(st, i++, links->txn_id);
+        bind_id(st, i++, links->dialog_id);
+        bind_id(st, i++, links->leg_id);
+        sqlite3_bind_int(st, i++, links->is_retrans ? 1 : 0);
+        bind_id(st, i++, links->retrans_of);
+        bind_id(st, i++, links->dup_of);
+        bind_side(st, i++, links->side);
+        bind_opt_int(st, i++, links->cseq_prev);
+    } else {
+        sqlite3_bind_int(st, i + 3, 0);
+        i += 8;
+    }
     sqlite3_bind_blob(st, i++, raw + skip, (int)(raw_len - skip), SQLITE_TRANSIENT);
-    if ((rc = step_done(db, st, err, "insert message")) != SL_OK)
+    return step_done(db, st, err, "insert message");
+}
+
+int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
+{
+    sqlite3_stmt *st = db->st[ST_TXN];
+    int i = 1, rc;
+    size_t k;
+
+    sqlite3_bind_int64(st, i++, t->id);
+    bind_id(st, i++, t->capture_id);
+    bind_text(st, i++, sl_txn_kind_name(t->kind));
+    bind_text(st, i++, t->method);
+    bind_text(st, i++, t->branch);
+    bind_text(st, i++, t->sent_by);
+    sqlite3_bind_int(st, i++, t->rfc2543 ? 1 : 0);
+    bind_ep(st, i, &t->uac);
+    bind_ep(st, i + 2, &t->uas);
+    i += 4;
+    bind_text(st, i++, sl_transport_name(t->transport));
+    bind_text(st, i++, t->call_id);
+    bind_text(st, i++, t->from_tag);
+    bind_text(st, i++, t->req_to_tag);
+    bind_opt_int(st, i++, t->cseq_num);
+    sqlite3_bind_int(st, i++, t->in_dialog ? 1 : 0);
+    bind_id(st, i++, t->dialog_id);
+    bind_id(st, i++, t->leg_id);
+    bind_side(st, i++, t->uac_side);
+    bind_id(st, i++, t->req_msg_id);
+    sqlite3_bind_int64(st, i++, t->req_first_us);
+    sqlite3_bind_int64(st, i++, t->req_last_us);
+    sqlite3_bind_int(st, i++, t->req_copies);
+    bind_opt_int(st, i++, t->first_1xx_us);
+    bind_opt_int(st, i++, t->first_final_us);
+    bind_opt_int(st, i++, t->final_status);
+    bind_text(st, i++, t->final_to_tag);
+    bind_id(st, i++, t->final_msg_id);
+    bind_id(st, i++, t->ack_msg_id);
+    if (t->ack_msg_id > 0)
+        sqlite3_bind_int64(st, i, t->ack_us);
+    i++;
+    bind_id(st, i++, t->cancel_txn_id);
+    bind_id(st, i++, t->cancels_txn_id);
+    bind_id(st, i++, t->parent_txn_id);
+    bind_opt_int(st, i++, t->timeout_us);
+    bind_text(st, i++, t->end_reason);
+    if ((rc = step_done(db, st, err, "insert txn")) != SL_OK)
         return rc;
-    *msg_id = sqlite3_last_insert_rowid(db->db);
+    st = db->st[ST_TXN_RESPONSE];
+    for (k = 0; k < t->n_responses; k++) {
+        const struct sl_txn_response *r = &t->responses[k];
+
+        sqlite3_bind_int64(st, 1, t->id);
+        sqlite3_bind_int(st, 2, r->status);
+        bind_text(st, 3, r->to_tag ? r->to_tag : "");
+        sqlite3_bind_int64(st, 4, r->rseq);
+        bind_id(st, 5, r->first_msg_id);
+        sqlite3_bind_int64(st, 6, r->first_us);
+        sqlite3_bind_int64(st, 7, r->last_us);
+        sqlite3_bind_int(st, 8, r->copies);
+        if ((rc = step_done(db, st, err, "insert txn_response")) != SL_OK)
+            return rc;
+    }
     return SL_OK;
+}
+
+static const char *dialog_state_name(enum sl_dialog_state st)
+{
+    switch (st) {
+    case SL_DLG_EARLY:
+        return "early";
+    case SL_DLG_CONFIRMED:
+        return "confirmed";
+    case SL_DLG_TERMINATED:
+        return "terminated";
+    }
+    return NULL;
+}
+
+int sl_db_add_dialog(struct sl_db *db, const struct sl_dialog *d, struct sl_err *err)
+{
+    sqlite3_stmt *st = db->st[ST_DIALOG];
+    int i = 1;
+
+    sqlite3_bind_int64(st, i++, d->id);
+    bind_text(st, i++, d->call_id);
+    bind_text(st, i++, d->caller_tag);
+    bind_text(st, i++, d->callee_tag);
+    bind_id(st, i++, d->leg_id);
+    bind_id(st, i++, d->created_txn_id);
+    bind_text(st, i++, d->method);
+    sqlite3_bind_int(st, i++, d->partial ? 1 : 0);
+    bind_text(st, i++, dialog_state_name(d->state));
+    bind_opt_int(st, i++, d->early_us);
+    bind_opt_int(st, i++, d->confirmed_us);
+    bind_opt_int(st, i++, d->terminated_us);
+    bind_text(st, i++, d->term_cause);
+    bind_side(st, i++, d->bye_side);
+    bind_id(st, i++, d->bye_msg_id);
+    bind_text(st, i++, d->caller_uri);
+    bind_text(st, i++, d->callee_uri);
+    bind_ep(st, i, &d->caller_ep);
+    bind_ep(st, i + 2, &d->callee_ep);
+    i += 4;
+    bind_opt_int(st, i++, d->last_cseq[SL_SIDE_CALLER]);
+    bind_opt_int(st, i++, d->last_cseq[SL_SIDE_CALLEE]);
+    bind_opt_int(st, i++, d->se_interval);
+    bind_side(st, i++, d->se_refresher);
+    bind_opt_int(st, i++, d->se_last_refresh_us);
+    bind_opt_int(st, i++, d->se_expiry_us);
+    return step_done(db, st, err, "insert dialog");
+}
+
+int sl_db_add_leg(struct sl_db *db, const struct sl_leg *l, struct sl_err *err)
+{
+    sqlite3_stmt *st = db->st[ST_LEG];
+    int i = 1;
+
+    sqlite3_bind_int64(st, i++, l->id);
+    bind_text(st, i++, l->call_id);
+    bind_text(st, i++, l->from_tag);
+    bind_text(st, i++, l->method);
+    bind_text(st, i++, l->from_uri);
+    bind_text(st, i++, l->to_uri);
+    bind_text(st, i++, l->ruri);
+    bind_ep(st, i, &l->caller_ep);
+    bind_ep(st, i + 2, &l->callee_ep);
+    i += 4;
+    sqlite3_bind_int64(st, i++, l->start_us);
+    bind_opt_int(st, i++, l->answer_us);
+    bind_opt_int(st, i++, l->end_us);
+    bind_text(st, i++, l->outcome);
+    bind_opt_int(st, i++, l->final_status);
+    bind_text(st, i++, l->final_reason);
+    bind_side(st, i++, l->ended_by);
+    bind_text(st, i++, l->end_how);
+    bind_text(st, i++, l->reason_hdr);
+    bind_opt_int(st, i++, l->q850_cause);
+    bind_text(st, i++, l->q850_cause >= 0 ? sl_q850_text(l->q850_cause) : NULL);
+    sqlite3_bind_int(st, i++, l->n_dialogs);
+    sqlite3_bind_int(st, i++, l->n_messages);
+    return step_done(db, st, err, "insert leg");
+}
+
+int sl_db_add_st_event(struct sl_db *db, const struct sl_st_event *e, struct sl_err *err)
+{
+    sqlite3_stmt *st = db->st[ST_SESSION_TIMER];
+
+    sqlite3_bind_int64(st, 1, e->dialog_id);
+    bind_id(st, 2, e->txn_id);
+    bind_id(st, 3, e->msg_id);
+    sqlite3_bind_int64(st, 4, e->ts_us);
+    bind_text(st, 5, e->kind);
+    bind_opt_int(st, 6, e->interval_s);
+    bind_side(st, 7, e->refresher);
+    bind_opt_int(st, 8, e->min_se);
+    bind_opt_int(st, 9, e->refresh_due_us);
+    bind_opt_int(st, 10, e->bye_due_us);
+    bind_opt_int(st, 11, e->expiry_us);
+    return step_done(db, st, err, "insert session_timer");
 }
 
 int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char *rule_id,

@@ -18,8 +18,9 @@
 #include "siplint.h"
 #include "capture/capture.h"
 #include "sip/msg.h"
+#include "txn/txn.h"
 
-#define SL_SCHEMA_VERSION 1
+#define SL_SCHEMA_VERSION 2
 
 struct sl_db;
 
@@ -27,6 +28,11 @@ struct sl_db;
  * deletes on close.  Otherwise path is replaced by the new database when
  * sl_db_finish succeeds.  Returns SL_OK or SL_ESQL / SL_ENOMEM. */
 int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err);
+
+/* Opens an existing database read-only (for calls, flow, report --db).
+ * Fails with SL_EINPUT when path is missing or not a siplint database of
+ * schema SL_SCHEMA_VERSION (err says which version it has). */
+int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err);
 
 /* The SQLite handle, for queries by later stages.  Owned by db. */
 sqlite3 *sl_db_handle(struct sl_db *db);
@@ -69,10 +75,24 @@ struct sl_db_origin {
     enum sl_transport transport;
 };
 
-/* Inserts a parsed SIP message with its raw bytes; *msg_id receives its id. */
-int sl_db_add_message(struct sl_db *db, const struct sl_db_origin *o, const struct sl_msg *m,
-                      const uint8_t *raw, size_t raw_len, int truncated, int64_t *msg_id,
-                      struct sl_err *err);
+/* Inserts a parsed SIP message with its raw bytes under id msg_id (the
+ * caller numbers messages 1, 2, ...); links (may be NULL) are what the
+ * transaction stage concluded about it. */
+int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origin *o,
+                      const struct sl_msg *m, const struct sl_msg_links *links, const uint8_t *raw,
+                      size_t raw_len, int truncated, struct sl_err *err);
+
+/* Inserts a finished transaction and its distinct responses. */
+int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err);
+
+/* Inserts a finished dialog. */
+int sl_db_add_dialog(struct sl_db *db, const struct sl_dialog *d, struct sl_err *err);
+
+/* Inserts a finished leg (a call attempt: Call-ID + initial From tag). */
+int sl_db_add_leg(struct sl_db *db, const struct sl_leg *l, struct sl_err *err);
+
+/* Inserts a session-timer event. */
+int sl_db_add_st_event(struct sl_db *db, const struct sl_st_event *e, struct sl_err *err);
 
 /* Inserts a problem (a decode finding).  raw may be NULL; msg_id 0 = none. */
 int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char *rule_id,

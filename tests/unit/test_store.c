@@ -41,6 +41,11 @@ static struct sl_db *make_db(const char *path)
     struct sl_db_origin o;
     struct sl_endpoint src = { 4, { 10, 0, 0, 1 }, 5060 }, dst = { 6, { 0 }, 5070 };
     struct sl_msg m;
+    struct sl_msg_links links;
+    struct sl_txn t;
+    struct sl_txn_response resp;
+    struct sl_dialog d;
+    struct sl_leg l;
     int64_t cid = 0, mid = 0;
 
     dst.ip[15] = 1;
@@ -58,10 +63,67 @@ static struct sl_db *make_db(const char *path)
     o.dst = &dst;
     o.transport = SL_TP_UDP;
     fill_msg(&m);
-    assert_int_equal(sl_db_add_message(db, &o, &m, (const uint8_t *)raw_invite,
-                                       sizeof(raw_invite) - 1, 0, &mid, &err),
+    memset(&links, 0, sizeof(links));
+    links.txn_id = 1;
+    links.leg_id = 1;
+    links.side = SL_SIDE_CALLER;
+    links.cseq_prev = -1;
+    mid = 1;
+    assert_int_equal(sl_db_add_message(db, mid, &o, &m, &links, (const uint8_t *)raw_invite,
+                                       sizeof(raw_invite) - 1, 0, &err),
                      SL_OK);
-    assert_int_equal(mid, 1);
+    /* a transaction with one response, its dialog and its leg */
+    memset(&t, 0, sizeof(t));
+    t.id = 1;
+    t.kind = SL_TXN_INVITE;
+    t.method = (char *)(uintptr_t) "INVITE";
+    t.branch = (char *)(uintptr_t) "z9hg4bk1";
+    t.uac = src;
+    t.uas = dst;
+    t.transport = SL_TP_UDP;
+    t.call_id = (char *)(uintptr_t) "abc@1";
+    t.cseq_num = 1;
+    t.req_msg_id = 1;
+    t.req_copies = 2;
+    t.first_1xx_us = -1;
+    t.first_final_us = 5;
+    t.final_status = 200;
+    t.timeout_us = -1;
+    t.end_reason = "final";
+    resp.status = 200;
+    resp.to_tag = (char *)(uintptr_t) "t1";
+    resp.rseq = -1;
+    resp.first_msg_id = 2;
+    resp.first_us = resp.last_us = 5;
+    resp.copies = 3;
+    t.responses = &resp;
+    t.n_responses = 1;
+    assert_int_equal(sl_db_add_txn(db, &t, &err), SL_OK);
+    memset(&d, 0, sizeof(d));
+    d.id = 1;
+    d.call_id = (char *)(uintptr_t) "abc@1";
+    d.caller_tag = (char *)(uintptr_t) "f1";
+    d.callee_tag = (char *)(uintptr_t) "t1";
+    d.state = SL_DLG_TERMINATED;
+    d.early_us = d.se_interval = d.se_last_refresh_us = d.se_expiry_us = -1;
+    d.confirmed_us = 5;
+    d.terminated_us = 9;
+    d.term_cause = "bye";
+    d.bye_side = SL_SIDE_CALLEE;
+    d.last_cseq[SL_SIDE_CALLER] = 1;
+    d.last_cseq[SL_SIDE_CALLEE] = 7;
+    assert_int_equal(sl_db_add_dialog(db, &d, &err), SL_OK);
+    memset(&l, 0, sizeof(l));
+    l.id = 1;
+    l.call_id = (char *)(uintptr_t) "abc@1";
+    l.method = (char *)(uintptr_t) "INVITE";
+    l.answer_us = 5;
+    l.end_us = 9;
+    l.outcome = "answered";
+    l.final_status = 200;
+    l.ended_by = SL_SIDE_CALLEE;
+    l.q850_cause = 16;
+    assert_int_equal(sl_db_add_leg(db, &l, &err), SL_OK);
     o.frame = 4;
     /* problem text with invalid UTF-8 and a control character */
     assert_int_equal(sl_db_add_problem(db, &o, "SIP-HDR-011", SL_SEV_ERROR,
@@ -110,6 +172,40 @@ static void test_db_round_trip_message_fields(void **state)
     assert_int_equal(sqlite3_column_int(st, 11), 1800);
     assert_int_equal(sqlite3_column_type(st, 12), SQLITE_NULL);
     assert_string_equal((const char *)sqlite3_column_text(st, 13), "udp");
+    sqlite3_finalize(st);
+    sl_db_close(db);
+}
+
+static void test_db_round_trip_txn_dialog_leg(void **state)
+{
+    struct sl_db *db = make_db(NULL);
+    sqlite3_stmt *st;
+    sqlite3 *h = sl_db_handle(db);
+
+    (void)state;
+    assert_int_equal(sqlite3_prepare_v2(h,
+                                        "SELECT t.kind, t.req_copies, t.final_status, r.copies, "
+                                        "r.to_tag, d.term_cause, d.bye_side, d.last_cseq_callee, "
+                                        "l.outcome, l.ended_by, l.q850_text, m.side, m.txn_id, "
+                                        "m.cseq_prev FROM txn t JOIN txn_response r USING "
+                                        "(txn_id) JOIN dialog d JOIN leg l JOIN message m",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "INVITE");
+    assert_int_equal(sqlite3_column_int(st, 1), 2);
+    assert_int_equal(sqlite3_column_int(st, 2), 200);
+    assert_int_equal(sqlite3_column_int(st, 3), 3);
+    assert_string_equal((const char *)sqlite3_column_text(st, 4), "t1");
+    assert_string_equal((const char *)sqlite3_column_text(st, 5), "bye");
+    assert_string_equal((const char *)sqlite3_column_text(st, 6), "callee");
+    assert_int_equal(sqlite3_column_int(st, 7), 7);
+    assert_string_equal((const char *)sqlite3_column_text(st, 8), "answered");
+    assert_string_equal((const char *)sqlite3_column_text(st, 9), "callee");
+    assert_string_equal((const char *)sqlite3_column_text(st, 10), "Normal call clearing");
+    assert_string_equal((const char *)sqlite3_column_text(st, 11), "caller");
+    assert_int_equal(sqlite3_column_int(st, 12), 1);
+    assert_int_equal(sqlite3_column_type(st, 13), SQLITE_NULL);
     sqlite3_finalize(st);
     sl_db_close(db);
 }
@@ -195,6 +291,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_db_round_trip_message_fields),
+        cmocka_unit_test(test_db_round_trip_txn_dialog_leg),
         cmocka_unit_test(test_db_file_appears_only_when_finished),
         cmocka_unit_test(test_engine_and_report_are_deterministic_and_safe),
         cmocka_unit_test(test_format_time),

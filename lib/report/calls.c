@@ -1,0 +1,653 @@
+/*
+ * calls.c: the call list (siplint calls) and the ladder diagram of one call
+ * (siplint flow), both read from the database.
+ */
+#include "report/report.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "base/status.h"
+#include "base/str.h"
+
+/* A growing text buffer; on allocation failure `oom` is set and writes stop. */
+struct obuf {
+    char *p;
+    size_t n, cap;
+    bool oom;
+};
+
+static void oput(struct obuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void oput(struct obuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (b->oom)
+        return;
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->p != NULL && (size_t)n < b->cap - b->n) {
+            b->n += (size_t)n;
+            return;
+        }
+        {
+            size_t cap = (b->cap + (size_t)n + 1) * 2;
+            char *p = realloc(b->p, cap);
+
+            if (p == NULL) {
+                b->oom = true;
+                return;
+            }
+            b->p = p;
+            b->cap = cap;
+        }
+    }
+}
+
+/* Text from the input, safe for a terminal (controls escaped), cut to max
+ * bytes (at a UTF-8 boundary) with "..." when longer; max 0 = no cut. */
+static void oput_safe(struct obuf *b, const char *s, size_t max)
+{
+    char *c;
+    size_t n;
+
+    if (s == NULL)
+        s = "";
+    c = sl_str_clean(s, strlen(s), true, NULL);
+    if (c == NULL) {
+        b->oom = true;
+        return;
+    }
+    n = strlen(c);
+    if (max > 3 && n > max) {
+        n = max - 3;
+        while (n > 0 && ((unsigned char)c[n] & 0xc0) == 0x80)
+            n--;
+        oput(b, "%.*s...", (int)n, c);
+    } else {
+        oput(b, "%s", c);
+    }
+    free(c);
+}
+
+static int finish(struct obuf *b, char **out, size_t *out_len, struct sl_err *err)
+{
+    if (b->oom || b->p == NULL) {
+        free(b->p);
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    *out = b->p;
+    *out_len = b->n;
+    return SL_OK;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+
+    return t != NULL ? (const char *)t : NULL;
+}
+
+static bool col_null(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL;
+}
+
+/* "ip:port" from two columns into buf. */
+static const char *col_ep(sqlite3_stmt *st, int ip, int port, char *buf, size_t len)
+{
+    const char *a = col_text(st, ip);
+
+    if (a == NULL)
+        snprintf(buf, len, "?");
+    else
+        snprintf(buf, len, strchr(a, ':') ? "[%s]:%d" : "%s:%d", a, sqlite3_column_int(st, port));
+    return buf;
+}
+
+/* A json string, or null, from text that may be anything. */
+static json_object *jtext(const char *s)
+{
+    char *c;
+    json_object *o;
+
+    if (s == NULL)
+        return NULL;
+    c = sl_str_clean(s, strlen(s), false, NULL);
+    if (c == NULL)
+        return NULL;
+    o = json_object_new_string(c);
+    free(c);
+    return o;
+}
+
+static json_object *jint_col(sqlite3_stmt *st, int i)
+{
+    return col_null(st, i) ? NULL : json_object_new_int64(sqlite3_column_int64(st, i));
+}
+
+/* Findings that name this Call-ID. */
+static long findings_for(const struct sl_findings *fs, const char *call_id)
+{
+    long n = 0;
+    size_t i;
+
+    if (call_id == NULL)
+        return 0;
+    for (i = 0; i < fs->n; i++) {
+        if (fs->v[i].call_id != NULL && strcmp(fs->v[i].call_id, call_id) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* The columns of the call list query, in order. */
+enum {
+    C_LEG,
+    C_CALL_ID,
+    C_METHOD,
+    C_FROM,
+    C_TO,
+    C_CALLER_IP,
+    C_CALLER_PORT,
+    C_CALLEE_IP,
+    C_CALLEE_PORT,
+    C_START,
+    C_ANSWER,
+    C_END,
+    C_OUTCOME,
+    C_FINAL,
+    C_FINAL_REASON,
+    C_ENDED_BY,
+    C_END_HOW,
+    C_REASON,
+    C_Q850,
+    C_Q850_TEXT,
+    C_DIALOGS,
+    C_MESSAGES,
+    C_FROM_TAG
+};
+
+static const char calls_sql[] =
+        "SELECT leg_id, call_id, method, from_uri, to_uri, caller_ip, caller_port, callee_ip, "
+        "callee_port, start_us, answer_us, end_us, outcome, final_status, final_reason, "
+        "ended_by, end_how, reason_hdr, q850_cause, q850_text, n_dialogs, n_messages, from_tag "
+        "FROM leg WHERE ?1 OR method = 'INVITE' ORDER BY start_us, leg_id";
+
+static void duration_text(sqlite3_stmt *st, char *buf, size_t len)
+{
+    const char *m = col_text(st, C_METHOD);
+
+    if (col_null(st, C_ANSWER) || col_null(st, C_END) || m == NULL || strcmp(m, "INVITE") != 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    {
+        long long d = sqlite3_column_int64(st, C_END) - sqlite3_column_int64(st, C_ANSWER);
+
+        if (d < 0)
+            d = 0;
+        snprintf(buf, len, "%lld.%03llds", d / 1000000, (d % 1000000) / 1000);
+    }
+}
+
+static void outcome_text(sqlite3_stmt *st, char *buf, size_t len)
+{
+    const char *o = col_text(st, C_OUTCOME);
+
+    if (!col_null(st, C_FINAL) && o != NULL && strcmp(o, "answered") != 0)
+        snprintf(buf, len, "%s %d", o, sqlite3_column_int(st, C_FINAL));
+    else
+        snprintf(buf, len, "%s", o ? o : "?");
+}
+
+/* A URI as people read it in a list: "sip:alice@example.com;transport=udp"
+ * becomes "alice@example.com". */
+static void short_uri(const char *uri, char *buf, size_t len)
+{
+    const char *p = uri ? uri : "?";
+    size_t n;
+
+    if (strncmp(p, "sip:", 4) == 0)
+        p += 4;
+    else if (strncmp(p, "sips:", 5) == 0)
+        p += 5;
+    n = strcspn(p, ";>?");
+    snprintf(buf, len, "%.*s", (int)n, p);
+}
+
+static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, struct obuf *b)
+{
+    int step, n = 0;
+
+    oput(b, "%-27s  %-9s  %-44s  %-14s  %-10s  %-7s  %-28s  %-4s  %s\n", "start (UTC)", "method",
+         "from -> to", "outcome", "duration", "hangup", "reason", "find", "call-id");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char when[40], dur[32], outc[48], ft[160];
+        const char *reason = col_text(st, C_Q850_TEXT);
+        const char *how = col_text(st, C_END_HOW);
+        const char *by = col_text(st, C_ENDED_BY);
+        char rbuf[96], hbuf[32], fu[72], tu[72];
+        const char *method = col_text(st, C_METHOD);
+
+        sl_format_time(sqlite3_column_int64(st, C_START), when, sizeof(when));
+        duration_text(st, dur, sizeof(dur));
+        outcome_text(st, outc, sizeof(outc));
+        short_uri(col_text(st, C_FROM), fu, sizeof(fu));
+        short_uri(col_text(st, C_TO), tu, sizeof(tu));
+        snprintf(ft, sizeof(ft), "%s -> %s", fu, tu);
+        if (reason != NULL)
+            snprintf(rbuf, sizeof(rbuf), "Q.850 %d %s", sqlite3_column_int(st, C_Q850), reason);
+        else if (col_text(st, C_REASON) != NULL)
+            snprintf(rbuf, sizeof(rbuf), "%s", col_text(st, C_REASON));
+        else if (col_text(st, C_FINAL_REASON) != NULL && strcmp(outc, "answered") != 0)
+            snprintf(rbuf, sizeof(rbuf), "%s", col_text(st, C_FINAL_REASON));
+        else
+            snprintf(rbuf, sizeof(rbuf), "-");
+        if (by != NULL)
+            snprintf(hbuf, sizeof(hbuf), "%s", by);
+        else if (how != NULL && strcmp(how, "capture-end") == 0)
+            snprintf(hbuf, sizeof(hbuf), "(open)");
+        else
+            snprintf(hbuf, sizeof(hbuf), "-");
+        oput(b, "%-27s  ", when);
+        oput_safe(b, method ? method : "?", 9);
+        oput(b, "%*s  ",
+             (int)(9 - (strlen(method ? method : "?") > 9 ? 9 : strlen(method ? method : "?"))),
+             "");
+        oput_safe(b, ft, 44);
+        oput(b, "%*s  %-14s  %-10s  %-7s  ", (int)(44 - (strlen(ft) > 44 ? 44 : strlen(ft))), "",
+             outc, dur, hbuf);
+        oput_safe(b, rbuf, 28);
+        oput(b, "%*s  %-4ld  ", (int)(28 - (strlen(rbuf) > 28 ? 28 : strlen(rbuf))), "",
+             findings_for(fs, col_text(st, C_CALL_ID)));
+        oput_safe(b, col_text(st, C_CALL_ID), 0);
+        if (how != NULL && strcmp(how, "bye") != 0 && strcmp(how, "capture-end") != 0)
+            oput(b, "  (%s)", how);
+        oput(b, "\n");
+        n++;
+    }
+    oput(b, "%d call%s\n", n, n == 1 ? "" : "s");
+    return step == SQLITE_DONE ? SL_OK : SL_ESQL;
+}
+
+static int render_calls_json(sqlite3_stmt *st, const struct sl_findings *fs, struct obuf *b)
+{
+    json_object *root = json_object_new_object(), *arr = json_object_new_array();
+    int step;
+
+    json_object_object_add(root, "siplint", json_object_new_string(SL_VERSION));
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *o = json_object_new_object();
+        char when[40], ep[80];
+        long long start = sqlite3_column_int64(st, C_START);
+
+        sl_format_time(start, when, sizeof(when));
+        json_object_object_add(o, "call_id", jtext(col_text(st, C_CALL_ID)));
+        json_object_object_add(o, "from_tag", jtext(col_text(st, C_FROM_TAG)));
+        json_object_object_add(o, "method", jtext(col_text(st, C_METHOD)));
+        json_object_object_add(o, "from", jtext(col_text(st, C_FROM)));
+        json_object_object_add(o, "to", jtext(col_text(st, C_TO)));
+        json_object_object_add(o, "caller",
+                               jtext(col_ep(st, C_CALLER_IP, C_CALLER_PORT, ep, sizeof(ep))));
+        json_object_object_add(o, "callee",
+                               jtext(col_ep(st, C_CALLEE_IP, C_CALLEE_PORT, ep, sizeof(ep))));
+        json_object_object_add(o, "start_us", json_object_new_int64(start));
+        json_object_object_add(o, "start", json_object_new_string(when));
+        json_object_object_add(o, "answer_us", jint_col(st, C_ANSWER));
+        json_object_object_add(o, "end_us", jint_col(st, C_END));
+        json_object_object_add(o, "duration_us",
+                               col_null(st, C_ANSWER) || col_null(st, C_END)
+                                       ? NULL
+                                       : json_object_new_int64(sqlite3_column_int64(st, C_END) -
+                                                               sqlite3_column_int64(st, C_ANSWER)));
+        json_object_object_add(o, "outcome", jtext(col_text(st, C_OUTCOME)));
+        json_object_object_add(o, "final_status", jint_col(st, C_FINAL));
+        json_object_object_add(o, "final_reason", jtext(col_text(st, C_FINAL_REASON)));
+        json_object_object_add(o, "ended_by", jtext(col_text(st, C_ENDED_BY)));
+        json_object_object_add(o, "end_how", jtext(col_text(st, C_END_HOW)));
+        json_object_object_add(o, "reason", jtext(col_text(st, C_REASON)));
+        json_object_object_add(o, "q850_cause", jint_col(st, C_Q850));
+        json_object_object_add(o, "q850_text", jtext(col_text(st, C_Q850_TEXT)));
+        json_object_object_add(o, "dialogs",
+                               json_object_new_int(sqlite3_column_int(st, C_DIALOGS)));
+        json_object_object_add(o, "messages",
+                               json_object_new_int(sqlite3_column_int(st, C_MESSAGES)));
+        json_object_object_add(o, "findings",
+                               json_object_new_int64(findings_for(fs, col_text(st, C_CALL_ID))));
+        json_object_array_add(arr, o);
+    }
+    json_object_object_add(root, "calls", arr);
+    if (step == SQLITE_DONE)
+        oput(b, "%s\n",
+             json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                          JSON_C_TO_STRING_SPACED |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(root);
+    return step == SQLITE_DONE ? SL_OK : SL_ESQL;
+}
+
+int sl_report_calls(struct sl_db *db, const struct sl_findings *fs,
+                    const struct sl_report_opts *opts, int all, char **out, size_t *out_len,
+                    struct sl_err *err)
+{
+    sqlite3 *h = sl_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    struct obuf b = { NULL, 0, 0, false };
+    int rc;
+
+    *out = NULL;
+    *out_len = 0;
+    if (sqlite3_prepare_v2(h, calls_sql, -1, &st, NULL) != SQLITE_OK)
+        return sl_fail(err, SL_ESQL, "calls: %s", sqlite3_errmsg(h));
+    sqlite3_bind_int(st, 1, all ? 1 : 0);
+    if (opts->format == SL_FORMAT_TEXT)
+        rc = render_calls_text(st, fs, &b);
+    else
+        rc = render_calls_json(st, fs, &b);
+    sqlite3_finalize(st);
+    if (rc != SL_OK) {
+        free(b.p);
+        return sl_fail(err, SL_ESQL, "calls: %s", sqlite3_errmsg(h));
+    }
+    return finish(&b, out, out_len, err);
+}
+
+/* ---- flow: the ladder diagram ------------------------------------------ */
+
+#define FLOW_MAX_COLUMNS 12
+#define FLOW_COL_MIN     24
+#define FLOW_COL_MAX     48
+
+struct flow_col {
+    char name[64];
+};
+
+static int col_index(struct flow_col *cols, int *n, const char *name)
+{
+    int i;
+
+    for (i = 0; i < *n; i++) {
+        if (strcmp(cols[i].name, name) == 0)
+            return i;
+    }
+    if (*n == FLOW_MAX_COLUMNS)
+        return FLOW_MAX_COLUMNS - 1; /* the last column collects the rest */
+    snprintf(cols[*n].name, sizeof(cols[*n].name), "%s", name);
+    return (*n)++;
+}
+
+static const char flow_sql[] =
+        "SELECT m.msg_id, m.capture_id, m.frame, m.ts_us, m.src_ip, m.src_port, m.dst_ip, "
+        "m.dst_port, m.is_request, m.method, m.status, m.reason, m.cseq_num, m.cseq_method, "
+        "m.is_retrans, m.dup_of, m.dialog_id, m.leg_id, m.to_tag, m.truncated, m.transport, "
+        "m.session_expires "
+        "FROM message m WHERE m.call_id = ?1 ORDER BY m.ts_us, m.msg_id";
+
+enum {
+    F_MSG,
+    F_CAPTURE,
+    F_FRAME,
+    F_TS,
+    F_SRC_IP,
+    F_SRC_PORT,
+    F_DST_IP,
+    F_DST_PORT,
+    F_IS_REQ,
+    F_METHOD,
+    F_STATUS,
+    F_REASON,
+    F_CSEQ,
+    F_CSEQ_METHOD,
+    F_RETRANS,
+    F_DUP,
+    F_DIALOG,
+    F_LEG,
+    F_TO_TAG,
+    F_TRUNC,
+    F_TRANSPORT,
+    F_SE
+};
+
+/* Draws one arrow row: columns a -> b with label; cw is the column width. */
+static void draw_arrow(struct obuf *b, int ncols, int cw, int from, int to, const char *label)
+{
+    char line[FLOW_MAX_COLUMNS * FLOW_COL_MAX + 8];
+    int width = (ncols - 1) * cw + 1;
+    int lo = from < to ? from : to, hi = from < to ? to : from;
+    int x0 = lo * cw, x1 = hi * cw;
+    int i, span, llen, start;
+
+    for (i = 0; i < width; i++)
+        line[i] = (i % cw == 0) ? '|' : ' ';
+    if (from == to) {
+        /* same endpoint on both ends (looped back): mark it */
+        line[width] = '\0';
+        oput(b, "%s  (to itself) %s", line, label);
+        return;
+    }
+    for (i = x0 + 1; i < x1; i++)
+        line[i] = '-';
+    if (from < to)
+        line[x1 - 1] = '>';
+    else
+        line[x0 + 1] = '<';
+    span = x1 - x0 - 4;
+    llen = (int)strlen(label);
+    if (llen > span)
+        llen = span;
+    start = x0 + 3;
+    for (i = 0; i < llen; i++)
+        line[start + i] = label[i];
+    line[width] = '\0';
+    oput(b, "%s", line);
+}
+
+static int flow_one(struct sl_db *db, const char *call_id, struct obuf *out, struct sl_err *err);
+
+/* The arrow label of the current row: "INVITE 1", "200 OK (1 INVITE)", with
+ * the dialog mark and retransmission / duplicate notes. */
+static void flow_label(sqlite3_stmt *st, const char *tag, char *label, size_t len);
+
+int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report_opts *opts,
+                   char **out, size_t *out_len, struct sl_err *err)
+{
+    sqlite3 *h = sl_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    struct obuf b = { NULL, 0, 0, false };
+    int rc = SL_OK, step, n = 0;
+
+    (void)opts;
+    *out = NULL;
+    *out_len = 0;
+    if (call_id != NULL) {
+        rc = flow_one(db, call_id, &b, err);
+        if (rc != SL_OK) {
+            free(b.p);
+            return rc;
+        }
+        return finish(&b, out, out_len, err);
+    }
+    /* every Call-ID, in order of its first message */
+    if (sqlite3_prepare_v2(h,
+                           "SELECT call_id FROM message WHERE call_id IS NOT NULL "
+                           "GROUP BY call_id ORDER BY min(ts_us), min(msg_id)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sl_fail(err, SL_ESQL, "flow: %s", sqlite3_errmsg(h));
+    while (rc == SL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n++ > 0)
+            oput(&b, "\n");
+        rc = flow_one(db, (const char *)sqlite3_column_text(st, 0), &b, err);
+    }
+    sqlite3_finalize(st);
+    if (rc != SL_OK) {
+        free(b.p);
+        return rc;
+    }
+    if (n == 0)
+        oput(&b, "no SIP messages\n");
+    return finish(&b, out, out_len, err);
+}
+
+/* Appends the ladder of one Call-ID to *out. */
+static void flow_label(sqlite3_stmt *st, const char *tag, char *label, size_t len)
+{
+    const char *method = col_text(st, F_METHOD);
+    const char *cm = col_text(st, F_CSEQ_METHOD);
+    const char *note = sqlite3_column_int(st, F_RETRANS) ? " retrans" : "";
+    const char *dup = col_null(st, F_DUP) ? "" : " dup";
+
+    if (sqlite3_column_int(st, F_IS_REQ))
+        snprintf(label, len, "%s %lld%s%s%s", method ? method : "?",
+                 (long long)sqlite3_column_int64(st, F_CSEQ), tag, note, dup);
+    else
+        snprintf(label, len, "%d %s (%lld %s)%s%s%s", sqlite3_column_int(st, F_STATUS),
+                 col_text(st, F_REASON) ? col_text(st, F_REASON) : "",
+                 (long long)sqlite3_column_int64(st, F_CSEQ), cm ? cm : "?", tag, note, dup);
+}
+
+static int flow_one(struct sl_db *db, const char *call_id, struct obuf *out, struct sl_err *err)
+{
+    sqlite3 *h = sl_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    struct obuf b = { NULL, 0, 0, false };
+    struct flow_col cols[FLOW_MAX_COLUMNS];
+    int rc;
+    int ncols = 0, step, rows = 0, i;
+    long long t0 = 0;
+    int64_t dialogs[26];
+    int ndialogs = 0;
+    int cw = FLOW_COL_MIN;
+
+    if (sqlite3_prepare_v2(h, flow_sql, -1, &st, NULL) != SQLITE_OK)
+        return sl_fail(err, SL_ESQL, "flow: %s", sqlite3_errmsg(h));
+    sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+    /* first pass: the columns (endpoints in order of appearance) and dialogs */
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char ep[80];
+
+        if (rows++ == 0)
+            t0 = sqlite3_column_int64(st, F_TS);
+        col_index(cols, &ncols, col_ep(st, F_SRC_IP, F_SRC_PORT, ep, sizeof(ep)));
+        col_index(cols, &ncols, col_ep(st, F_DST_IP, F_DST_PORT, ep, sizeof(ep)));
+        if (!col_null(st, F_DIALOG)) {
+            int64_t d = sqlite3_column_int64(st, F_DIALOG);
+
+            for (i = 0; i < ndialogs && dialogs[i] != d; i++)
+                ;
+            if (i == ndialogs && ndialogs < 26)
+                dialogs[ndialogs++] = d;
+        }
+        {
+            char label[160];
+            int need;
+
+            flow_label(st, " {A}", label, sizeof(label));
+            need = (int)strlen(label) + 6;
+            if (need > cw)
+                cw = need > FLOW_COL_MAX ? FLOW_COL_MAX : need;
+        }
+        if ((int)strlen(ep) + 2 > cw)
+            cw = (int)strlen(ep) + 2 > FLOW_COL_MAX ? FLOW_COL_MAX : (int)strlen(ep) + 2;
+    }
+    if (step != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return sl_fail(err, SL_ESQL, "flow: %s", sqlite3_errmsg(h));
+    }
+    if (rows == 0) {
+        sqlite3_finalize(st);
+        return sl_fail(err, SL_EUSAGE,
+                       "no SIP message with Call-ID '%s' (siplint calls lists them)", call_id);
+    }
+    {
+        char when[40];
+
+        sl_format_time(t0, when, sizeof(when));
+        oput(&b, "Call-ID ");
+        oput_safe(&b, call_id, 0);
+        oput(&b, ": %d message%s, %d dialog%s, from %s\n", rows, rows == 1 ? "" : "s", ndialogs,
+             ndialogs == 1 ? "" : "s", when);
+        if (ndialogs > 1)
+            oput(&b, "dialogs are marked {A}, {B}, ... in order of appearance (forks, or Call-ID "
+                     "reuse)\n");
+        oput(&b, "\n%-11s %-7s ", "time (s)", "frame");
+        for (i = 0; i < ncols; i++) {
+            char name[FLOW_COL_MAX + 1];
+            int len = (int)strlen(cols[i].name);
+
+            if (i == ncols - 1) {
+                oput(&b, "%s", cols[i].name);
+                break;
+            }
+            snprintf(name, sizeof(name), "%-*.*s", cw, cw - 1, cols[i].name);
+            (void)len;
+            oput(&b, "%s", name);
+        }
+        oput(&b, "\n");
+    }
+    sqlite3_reset(st);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char ep[80], label[160], tag[16] = "";
+        int from, to;
+        long long dt = sqlite3_column_int64(st, F_TS) - t0;
+
+        from = col_index(cols, &ncols, col_ep(st, F_SRC_IP, F_SRC_PORT, ep, sizeof(ep)));
+        to = col_index(cols, &ncols, col_ep(st, F_DST_IP, F_DST_PORT, ep, sizeof(ep)));
+        if (ndialogs > 1 && !col_null(st, F_DIALOG)) {
+            int64_t d = sqlite3_column_int64(st, F_DIALOG);
+
+            for (i = 0; i < ndialogs && dialogs[i] != d; i++)
+                ;
+            if (i < ndialogs)
+                snprintf(tag, sizeof(tag), " {%c}", 'A' + i);
+        }
+        flow_label(st, tag, label, sizeof(label));
+        {
+            char *clean = sl_str_clean(label, strlen(label), true, NULL);
+
+            if (clean == NULL) {
+                b.oom = true;
+                break;
+            }
+            oput(&b, "%4lld.%06lld %-7lld ", dt / 1000000, dt % 1000000,
+                 (long long)sqlite3_column_int64(st, F_FRAME));
+            draw_arrow(&b, ncols, cw, from, to, clean);
+            free(clean);
+        }
+        if (sqlite3_column_int(st, F_TRUNC))
+            oput(&b, "  (cut by the capture)");
+        if (!col_null(st, F_SE))
+            oput(&b, "  SE=%lld", (long long)sqlite3_column_int64(st, F_SE));
+        oput(&b, "\n");
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE && !b.oom) {
+        free(b.p);
+        return sl_fail(err, SL_ESQL, "flow: %s", sqlite3_errmsg(h));
+    }
+    if (b.oom) {
+        free(b.p);
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    rc = SL_OK;
+    if (b.p != NULL)
+        oput(out, "%s", b.p);
+    free(b.p);
+    if (out->oom)
+        rc = sl_fail(err, SL_ENOMEM, "out of memory");
+    return rc;
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# Load test: 2000 SIPp calls with -lost 5 (testdata/load-lost/make-capture.sh,
+# real loss, real retransmissions), recorded once into build/load-lost/ and
+# reused.  Checks: 2000 answered calls; one transaction per INVITE and per
+# BYE (a retransmission is never a new transaction); every byte-identical
+# repeat of a message is flagged as a retransmission (or a duplicate).
+# Needs root, sipp, tcpdump, tshark and sqlite3; skipped with a message without them.
+set -u
+bin=${1:-build/siplint}
+dir=build/load-lost
+if [ ! -f "$dir/capture.pcap" ]; then
+    for tool in sipp tcpdump tshark sqlite3; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            echo "load: skipped ($tool not installed)"
+            exit 0
+        fi
+    done
+    if [ "$(id -u)" != 0 ]; then
+        echo "load: skipped (recording needs root for tcpdump)"
+        exit 0
+    fi
+    echo "load: recording 2000 calls with SIPp -lost 5 (about a minute)"
+    if ! bash testdata/load-lost/make-capture.sh "$dir" >"$dir.log" 2>&1; then
+        echo "FAIL: load: recording failed (see $dir.log)" >&2
+        tail -5 "$dir.log" >&2
+        exit 1
+    fi
+fi
+command -v sqlite3 >/dev/null 2>&1 || { echo "load: skipped (sqlite3 not installed)"; exit 0; }
+db=$(mktemp)
+trap 'rm -f "$db"' EXIT
+rm -f "$db"
+if ! "$bin" ingest --quiet --db "$db" "$dir/capture.pcap"; then
+    echo "FAIL: load: siplint ingest failed" >&2
+    exit 1
+fi
+pass=0
+fail=0
+check() { # NAME SQL EXPECTED
+    got=$(sqlite3 "$db" "$2")
+    if [ "$got" = "$3" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: load $1: got '$got', want '$3'" >&2
+    fi
+}
+check calls "SELECT count(*) FROM leg WHERE method = 'INVITE'" 2000
+check answered "SELECT count(*) FROM leg WHERE method = 'INVITE' AND outcome = 'answered'" 2000
+check invite-txns "SELECT count(*) FROM txn WHERE kind = 'INVITE'" 2000
+check bye-txns "SELECT count(*) FROM txn WHERE method = 'BYE' AND kind = 'NONINVITE' AND cseq_num IS NOT NULL" \
+    "$(sqlite3 "$db" "SELECT count(DISTINCT call_id) FROM message WHERE method = 'BYE'")"
+check retrans-flagged "SELECT count(*) FROM message a WHERE a.is_retrans = 0 AND a.dup_of IS NULL AND EXISTS (SELECT 1 FROM message b WHERE b.raw = a.raw AND b.msg_id < a.msg_id)" 0
+check retrans-real "SELECT count(*) FROM message a WHERE a.is_retrans = 1 AND NOT EXISTS (SELECT 1 FROM message b WHERE b.raw = a.raw AND b.msg_id < a.msg_id)" 0
+check some-retrans "SELECT count(*) > 100 FROM message WHERE is_retrans = 1" 1
+echo "load: $pass passed, $fail failed ($(sqlite3 "$db" "SELECT count(*) FROM message") messages, $(sqlite3 "$db" "SELECT count(*) FROM message WHERE is_retrans = 1") retransmissions)"
+[ "$fail" -eq 0 ]
