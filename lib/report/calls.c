@@ -13,54 +13,13 @@
 
 #include <json.h>
 
+#include "base/sbuf.h"
 #include "base/status.h"
 #include "base/str.h"
 
-/* A growing text buffer; on allocation failure `oom` is set and writes stop. */
-struct obuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-static void oput(struct obuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void oput(struct obuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->oom)
-        return;
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->p != NULL && (size_t)n < b->cap - b->n) {
-            b->n += (size_t)n;
-            return;
-        }
-        {
-            size_t cap = (b->cap + (size_t)n + 1) * 2;
-            char *p = realloc(b->p, cap);
-
-            if (p == NULL) {
-                b->oom = true;
-                return;
-            }
-            b->p = p;
-            b->cap = cap;
-        }
-    }
-}
-
 /* Text from the input, safe for a terminal (controls escaped), cut to max
  * bytes (at a UTF-8 boundary) with "..." when longer; max 0 = no cut. */
-static void oput_safe(struct obuf *b, const char *s, size_t max)
+static void oput_safe(struct sl_sbuf *b, const char *s, size_t max)
 {
     char *c;
     size_t n;
@@ -77,21 +36,21 @@ static void oput_safe(struct obuf *b, const char *s, size_t max)
         n = max - 3;
         while (n > 0 && ((unsigned char)c[n] & 0xc0) == 0x80)
             n--;
-        oput(b, "%.*s...", (int)n, c);
+        sl_sbuf_printf(b, "%.*s...", (int)n, c);
     } else {
-        oput(b, "%s", c);
+        sl_sbuf_printf(b, "%s", c);
     }
     free(c);
 }
 
-static int finish(struct obuf *b, char **out, size_t *out_len, struct sl_err *err)
+static int finish(struct sl_sbuf *b, char **out, size_t *out_len, struct sl_err *err)
 {
     if (b->oom || b->p == NULL) {
         free(b->p);
         return sl_fail(err, SL_ENOMEM, "out of memory");
     }
     *out = b->p;
-    *out_len = b->n;
+    *out_len = b->len;
     return SL_OK;
 }
 
@@ -117,22 +76,6 @@ static const char *col_ep(sqlite3_stmt *st, int ip, int port, char *buf, size_t 
     else
         snprintf(buf, len, strchr(a, ':') ? "[%s]:%d" : "%s:%d", a, sqlite3_column_int(st, port));
     return buf;
-}
-
-/* A json string, or null, from text that may be anything. */
-static json_object *jtext(const char *s)
-{
-    char *c;
-    json_object *o;
-
-    if (s == NULL)
-        return NULL;
-    c = sl_str_clean(s, strlen(s), false, NULL);
-    if (c == NULL)
-        return NULL;
-    o = json_object_new_string(c);
-    free(c);
-    return o;
 }
 
 static json_object *jint_col(sqlite3_stmt *st, int i)
@@ -230,12 +173,13 @@ static void short_uri(const char *uri, char *buf, size_t len)
     snprintf(buf, len, "%.*s", (int)n, p);
 }
 
-static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, struct obuf *b)
+static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, struct sl_sbuf *b)
 {
     int step, n = 0;
 
-    oput(b, "%-27s  %-9s  %-44s  %-14s  %-10s  %-7s  %-28s  %-4s  %s\n", "start (UTC)", "method",
-         "from -> to", "outcome", "duration", "hangup", "reason", "find", "call-id");
+    sl_sbuf_printf(b, "%-27s  %-9s  %-44s  %-14s  %-10s  %-7s  %-28s  %-4s  %s\n", "start (UTC)",
+                   "method", "from -> to", "outcome", "duration", "hangup", "reason", "find",
+                   "call-id");
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         char when[40], dur[32], outc[48], ft[160];
         const char *reason = col_text(st, C_Q850_TEXT);
@@ -264,28 +208,29 @@ static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, str
             snprintf(hbuf, sizeof(hbuf), "(open)");
         else
             snprintf(hbuf, sizeof(hbuf), "-");
-        oput(b, "%-27s  ", when);
+        sl_sbuf_printf(b, "%-27s  ", when);
         oput_safe(b, method ? method : "?", 9);
-        oput(b, "%*s  ",
-             (int)(9 - (strlen(method ? method : "?") > 9 ? 9 : strlen(method ? method : "?"))),
-             "");
+        sl_sbuf_printf(
+                b, "%*s  ",
+                (int)(9 - (strlen(method ? method : "?") > 9 ? 9 : strlen(method ? method : "?"))),
+                "");
         oput_safe(b, ft, 44);
-        oput(b, "%*s  %-14s  %-10s  %-7s  ", (int)(44 - (strlen(ft) > 44 ? 44 : strlen(ft))), "",
-             outc, dur, hbuf);
+        sl_sbuf_printf(b, "%*s  %-14s  %-10s  %-7s  ",
+                       (int)(44 - (strlen(ft) > 44 ? 44 : strlen(ft))), "", outc, dur, hbuf);
         oput_safe(b, rbuf, 28);
-        oput(b, "%*s  %-4ld  ", (int)(28 - (strlen(rbuf) > 28 ? 28 : strlen(rbuf))), "",
-             findings_for(fs, col_text(st, C_CALL_ID)));
+        sl_sbuf_printf(b, "%*s  %-4ld  ", (int)(28 - (strlen(rbuf) > 28 ? 28 : strlen(rbuf))), "",
+                       findings_for(fs, col_text(st, C_CALL_ID)));
         oput_safe(b, col_text(st, C_CALL_ID), 0);
         if (how != NULL && strcmp(how, "bye") != 0 && strcmp(how, "capture-end") != 0)
-            oput(b, "  (%s)", how);
-        oput(b, "\n");
+            sl_sbuf_printf(b, "  (%s)", how);
+        sl_sbuf_printf(b, "\n");
         n++;
     }
-    oput(b, "%d call%s\n", n, n == 1 ? "" : "s");
+    sl_sbuf_printf(b, "%d call%s\n", n, n == 1 ? "" : "s");
     return step == SQLITE_DONE ? SL_OK : SL_ESQL;
 }
 
-static int render_calls_json(sqlite3_stmt *st, const struct sl_findings *fs, struct obuf *b)
+static int render_calls_json(sqlite3_stmt *st, const struct sl_findings *fs, struct sl_sbuf *b)
 {
     json_object *root = json_object_new_object(), *arr = json_object_new_array();
     int step;
@@ -297,15 +242,15 @@ static int render_calls_json(sqlite3_stmt *st, const struct sl_findings *fs, str
         long long start = sqlite3_column_int64(st, C_START);
 
         sl_format_time(start, when, sizeof(when));
-        json_object_object_add(o, "call_id", jtext(col_text(st, C_CALL_ID)));
-        json_object_object_add(o, "from_tag", jtext(col_text(st, C_FROM_TAG)));
-        json_object_object_add(o, "method", jtext(col_text(st, C_METHOD)));
-        json_object_object_add(o, "from", jtext(col_text(st, C_FROM)));
-        json_object_object_add(o, "to", jtext(col_text(st, C_TO)));
-        json_object_object_add(o, "caller",
-                               jtext(col_ep(st, C_CALLER_IP, C_CALLER_PORT, ep, sizeof(ep))));
-        json_object_object_add(o, "callee",
-                               jtext(col_ep(st, C_CALLEE_IP, C_CALLEE_PORT, ep, sizeof(ep))));
+        json_object_object_add(o, "call_id", sl_json_text(col_text(st, C_CALL_ID)));
+        json_object_object_add(o, "from_tag", sl_json_text(col_text(st, C_FROM_TAG)));
+        json_object_object_add(o, "method", sl_json_text(col_text(st, C_METHOD)));
+        json_object_object_add(o, "from", sl_json_text(col_text(st, C_FROM)));
+        json_object_object_add(o, "to", sl_json_text(col_text(st, C_TO)));
+        json_object_object_add(
+                o, "caller", sl_json_text(col_ep(st, C_CALLER_IP, C_CALLER_PORT, ep, sizeof(ep))));
+        json_object_object_add(
+                o, "callee", sl_json_text(col_ep(st, C_CALLEE_IP, C_CALLEE_PORT, ep, sizeof(ep))));
         json_object_object_add(o, "start_us", json_object_new_int64(start));
         json_object_object_add(o, "start", json_object_new_string(when));
         json_object_object_add(o, "answer_us", jint_col(st, C_ANSWER));
@@ -315,14 +260,14 @@ static int render_calls_json(sqlite3_stmt *st, const struct sl_findings *fs, str
                                        ? NULL
                                        : json_object_new_int64(sqlite3_column_int64(st, C_END) -
                                                                sqlite3_column_int64(st, C_ANSWER)));
-        json_object_object_add(o, "outcome", jtext(col_text(st, C_OUTCOME)));
+        json_object_object_add(o, "outcome", sl_json_text(col_text(st, C_OUTCOME)));
         json_object_object_add(o, "final_status", jint_col(st, C_FINAL));
-        json_object_object_add(o, "final_reason", jtext(col_text(st, C_FINAL_REASON)));
-        json_object_object_add(o, "ended_by", jtext(col_text(st, C_ENDED_BY)));
-        json_object_object_add(o, "end_how", jtext(col_text(st, C_END_HOW)));
-        json_object_object_add(o, "reason", jtext(col_text(st, C_REASON)));
+        json_object_object_add(o, "final_reason", sl_json_text(col_text(st, C_FINAL_REASON)));
+        json_object_object_add(o, "ended_by", sl_json_text(col_text(st, C_ENDED_BY)));
+        json_object_object_add(o, "end_how", sl_json_text(col_text(st, C_END_HOW)));
+        json_object_object_add(o, "reason", sl_json_text(col_text(st, C_REASON)));
         json_object_object_add(o, "q850_cause", jint_col(st, C_Q850));
-        json_object_object_add(o, "q850_text", jtext(col_text(st, C_Q850_TEXT)));
+        json_object_object_add(o, "q850_text", sl_json_text(col_text(st, C_Q850_TEXT)));
         json_object_object_add(o, "dialogs",
                                json_object_new_int(sqlite3_column_int(st, C_DIALOGS)));
         json_object_object_add(o, "messages",
@@ -333,10 +278,10 @@ static int render_calls_json(sqlite3_stmt *st, const struct sl_findings *fs, str
     }
     json_object_object_add(root, "calls", arr);
     if (step == SQLITE_DONE)
-        oput(b, "%s\n",
-             json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-                                                          JSON_C_TO_STRING_SPACED |
-                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
+        sl_sbuf_printf(b, "%s\n",
+                       json_object_to_json_string_ext(
+                               root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                             JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(root);
     return step == SQLITE_DONE ? SL_OK : SL_ESQL;
 }
@@ -347,7 +292,7 @@ int sl_report_calls(struct sl_db *db, const struct sl_findings *fs,
 {
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
-    struct obuf b = { NULL, 0, 0, false };
+    struct sl_sbuf b = { NULL, 0, 0, false };
     int rc;
 
     *out = NULL;
@@ -424,7 +369,7 @@ enum {
 };
 
 /* Draws one arrow row: columns a -> b with label; cw is the column width. */
-static void draw_arrow(struct obuf *b, int ncols, int cw, int from, int to, const char *label)
+static void draw_arrow(struct sl_sbuf *b, int ncols, int cw, int from, int to, const char *label)
 {
     char line[FLOW_MAX_COLUMNS * FLOW_COL_MAX + 8];
     int width = (ncols - 1) * cw + 1;
@@ -437,7 +382,7 @@ static void draw_arrow(struct obuf *b, int ncols, int cw, int from, int to, cons
     if (from == to) {
         /* same endpoint on both ends (looped back): mark it */
         line[width] = '\0';
-        oput(b, "%s  (to itself) %s", line, label);
+        sl_sbuf_printf(b, "%s  (to itself) %s", line, label);
         return;
     }
     for (i = x0 + 1; i < x1; i++)
@@ -454,10 +399,10 @@ static void draw_arrow(struct obuf *b, int ncols, int cw, int from, int to, cons
     for (i = 0; i < llen; i++)
         line[start + i] = label[i];
     line[width] = '\0';
-    oput(b, "%s", line);
+    sl_sbuf_printf(b, "%s", line);
 }
 
-static int flow_one(struct sl_db *db, const char *call_id, struct obuf *out, struct sl_err *err);
+static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, struct sl_err *err);
 
 /* The arrow label of the current row: "INVITE 1", "200 OK (1 INVITE)", with
  * the dialog mark and retransmission / duplicate notes. */
@@ -468,7 +413,7 @@ int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report
 {
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
-    struct obuf b = { NULL, 0, 0, false };
+    struct sl_sbuf b = { NULL, 0, 0, false };
     int rc = SL_OK, step, n = 0;
 
     (void)opts;
@@ -490,7 +435,7 @@ int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report
         return sl_fail(err, SL_ESQL, "flow: %s", sqlite3_errmsg(h));
     while (rc == SL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (n++ > 0)
-            oput(&b, "\n");
+            sl_sbuf_printf(&b, "\n");
         rc = flow_one(db, (const char *)sqlite3_column_text(st, 0), &b, err);
     }
     sqlite3_finalize(st);
@@ -499,7 +444,7 @@ int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report
         return rc;
     }
     if (n == 0)
-        oput(&b, "no SIP messages\n");
+        sl_sbuf_printf(&b, "no SIP messages\n");
     return finish(&b, out, out_len, err);
 }
 
@@ -520,11 +465,11 @@ static void flow_label(sqlite3_stmt *st, const char *tag, char *label, size_t le
                  (long long)sqlite3_column_int64(st, F_CSEQ), cm ? cm : "?", tag, note, dup);
 }
 
-static int flow_one(struct sl_db *db, const char *call_id, struct obuf *out, struct sl_err *err)
+static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, struct sl_err *err)
 {
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
-    struct obuf b = { NULL, 0, 0, false };
+    struct sl_sbuf b = { NULL, 0, 0, false };
     struct flow_col cols[FLOW_MAX_COLUMNS];
     int rc;
     int ncols = 0, step, rows = 0, i;
@@ -577,27 +522,29 @@ static int flow_one(struct sl_db *db, const char *call_id, struct obuf *out, str
         char when[40];
 
         sl_format_time(t0, when, sizeof(when));
-        oput(&b, "Call-ID ");
+        sl_sbuf_printf(&b, "Call-ID ");
         oput_safe(&b, call_id, 0);
-        oput(&b, ": %d message%s, %d dialog%s, from %s\n", rows, rows == 1 ? "" : "s", ndialogs,
-             ndialogs == 1 ? "" : "s", when);
+        sl_sbuf_printf(&b, ": %d message%s, %d dialog%s, from %s\n", rows, rows == 1 ? "" : "s",
+                       ndialogs, ndialogs == 1 ? "" : "s", when);
         if (ndialogs > 1)
-            oput(&b, "dialogs are marked {A}, {B}, ... in order of appearance (forks, or Call-ID "
-                     "reuse)\n");
-        oput(&b, "\n%-11s %-7s ", "time (s)", "frame");
+            sl_sbuf_printf(
+                    &b,
+                    "dialogs are marked {A}, {B}, ... in order of appearance (forks, or Call-ID "
+                    "reuse)\n");
+        sl_sbuf_printf(&b, "\n%-11s %-7s ", "time (s)", "frame");
         for (i = 0; i < ncols; i++) {
             char name[FLOW_COL_MAX + 1];
             int len = (int)strlen(cols[i].name);
 
             if (i == ncols - 1) {
-                oput(&b, "%s", cols[i].name);
+                sl_sbuf_printf(&b, "%s", cols[i].name);
                 break;
             }
             snprintf(name, sizeof(name), "%-*.*s", cw, cw - 1, cols[i].name);
             (void)len;
-            oput(&b, "%s", name);
+            sl_sbuf_printf(&b, "%s", name);
         }
-        oput(&b, "\n");
+        sl_sbuf_printf(&b, "\n");
     }
     sqlite3_reset(st);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -623,16 +570,16 @@ static int flow_one(struct sl_db *db, const char *call_id, struct obuf *out, str
                 b.oom = true;
                 break;
             }
-            oput(&b, "%4lld.%06lld %-7lld ", dt / 1000000, dt % 1000000,
-                 (long long)sqlite3_column_int64(st, F_FRAME));
+            sl_sbuf_printf(&b, "%4lld.%06lld %-7lld ", dt / 1000000, dt % 1000000,
+                           (long long)sqlite3_column_int64(st, F_FRAME));
             draw_arrow(&b, ncols, cw, from, to, clean);
             free(clean);
         }
         if (sqlite3_column_int(st, F_TRUNC))
-            oput(&b, "  (cut by the capture)");
+            sl_sbuf_printf(&b, "  (cut by the capture)");
         if (!col_null(st, F_SE))
-            oput(&b, "  SE=%lld", (long long)sqlite3_column_int64(st, F_SE));
-        oput(&b, "\n");
+            sl_sbuf_printf(&b, "  SE=%lld", (long long)sqlite3_column_int64(st, F_SE));
+        sl_sbuf_printf(&b, "\n");
     }
     sqlite3_finalize(st);
     if (step != SQLITE_DONE && !b.oom) {
@@ -645,7 +592,7 @@ static int flow_one(struct sl_db *db, const char *call_id, struct obuf *out, str
     }
     rc = SL_OK;
     if (b.p != NULL)
-        oput(out, "%s", b.p);
+        sl_sbuf_printf(out, "%s", b.p);
     free(b.p);
     if (out->oom)
         rc = sl_fail(err, SL_ENOMEM, "out of memory");

@@ -10,6 +10,7 @@
 
 #include <json.h>
 
+#include "base/sbuf.h"
 #include "base/status.h"
 #include "base/str.h"
 
@@ -138,8 +139,7 @@ nomem:
 
 /* ---- JSON ---- */
 
-/* A json string from text that may hold anything: invalid UTF-8 becomes U+FFFD. */
-static json_object *jstr(const char *s)
+json_object *sl_json_text(const char *s)
 {
     char *c;
     json_object *o;
@@ -183,20 +183,20 @@ static json_object *finding_json(const struct sl_finding *f, const struct inputs
     add(o, "rule", json_object_new_string(f->rule ? f->rule->id : "?"));
     add(o, "severity", json_object_new_string(sl_severity_name(f->severity)));
     add(o, "title", json_object_new_string(f->rule ? f->rule->title : ""));
-    add(o, "call_id", jstr(f->call_id));
+    add(o, "call_id", sl_json_text(f->call_id));
     if (f->caller_tag != NULL || f->callee_tag != NULL) {
         json_object *d = json_object_new_object();
 
-        add(d, "call_id", jstr(f->call_id));
-        add(d, "caller_tag", jstr(f->caller_tag));
-        add(d, "callee_tag", jstr(f->callee_tag));
+        add(d, "call_id", sl_json_text(f->call_id));
+        add(d, "caller_tag", sl_json_text(f->caller_tag));
+        add(d, "callee_tag", sl_json_text(f->callee_tag));
         add(o, "dialog", d);
     } else {
         add(o, "dialog", NULL);
     }
     add(o, "ts_us", f->ts_us == INT64_MIN ? NULL : json_object_new_int64(f->ts_us));
     add(o, "time", jtime_or_null(f->ts_us));
-    add(o, "message", jstr(f->message ? f->message : ""));
+    add(o, "message", sl_json_text(f->message ? f->message : ""));
     add(o, "impact", json_object_new_string(f->rule ? f->rule->impact : ""));
     /* rfc: the catalog's comma-separated list as an array */
     r = f->rule ? f->rule->rfc : "";
@@ -222,11 +222,11 @@ static json_object *finding_json(const struct sl_finding *f, const struct inputs
         add(e, "input", json_object_new_int(ev->input));
         add(e, "frame", json_object_new_int64((int64_t)ev->frame));
         add(e, "ts_us", ev->ts_us == INT64_MIN ? NULL : json_object_new_int64(ev->ts_us));
-        add(e, "src", jstr(ev->src));
-        add(e, "dst", jstr(ev->dst));
-        add(e, "transport", jstr(ev->transport));
-        add(e, "first_line", jstr(ev->first_line));
-        add(e, "cseq", jstr(ev->cseq));
+        add(e, "src", sl_json_text(ev->src));
+        add(e, "dst", sl_json_text(ev->dst));
+        add(e, "transport", sl_json_text(ev->transport));
+        add(e, "first_line", sl_json_text(ev->first_line));
+        add(e, "cseq", sl_json_text(ev->cseq));
         json_object_array_add(evs, e);
     }
     add(o, "evidence", evs);
@@ -342,49 +342,8 @@ static int render_json(const struct inputs *in, const struct sl_findings *fs, bo
 
 /* ---- text ---- */
 
-struct tbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-static void tput(struct tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void tput(struct tbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->oom)
-        return;
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if ((size_t)n < b->cap - b->n) {
-            b->n += (size_t)n;
-            return;
-        }
-        {
-            size_t cap = (b->cap + (size_t)n + 1) * 2;
-            char *p = realloc(b->p, cap);
-
-            if (p == NULL) {
-                b->oom = true;
-                return;
-            }
-            b->p = p;
-            b->cap = cap;
-        }
-    }
-}
-
 /* Input text made safe for a terminal, written with tput. */
-static void tput_safe(struct tbuf *b, const char *s)
+static void tput_safe(struct sl_sbuf *b, const char *s)
 {
     char *c;
 
@@ -395,7 +354,7 @@ static void tput_safe(struct tbuf *b, const char *s)
         b->oom = true;
         return;
     }
-    tput(b, "%s", c);
+    sl_sbuf_printf(b, "%s", c);
     free(c);
 }
 
@@ -418,44 +377,41 @@ static const char *sev_color(enum sl_severity sev, bool color)
 static int render_text(const struct inputs *in, const struct sl_findings *fs, bool color,
                        char **out, size_t *out_len, struct sl_err *err)
 {
-    struct tbuf b = { NULL, 0, 0, false };
+    struct sl_sbuf b = { NULL, 0, 0, false };
     long long c[3];
     size_t i, j;
     const char *reset = color ? "\033[0m" : "";
 
-    b.cap = 4096;
-    b.p = malloc(b.cap);
-    if (b.p == NULL)
-        return sl_fail(err, SL_ENOMEM, "out of memory");
-    b.p[0] = '\0';
     count_severities(fs, c);
-    tput(&b,
-         "siplint %s: %zu input%s, %lld SIP message%s, %lld call%s, %lld dialog%s, %zu "
-         "finding%s (%lld error, %lld warning, %lld info)\n",
-         SL_VERSION, in->n, in->n == 1 ? "" : "s", in->messages, in->messages == 1 ? "" : "s",
-         in->calls, in->calls == 1 ? "" : "s", in->dialogs, in->dialogs == 1 ? "" : "s", fs->n,
-         fs->n == 1 ? "" : "s", c[SL_SEV_ERROR], c[SL_SEV_WARNING], c[SL_SEV_INFO]);
+    sl_sbuf_printf(&b,
+                   "siplint %s: %zu input%s, %lld SIP message%s, %lld call%s, %lld dialog%s, %zu "
+                   "finding%s (%lld error, %lld warning, %lld info)\n",
+                   SL_VERSION, in->n, in->n == 1 ? "" : "s", in->messages,
+                   in->messages == 1 ? "" : "s", in->calls, in->calls == 1 ? "" : "s", in->dialogs,
+                   in->dialogs == 1 ? "" : "s", fs->n, fs->n == 1 ? "" : "s", c[SL_SEV_ERROR],
+                   c[SL_SEV_WARNING], c[SL_SEV_INFO]);
     for (i = 0; i < in->n; i++) {
         const struct input_row *r = &in->v[i];
 
-        tput(&b, "  input %zu: ", i);
+        sl_sbuf_printf(&b, "  input %zu: ", i);
         tput_safe(&b, r->path);
-        tput(&b,
-             " (%s): %lld frames: %lld SIP messages, %lld not SIP, %lld not decoded, %lld "
-             "problems%s\n",
-             r->format, r->frames, r->sip_messages, r->other, r->not_decoded, r->problems,
-             r->complete ? "" : "; file cut short");
+        sl_sbuf_printf(
+                &b,
+                " (%s): %lld frames: %lld SIP messages, %lld not SIP, %lld not decoded, %lld "
+                "problems%s\n",
+                r->format, r->frames, r->sip_messages, r->other, r->not_decoded, r->problems,
+                r->complete ? "" : "; file cut short");
     }
     for (i = 0; i < fs->n; i++) {
         const struct sl_finding *f = &fs->v[i];
         char when[40];
 
-        tput(&b, "\n%s%-7s%s %s  %s\n", sev_color(f->severity, color),
-             sl_severity_name(f->severity), reset, f->rule ? f->rule->id : "?",
-             f->rule ? f->rule->title : "");
-        tput(&b, "  ");
+        sl_sbuf_printf(&b, "\n%s%-7s%s %s  %s\n", sev_color(f->severity, color),
+                       sl_severity_name(f->severity), reset, f->rule ? f->rule->id : "?",
+                       f->rule ? f->rule->title : "");
+        sl_sbuf_printf(&b, "  ");
         tput_safe(&b, f->message);
-        tput(&b, "\n");
+        sl_sbuf_printf(&b, "\n");
         for (j = 0; j < f->n_evidence; j++) {
             const struct sl_evidence *ev = &f->evidence[j];
 
@@ -463,29 +419,29 @@ static int render_text(const struct inputs *in, const struct sl_findings *fs, bo
                 sl_format_time(ev->ts_us, when, sizeof(when));
             else
                 snprintf(when, sizeof(when), "-");
-            tput(&b, "    input %d frame %" PRIu64 " %s", ev->input, ev->frame, when);
+            sl_sbuf_printf(&b, "    input %d frame %" PRIu64 " %s", ev->input, ev->frame, when);
             if (ev->src != NULL || ev->dst != NULL) {
-                tput(&b, "  ");
+                sl_sbuf_printf(&b, "  ");
                 tput_safe(&b, ev->src ? ev->src : "?");
-                tput(&b, " -> ");
+                sl_sbuf_printf(&b, " -> ");
                 tput_safe(&b, ev->dst ? ev->dst : "?");
                 if (ev->transport)
-                    tput(&b, " %s", ev->transport);
+                    sl_sbuf_printf(&b, " %s", ev->transport);
             }
-            tput(&b, "\n");
+            sl_sbuf_printf(&b, "\n");
             if (ev->first_line != NULL) {
-                tput(&b, "      ");
+                sl_sbuf_printf(&b, "      ");
                 tput_safe(&b, ev->first_line);
-                tput(&b, "\n");
+                sl_sbuf_printf(&b, "\n");
             }
         }
     }
-    if (b.oom) {
-        free(b.p);
+    if (b.oom || b.p == NULL) {
+        sl_sbuf_fini(&b);
         return sl_fail(err, SL_ENOMEM, "out of memory");
     }
     *out = b.p;
-    *out_len = b.n;
+    *out_len = b.len;
     return SL_OK;
 }
 

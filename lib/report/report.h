@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <json.h>
+
 #include "siplint.h"
 #include "engine/engine.h"
 #include "store/db.h"
@@ -35,6 +37,11 @@ int sl_report_calls(struct sl_db *db, const struct sl_findings *fs,
  * there is none. */
 int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report_opts *opts,
                    char **out, size_t *out_len, struct sl_err *err);
+
+/* A JSON string from text that may hold anything (invalid UTF-8 becomes
+ * U+FFFD), or NULL (JSON null) when s is NULL or memory runs out.  The
+ * caller owns the object (json-c: adding it to a container hands it over). */
+json_object *sl_json_text(const char *s);
 
 /* Formats ts_us as "2024-03-12T09:00:00.123456Z" into buf (>= 32 bytes). */
 void sl_format_time(long long ts_us, char *buf, size_t len);

@@ -233,12 +233,12 @@ static int sb_finish(struct sbuf *b, char **dst, bool present)
     return SL_OK;
 }
 
-/* *dst = the text of a URI, made by libosip2 (osip_uri_to_str).  A refusal of
- * libosip2 other than out-of-memory leaves *dst NULL. */
-static int uri_str(char **dst, const osip_uri_t *uri)
+/* Takes over a string libosip2 made (osip_uri_to_str, osip_call_id_to_str):
+ * *dst = a copy of s when osip_rc is success; a refusal other than
+ * out-of-memory leaves *dst NULL.  Frees s. */
+static int osip_text(char **dst, int osip_rc, char *s)
 {
-    char *s = NULL;
-    int osip_rc = osip_uri_to_str(uri, &s), rc = SL_OK;
+    int rc = SL_OK;
 
     if (osip_rc == OSIP_SUCCESS && s != NULL)
         rc = set_cstr(dst, s, FOLD_NONE);
@@ -248,18 +248,22 @@ static int uri_str(char **dst, const osip_uri_t *uri)
     return rc;
 }
 
+/* *dst = the text of a URI. */
+static int uri_str(char **dst, const osip_uri_t *uri)
+{
+    char *s = NULL;
+    int osip_rc = osip_uri_to_str(uri, &s);
+
+    return osip_text(dst, osip_rc, s);
+}
+
 /* Like uri_str for the Call-ID (libosip2 splits it at the first '@'). */
 static int call_id_str(char **dst, const osip_call_id_t *call_id)
 {
     char *s = NULL;
-    int osip_rc = osip_call_id_to_str(call_id, &s), rc = SL_OK;
+    int osip_rc = osip_call_id_to_str(call_id, &s);
 
-    if (osip_rc == OSIP_SUCCESS && s != NULL)
-        rc = set_cstr(dst, s, FOLD_NONE);
-    else if (osip_rc == OSIP_NOMEM)
-        rc = SL_ENOMEM;
-    osip_free(s);
-    return rc;
+    return osip_text(dst, osip_rc, s);
 }
 
 /* -------------------------------------------------------------- numbers -- */

@@ -1856,8 +1856,9 @@ static int request_dialog(struct feed *f, struct txn_state *t, struct dlg_state 
     return SL_OK;
 }
 
-/* A request that could not get a transaction (cap): linked where possible. */
-static int request_unmatched(struct feed *f)
+/* Links a message that has no transaction to its dialog or leg when they
+ * are known.  The sender of a response is the other side of its request. */
+static void link_loose(struct feed *f, bool response)
 {
     const struct view *v = f->v;
     enum sl_side side;
@@ -1868,9 +1869,18 @@ static int request_unmatched(struct feed *f)
         f->links->dialog_id = d->pub.id;
     if (l != NULL) {
         f->links->leg_id = l->pub.id;
-        f->links->side = d != NULL ? side : SL_SIDE_CALLER;
+        if (response)
+            f->links->side = d != NULL ? other_side(side) : SL_SIDE_CALLEE;
+        else
+            f->links->side = d != NULL ? side : SL_SIDE_CALLER;
         f->leg = l;
     }
+}
+
+/* A request that could not get a transaction (cap): linked where possible. */
+static int request_unmatched(struct feed *f)
+{
+    link_loose(f, false);
     feed_limit(f, "open transactions", f->e->max_txns);
     return SL_OK;
 }
@@ -2150,19 +2160,7 @@ static int leg_on_final(struct feed *f, struct txn_state *t)
  * when they are known. */
 static int response_stray(struct feed *f)
 {
-    const struct view *v = f->v;
-    enum sl_side side;
-    struct dlg_state *d = dlg_find(f->e, v, &side);
-    struct leg_state *l = d != NULL ? d->leg : leg_get(f->e, v->call_id, v->from_tag);
-
-    if (d != NULL)
-        f->links->dialog_id = d->pub.id;
-    if (l != NULL) {
-        f->links->leg_id = l->pub.id;
-        /* the sender of a response is the other side of its request */
-        f->links->side = d != NULL ? other_side(side) : SL_SIDE_CALLEE;
-        f->leg = l;
-    }
+    link_loose(f, true);
     return SL_OK;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "base/rd.h"
+#include "base/sbuf.h"
 #include "base/status.h"
 #include "base/str.h"
 
@@ -187,6 +188,26 @@ static void test_str_clean_keeps_nul_out(void **state)
     free(out);
 }
 
+static void test_sbuf_appends_and_grows(void **state)
+{
+    struct sl_sbuf b = { NULL, 0, 0, false };
+    int i;
+
+    (void)state;
+    for (i = 0; i < 1000; i++)
+        sl_sbuf_printf(&b, "%d,", i % 10);
+    sl_sbuf_put(&b, "end", 3);
+    assert_false(b.oom);
+    assert_int_equal(b.len, 2003);
+    assert_int_equal(strlen(b.p), 2003);
+    assert_memory_equal(b.p, "0,1,2,", 6);
+    assert_string_equal(b.p + 2000, "end");
+    sl_sbuf_fini(&b);
+    assert_null(b.p);
+    assert_int_equal(b.len, 0);
+    sl_sbuf_fini(&b); /* twice is fine */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_str_clean_replaces_invalid_utf8),
         cmocka_unit_test(test_str_clean_escapes_controls_for_terminals),
         cmocka_unit_test(test_str_clean_keeps_nul_out),
+        cmocka_unit_test(test_sbuf_appends_and_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
