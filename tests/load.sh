@@ -20,7 +20,8 @@ if [ ! -f "$dir/capture.pcap" ]; then
         exit 0
     fi
     echo "load: recording 2000 calls with SIPp -lost 5 (about a minute)"
-    if ! bash testdata/load-lost/make-capture.sh "$dir" >"$dir.log" 2>&1; then
+    mkdir -p "$dir"
+    if ! bash testdata/load-lost/make-capture.sh "$(cd "$dir" && pwd)" >"$dir.log" 2>&1; then
         echo "FAIL: load: recording failed (see $dir.log)" >&2
         tail -5 "$dir.log" >&2
         exit 1
