@@ -58,7 +58,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN := $(BUILD)/siplint
 LIB := $(BUILD)/libsiplint.a
 
-.PHONY: all deps check test unit golden corpus load demo install clean format format-check lint \
+.PHONY: all deps check test unit golden corpus load fuzz fuzz-replay demo install clean format format-check lint \
         golden-update san-check
 .DELETE_ON_ERROR:
 
@@ -104,11 +104,41 @@ golden-update: $(BIN)
 corpus: $(BIN)
 	@sh tests/corpus.sh $(BIN)
 
+# Fuzz targets: replayed over their seeds by every `make check` (as plain
+# programs, tests/fuzz/replay.c), built with libFuzzer by `make fuzz`.
+FUZZ_TARGETS := capture sip_msg
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+FUZZ_SEEDS_capture := tests/fuzz/corpus/capture $(wildcard testdata/*/capture.pcap)
+FUZZ_SEEDS_sip_msg := tests/fuzz/corpus/sip $(wildcard ../shared/corpus/rfc4475 ../shared/corpus/parser-messages/*)
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(DEP_LIBS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@for t in $(FUZZ_TARGETS); do \
+	  case $$t in capture) seeds="$(FUZZ_SEEDS_capture)";; *) seeds="$(FUZZ_SEEDS_sip_msg)";; esac; \
+	  printf 'fuzz %s: ' $$t; $(BUILD)/fuzz/replay_$$t $$seeds || exit 1; done
+
+# libFuzzer binaries in build/fuzz/: the library instrumented for coverage.
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=clang SAN=address,undefined BUILD=build/fuzzlib \
+		CFLAGS="-fsanitize=fuzzer-no-link" build/fuzzlib/libsiplint.a
+	@mkdir -p build/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "  FUZZ   build/fuzz/fuzz_$$t"; \
+	  clang $(LIB_CPPFLAGS) $(CSTD) -g -O1 $(DEP_CFLAGS) \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c build/fuzzlib/libsiplint.a $(DEP_LIBS) || exit 1; \
+	done
+	@echo "run: mkdir -p build/fuzz/work && build/fuzz/fuzz_capture -max_total_time=60 build/fuzz/work tests/fuzz/corpus/capture"
+
 load: $(BIN)
 	@mkdir -p build
 	@sh tests/load.sh $(BIN)
 
-test: unit golden corpus load
+test: unit golden corpus fuzz-replay load
 
 # The whole gate: dependencies, -Werror build, every test, then the same tests
 # under ASan+UBSan (clang) in a separate build directory.
@@ -117,6 +147,7 @@ check: deps
 	@$(MAKE) --no-print-directory WERROR=1 test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory san-check
+	@$(MAKE) --no-print-directory fuzz
 
 san-check:
 	@echo "== again under ASan+UBSan (clang)"

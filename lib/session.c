@@ -309,15 +309,12 @@ static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
     return SL_OK;
 }
 
+static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char *path,
+                          struct sl_err *err);
+
 int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err)
 {
     struct sl_capture *c = NULL;
-    struct sl_db_capture cap;
-    struct frame_count fc[MAX_FRAME_COUNTS];
-    size_t n_fc = 0, i;
-    int64_t capture_id = 0;
-    struct sl_frame f;
-    struct sl_err cerr;
     int rc;
 
     sl_err_clear(err);
@@ -326,6 +323,36 @@ int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err
     rc = sl_capture_open(&c, path, err);
     if (rc != SL_OK)
         return rc;
+    return ingest_capture(s, c, path, err);
+}
+
+int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *buf, size_t len,
+                          struct sl_err *err)
+{
+    struct sl_capture *c = NULL;
+    int rc;
+
+    sl_err_clear(err);
+    if (s->finished)
+        return sl_fail(err, SL_EUSAGE, "session already finished");
+    rc = sl_capture_open_mem(&c, buf, len, err);
+    if (rc != SL_OK)
+        return rc;
+    return ingest_capture(s, c, name, err);
+}
+
+/* Reads every frame of an open capture into the database; closes c. */
+static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char *path,
+                          struct sl_err *err)
+{
+    struct sl_db_capture cap;
+    struct frame_count fc[MAX_FRAME_COUNTS];
+    size_t n_fc = 0, i;
+    int64_t capture_id = 0;
+    struct sl_frame f;
+    struct sl_err cerr;
+    int rc;
+
     memset(&cap, 0, sizeof(cap));
     cap.path = path;
     cap.format = sl_capture_format(c);

@@ -87,6 +87,12 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
  * internal failure. */
 int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err);
 
+/* Like sl_session_ingest for a capture held in memory (fuzzing, embedding);
+ * name is what the report shows as its path.  buf must stay valid during
+ * the call. */
+int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *buf, size_t len,
+                          struct sl_err *err);
+
 /* Finishes loading: builds indexes, commits.  Call once after the last ingest. */
 int sl_session_finish(struct sl_session *s, struct sl_err *err);
 
