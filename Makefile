@@ -154,9 +154,11 @@ san-check:
 	@$(MAKE) --no-print-directory CC=clang SAN=address,undefined BUILD=build/san WERROR=1 test
 
 demo: deps $(BIN)
-	@echo "\$$ $(BIN) check --format text testdata/basic-call/capture.pcap"
-	@$(BIN) check --format text testdata/basic-call/capture.pcap; rc=$$?; \
-	 echo "(exit code $$rc)"; [ $$rc -le 1 ]
+	@for cmd in "check --format text testdata/snaplen-cut/capture.pcap" \
+	            "calls testdata/fork-2x180/capture.pcap testdata/cancel/capture.pcap testdata/auth-invite/capture.pcap" \
+	            "flow testdata/fork-2x180/capture.pcap"; do \
+	  echo "\$$ siplint $$cmd"; $(BIN) $$cmd; rc=$$?; [ $$rc -le 1 ] || exit $$rc; echo; \
+	done
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
