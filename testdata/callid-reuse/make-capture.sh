@@ -1,110 +1,38 @@
 #!/bin/bash
-# Rebuild capture.pcap for this case from scratch with SIPp on 127.0.0.1,
-# recorded by tcpdump on lo.  Needs root (tcpdump) and sip-tester (sipp 3.6).
+# Rebuild capture.pcap for this case from scratch with SIPp on 127.0.0.1, recorded by
+# tcpdump on lo (steps and commands: ../tools/sipp-capture.sh).
 # Two complete calls with the same (fixed) Call-ID, GAP seconds apart: each call is
 # played by a fresh UAS and a fresh UAC SIPp process, so tags and branches differ.
-# Usage: ./make-capture.sh        (writes ./capture.pcap only on success)
+# Needs root (tcpdump), sip-tester (sipp 3.6) and tshark.
+# Usage: ./make-capture.sh [OUTDIR]   (writes OUTDIR/capture.pcap only on success; default: this folder)
 set -eu
+# shellcheck source-path=SCRIPTDIR source=../tools/sipp-capture.sh
+. "$(dirname "$0")/../tools/sipp-capture.sh"
 
-UAC_PORT=5150           # caller  (alice)
-UAS_PORT=5151           # callee  (bob)
+# caller (alice) on 5150, callee (bob) on 5151; the media ports go into SDP (no RTP is sent).
 # (ports 5100-5199: Wireshark decodes udp/5072 as AYIYA and udp/5094 as HART-IP)
-UAC_MEDIA_PORT=16150    # written into SDP (no RTP is sent); SIPp binds it, keep it off the default 6000
-UAS_MEDIA_PORT=16151
+UAC_PORT=5150 UAS_PORT=5151 UAC_MEDIA_PORT=16150 UAS_MEDIA_PORT=16151
 EXPECTED_SIP=14         # SIP messages the capture must hold (7 per call)
 GAP=3                   # seconds between the end of call 1 and the start of call 2
 CALL_ID_FORMAT='callid-reuse-5f3c2a9e@%s'   # SIPp -cid_str (%s = local IP): no %u / %p, so both calls get one Call-ID
 UAC_EXTRA=(-s bob -cid_str "$CALL_ID_FORMAT")   # Request-URI user of the INVITE ([service]); fixed Call-ID
-SIPP_COMMON=(-i 127.0.0.1 -m 1 -nd -nostdin -timeout 30s -trace_err)
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/siplint-capture.XXXXXX)
-TCPDUMP_PID="" UAS_PID="" UAC_PID=""
+capture_setup "${1:-$HERE}"
+check_ports_free "$UAC_PORT" "$UAS_PORT"
+start_tcpdump "$UAC_PORT" "$UAS_PORT"
 
-cleanup() {
-    for pid in $UAC_PID $UAS_PID $TCPDUMP_PID; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in $UAC_PID $UAS_PID $TCPDUMP_PID; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-    echo "make-capture: $*" >&2
-    for f in "$WORK"/*.log "$WORK"/*.out; do
-        [ -s "$f" ] && { echo "---- $(basename "$f")" >&2; tail -n 40 "$f" >&2; }
-    done
-    exit 1
-}
-
-for p in $UAC_PORT $UAS_PORT; do
-    if [ -n "$(ss -Hluan "sport = :$p")" ]; then fail "UDP port $p already in use"; fi
-done
-
-# SIPp writes its logs next to the scenario / in the cwd: run it all in a temp dir.
-cp "$HERE/uac.xml" "$HERE/uas.xml" "$WORK/"
-cd "$WORK"
-
-# 1. tcpdump first, and wait until it is really listening.
-# --immediate-mode: without it libpcap (TPACKET_V3) hands packets over in blocks
-# up to 1 s late, and the last messages are lost when tcpdump is stopped.
-tcpdump -i lo -U --immediate-mode -w capture.pcap "udp port $UAC_PORT or udp port $UAS_PORT" 2>tcpdump.log &
-TCPDUMP_PID=$!
-for _ in $(seq 100); do
-    grep -q listening tcpdump.log 2>/dev/null && break
-    kill -0 "$TCPDUMP_PID" 2>/dev/null || fail "tcpdump died"
-    sleep 0.05
-done
-grep -q listening tcpdump.log || fail "tcpdump did not start listening"
-
-# one call: a fresh UAS (wait until its socket is bound), then a fresh UAC; both must exit 0.
-run_call() {    # $1 = call number, names the SIPp output files
-    sipp -sf uas.xml -p "$UAS_PORT" -mp "$UAS_MEDIA_PORT" "${SIPP_COMMON[@]}" >"uas$1.out" 2>&1 &
-    UAS_PID=$!
-    for _ in $(seq 100); do
-        [ -n "$(ss -Hluan "sport = :$UAS_PORT")" ] && break
-        kill -0 "$UAS_PID" 2>/dev/null || fail "UAS sipp (call $1) died"
-        sleep 0.05
-    done
-    sipp -sf uac.xml -p "$UAC_PORT" -mp "$UAC_MEDIA_PORT" ${UAC_EXTRA[@]+"${UAC_EXTRA[@]}"} "${SIPP_COMMON[@]}" \
-         "127.0.0.1:$UAS_PORT" >"uac$1.out" 2>&1 &
-    UAC_PID=$!
-    local uac_rc=0 uas_rc=0
-    wait "$UAC_PID" || uac_rc=$?; UAC_PID=""
-    wait "$UAS_PID" || uas_rc=$?; UAS_PID=""
-    [ "$uac_rc" -eq 0 ] || fail "UAC sipp (call $1) exited with $uac_rc"
-    [ "$uas_rc" -eq 0 ] || fail "UAS sipp (call $1) exited with $uas_rc"
-    ls "$WORK"/*_errors.log >/dev/null 2>&1 && fail "sipp reported errors (call $1)"
-    # wait until both sockets are released before the next call binds them again
-    for _ in $(seq 100); do
-        [ -z "$(ss -Hluan "sport = :$UAS_PORT or sport = :$UAC_PORT")" ] && break
-        sleep 0.05
-    done
-}
-
-# 2. call 1, a pause, call 2.
-run_call 1
+# call 1, a pause, call 2: each a fresh UAS and a fresh UAC, both must exit 0 without errors.
+run_sipp 1
+check_sipp 1
+wait_released "$UAC_PORT" "$UAS_PORT"   # both sockets free before the next call binds them again
 sleep "$GAP"
-run_call 2
+run_sipp 2
+check_sipp 2
 
-# 3. stop tcpdump by its PID (TERM: background jobs of a script ignore SIGINT).
-sleep 0.5
-kill -TERM "$TCPDUMP_PID"; wait "$TCPDUMP_PID" || true; TCPDUMP_PID=""
-
-n=$(tshark -r capture.pcap -Y sip 2>/dev/null | wc -l)
-[ "$n" -eq "$EXPECTED_SIP" ] || fail "capture holds $n SIP messages, expected $EXPECTED_SIP"
-
+stop_capture
+check_sip_count "$EXPECTED_SIP"
 # one Call-ID, two From tags
 c=$(tshark -r capture.pcap -Y sip -T fields -e sip.Call-ID 2>/dev/null | sort -u | wc -l)
 t=$(tshark -r capture.pcap -Y sip -T fields -e sip.from.tag 2>/dev/null | sort -u | wc -l)
-[ "$c" -eq 1 ] && [ "$t" -eq 2 ] || fail "capture holds $c Call-IDs and $t From tags, expected 1 and 2"
-
-# tcpdump drops root and leaves the file owned by user tcpdump: hand it to the folder's owner.
-chown "$(stat -c %u:%g "$HERE")" capture.pcap
-chmod 644 capture.pcap
-mv capture.pcap "$HERE/capture.pcap"
-echo "make-capture: wrote $HERE/capture.pcap ($n SIP messages)"
+if [ "$c" -ne 1 ] || [ "$t" -ne 2 ]; then fail "capture holds $c Call-IDs and $t From tags, expected 1 and 2"; fi
+save_capture
