@@ -41,6 +41,10 @@ struct sl_endpoint {
  * len); returns buf.  64 bytes always suffice. */
 char *sl_endpoint_format(const struct sl_endpoint *ep, char *buf, size_t len);
 
+/* The address alone ("1.2.3.4", "::1"), or "?" when unknown; returns buf.
+ * INET6_ADDRSTRLEN (46) bytes always suffice. */
+char *sl_endpoint_addr(const struct sl_endpoint *ep, char *buf, size_t len);
+
 /* What a frame turned out to be. */
 enum sl_frame_kind {
     SL_FRAME_DATAGRAM = 0,    /* a UDP datagram: payload is set (maybe SIP) */

@@ -26,14 +26,24 @@ const char *sl_transport_name(enum sl_transport tp)
     return "?";
 }
 
+char *sl_endpoint_addr(const struct sl_endpoint *ep, char *buf, size_t len)
+{
+    if (buf == NULL || len == 0)
+        return buf;
+    if (ep == NULL || (ep->family != 4 && ep->family != 6) ||
+        inet_ntop(ep->family == 4 ? AF_INET : AF_INET6, ep->ip, buf, (socklen_t)len) == NULL)
+        (void)snprintf(buf, len, "?");
+    return buf;
+}
+
 char *sl_endpoint_format(const struct sl_endpoint *ep, char *buf, size_t len)
 {
     char addr[INET6_ADDRSTRLEN];
 
     if (buf == NULL || len == 0)
         return buf;
-    if (ep == NULL || (ep->family != 4 && ep->family != 6) ||
-        inet_ntop(ep->family == 4 ? AF_INET : AF_INET6, ep->ip, addr, sizeof(addr)) == NULL) {
+    sl_endpoint_addr(ep, addr, sizeof(addr));
+    if (addr[0] == '?') {
         (void)snprintf(buf, len, "?");
         return buf;
     }

@@ -53,37 +53,29 @@ static char *dup_col(sqlite3_stmt *st, int col)
     return dup_n((const char *)t, (size_t)sqlite3_column_bytes(st, col));
 }
 
-/* "ip:port" (IPv6 in brackets) from two columns, or NULL. */
+/* "ip:port" from two columns, or NULL. */
 static char *endpoint_col(sqlite3_stmt *st, int ip_col, int port_col)
 {
     const char *ip = (const char *)sqlite3_column_text(st, ip_col);
     char buf[80];
-    int n;
 
     if (ip == NULL)
         return NULL;
-    n = snprintf(buf, sizeof(buf), strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip,
-                 sqlite3_column_int(st, port_col));
-    if (n < 0)
-        return NULL;
+    sl_db_ep_text(ip, sqlite3_column_int(st, port_col), buf, sizeof(buf));
     return dup_n(buf, strlen(buf));
 }
 
-/* The first line of a raw blob column (up to CR/LF, at most 200 bytes). */
+/* The first line of a raw blob column (at most 200 bytes). */
 static char *first_line_col(sqlite3_stmt *st, int col)
 {
-    const char *raw = sqlite3_column_blob(st, col);
-    size_t len = (size_t)sqlite3_column_bytes(st, col);
-    size_t skip = 0;
-    size_t n = 0;
+    const uint8_t *raw = sqlite3_column_blob(st, col);
+    size_t n;
+    const char *p;
 
     if (raw == NULL)
         return NULL;
-    while (skip < len && (raw[skip] == '\r' || raw[skip] == '\n'))
-        skip++;
-    while (skip + n < len && n < 200 && raw[skip + n] != '\r' && raw[skip + n] != '\n')
-        n++;
-    return dup_n(raw + skip, n);
+    p = sl_db_first_line(raw, (size_t)sqlite3_column_bytes(st, col), 200, &n);
+    return dup_n(p, n);
 }
 
 static struct sl_finding *push(struct sl_findings *fs)

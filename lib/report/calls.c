@@ -69,13 +69,7 @@ static bool col_null(sqlite3_stmt *st, int i)
 /* "ip:port" from two columns into buf. */
 static const char *col_ep(sqlite3_stmt *st, int ip, int port, char *buf, size_t len)
 {
-    const char *a = col_text(st, ip);
-
-    if (a == NULL)
-        snprintf(buf, len, "?");
-    else
-        snprintf(buf, len, strchr(a, ':') ? "[%s]:%d" : "%s:%d", a, sqlite3_column_int(st, port));
-    return buf;
+    return sl_db_ep_text(col_text(st, ip), sqlite3_column_int(st, port), buf, len);
 }
 
 static json_object *jint_col(sqlite3_stmt *st, int i)

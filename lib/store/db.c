@@ -436,23 +436,13 @@ int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind,
 static void bind_ep(sqlite3_stmt *st, int i, const struct sl_endpoint *ep)
 {
     char buf[64];
-    char *start = buf, *colon;
 
     if (ep == NULL || ep->family == 0) {
         sqlite3_bind_null(st, i);
         sqlite3_bind_null(st, i + 1);
         return;
     }
-    sl_endpoint_format(ep, buf, sizeof(buf));
-    colon = strrchr(buf, ':');
-    if (colon != NULL)
-        *colon = '\0';
-    if (buf[0] == '[') {
-        start = buf + 1;
-        if (colon != NULL && colon > buf && colon[-1] == ']')
-            colon[-1] = '\0';
-    }
-    sqlite3_bind_text(st, i, start, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, i, sl_endpoint_addr(ep, buf, sizeof(buf)), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, i + 1, ep->port);
 }
 
@@ -476,14 +466,34 @@ static void bind_side(sqlite3_stmt *st, int i, enum sl_side side)
     bind_text(st, i, sl_side_name(side));
 }
 
+const char *sl_db_first_line(const uint8_t *raw, size_t len, size_t max, size_t *n)
+{
+    size_t skip = 0, k = 0;
+
+    while (skip < len && (raw[skip] == '\r' || raw[skip] == '\n'))
+        skip++;
+    while (skip + k < len && k < max && raw[skip + k] != '\r' && raw[skip + k] != '\n')
+        k++;
+    *n = k;
+    return (const char *)raw + skip;
+}
+
+const char *sl_db_ep_text(const char *ip, int port, char *buf, size_t len)
+{
+    if (ip == NULL)
+        (void)snprintf(buf, len, "?");
+    else
+        (void)snprintf(buf, len, strchr(ip, ':') != NULL ? "[%s]:%d" : "%s:%d", ip, port);
+    return buf;
+}
+
 /* The start line of raw, without CR/LF, cut at 1024 bytes. */
 static void bind_first_line(sqlite3_stmt *st, int i, const uint8_t *raw, size_t len)
 {
-    size_t n = 0;
+    size_t n;
+    const char *p = sl_db_first_line(raw, len, 1024, &n);
 
-    while (n < len && n < 1024 && raw[n] != '\r' && raw[n] != '\n')
-        n++;
-    sqlite3_bind_text(st, i, (const char *)raw, (int)n, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, i, p, (int)n, SQLITE_TRANSIENT);
 }
 
 int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origin *o,

@@ -106,6 +106,14 @@ int sl_db_finish(struct sl_db *db, struct sl_err *err);
 /* Closes; a database never finished is removed.  Accepts NULL. */
 void sl_db_close(struct sl_db *db);
 
+/* The start line of a raw message: skips leading CR/LF (keep-alive bytes),
+ * stops at CR/LF or after max bytes.  Returns where it starts; *n its length. */
+const char *sl_db_first_line(const uint8_t *raw, size_t len, size_t max, size_t *n);
+
+/* "ip:port" (an IPv6 address in brackets) from the ip/port columns of the
+ * database into buf; "?" when ip is NULL.  Returns buf. */
+const char *sl_db_ep_text(const char *ip, int port, char *buf, size_t len);
+
 /* "info", "warning", "error". */
 const char *sl_severity_name(enum sl_severity sev);
 
