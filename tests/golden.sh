@@ -6,6 +6,7 @@
 #   expected.json the report, byte for byte
 #   expected.rc   optional: the exit code (default 0)
 # UPDATE=1 rewrites expected.json / expected.rc (read the diff before committing).
+# CASES="a b" limits the run to those case folders.
 set -u
 bin=${1:-build/siplint}
 pass=0
@@ -48,6 +49,9 @@ for dir in testdata/*/; do
     case=$(basename "$dir")
     # a case: a folder with args, or with capture.pcap (bad-random has neither)
     [ -f "$dir/args" ] || [ -f "$dir/capture.pcap" ] || continue
+    if [ -n "${CASES:-}" ]; then
+        case " $CASES " in *" $case "*) ;; *) continue ;; esac
+    fi
     if [ -f "$dir/args" ]; then
         set --
         while IFS= read -r a || [ -n "$a" ]; do
