@@ -72,6 +72,16 @@ $(BUILD)/lib/%.o: lib/%.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) $(if $(filter lib/base/% lib/capture/% lib/sip/%,$<),$(WARN_BYTES)) -MMD -MP -c $< -o $@
 
+# The rules are compiled into the binary (rules/README.md); --rules-dir adds more at run time.
+RULE_FILES := rules/prelude.sql $(sort $(wildcard rules/SIP-*.sql))
+
+$(BUILD)/gen/rules_embedded.h: $(RULE_FILES) rules/embed.sh
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)
+	$(Q)sh rules/embed.sh $@ $(RULE_FILES)
+
+$(BUILD)/lib/engine/rules.o: $(BUILD)/gen/rules_embedded.h
+
 $(BUILD)/cmd/%.o: cmd/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)

@@ -32,10 +32,12 @@ static const char usage_text[] =
         "commands:\n"
         "  check  [options] CAPTURE...      read the captures and print the report\n"
         "  ingest --db FILE CAPTURE...      only build the database FILE\n"
+        "  report --db FILE                 run the rules on a database built before\n"
         "  calls  CAPTURE... | --db FILE    one line per call: start, from -> to, outcome,\n"
         "                                   duration, who hung up, Reason, findings\n"
         "  flow   [--call-id ID] CAPTURE... | --db FILE\n"
         "                                   the ladder diagram of one call (default: all)\n"
+        "  rules                            the rule catalog: ID, severity, title, RFC\n"
         "\n"
         "options:\n"
         "  -f, --format text|json|ndjson    report format (default: text on a terminal,\n"
@@ -46,7 +48,13 @@ static const char usage_text[] =
         "      --call-id ID                 flow: the call to draw\n"
         "      --all                        calls: also non-INVITE transactions (REGISTER,\n"
         "                                   OPTIONS, SUBSCRIBE, ...)\n"
-        "      --t1 MS                      SIP timer T1 (default 500)\n"
+        "      --t1 MS                      SIP timer T1 (default 500); timing rules say\n"
+        "                                   which T1 they assumed\n"
+        "      --enable ID,...              run only these rules (IDs or prefixes such as\n"
+        "                                   SIP-ST)\n"
+        "      --disable ID,...             do not run these rules\n"
+        "      --rules-dir DIR              also run DIR/SIP-*.sql (rules/README.md); a\n"
+        "                                   file with a built-in ID replaces that rule\n"
         "      --fail-on never|info|warning|error\n"
         "                                   exit 1 when a finding reaches this severity\n"
         "                                   (default: error)\n"
@@ -67,6 +75,7 @@ struct opts {
     size_t max_msg_len;
     long long t1_us;
     const char *call_id;
+    const char *enable, *disable, *rules_dir;
     int all;
     int quiet;
     char **inputs;
@@ -103,7 +112,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
         OPT_MAX_MSG,
         OPT_T1,
         OPT_CALL_ID,
-        OPT_ALL
+        OPT_ALL,
+        OPT_ENABLE,
+        OPT_DISABLE,
+        OPT_RULES_DIR
     };
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
@@ -114,6 +126,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "t1", required_argument, NULL, OPT_T1 },
         { "call-id", required_argument, NULL, OPT_CALL_ID },
         { "all", no_argument, NULL, OPT_ALL },
+        { "enable", required_argument, NULL, OPT_ENABLE },
+        { "disable", required_argument, NULL, OPT_DISABLE },
+        { "rules-dir", required_argument, NULL, OPT_RULES_DIR },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -180,6 +195,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case OPT_ALL:
             o->all = 1;
             break;
+        case OPT_ENABLE:
+            o->enable = optarg;
+            break;
+        case OPT_DISABLE:
+            o->disable = optarg;
+            break;
+        case OPT_RULES_DIR:
+            o->rules_dir = optarg;
+            break;
         case 'q':
             o->quiet = 1;
             break;
@@ -198,12 +222,24 @@ static int parse_args(int argc, char **argv, struct opts *o)
     o->inputs = argv + optind;
     o->n_inputs = argc - optind;
     if (o->command == NULL)
-        return usage_error("%s", "no command given (check, ingest, calls or flow)");
+        return usage_error("%s", "no command given (check, ingest, report, calls, flow or rules)");
     if (strcmp(o->command, "check") != 0 && strcmp(o->command, "ingest") != 0 &&
-        strcmp(o->command, "calls") != 0 && strcmp(o->command, "flow") != 0)
-        return usage_error("unknown command '%s' (check, ingest, calls or flow)", o->command);
+        strcmp(o->command, "calls") != 0 && strcmp(o->command, "flow") != 0 &&
+        strcmp(o->command, "report") != 0 && strcmp(o->command, "rules") != 0)
+        return usage_error("unknown command '%s' (check, ingest, report, calls, flow or rules)",
+                           o->command);
     if (strcmp(o->command, "ingest") == 0 && o->db == NULL)
         return usage_error("%s", "ingest needs --db FILE");
+    if (strcmp(o->command, "rules") == 0) {
+        if (o->n_inputs > 0)
+            return usage_error("%s", "rules takes no capture");
+        return -1;
+    }
+    if (strcmp(o->command, "report") == 0) {
+        if (o->db == NULL || o->n_inputs > 0)
+            return usage_error("%s", "report reads a database: siplint report --db FILE");
+        return -1;
+    }
     if (o->n_inputs == 0 &&
         (o->db == NULL || strcmp(o->command, "check") == 0 || strcmp(o->command, "ingest") == 0))
         return usage_error("%s", "no capture given");
@@ -241,6 +277,45 @@ static int write_atomic(const char *path, const char *buf, size_t len)
     return 0;
 }
 
+/* Writes the report (or rule list) to -o FILE or stdout; 0 or an exit code. */
+static int emit(const struct opts *o, const char *buf, size_t len)
+{
+    if (o->output != NULL)
+        return write_atomic(o->output, buf, len) == 0 ? 0 : EXIT_INTERNAL;
+    if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+        fprintf(stderr, "siplint: writing the report: %s\n", strerror(errno));
+        return EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+static enum sl_format default_format(const struct opts *o)
+{
+    if (o->format >= 0)
+        return (enum sl_format)o->format;
+    return (o->output == NULL && isatty(STDOUT_FILENO)) ? SL_FORMAT_TEXT : SL_FORMAT_JSON;
+}
+
+/* siplint rules: the catalog. */
+static int list_rules(const struct opts *o, const struct sl_session_opts *so)
+{
+    struct sl_report_opts ro;
+    struct sl_err err;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(&ro, 0, sizeof(ro));
+    ro.format = default_format(o);
+    if ((rc = sl_rules_list(so, &ro, &buf, &len, &err)) != SL_OK) {
+        fprintf(stderr, "siplint: %s\n", err.msg);
+        return rc == SL_EUSAGE ? EXIT_USAGE : EXIT_INTERNAL;
+    }
+    rc = emit(o, buf, len);
+    free(buf);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
@@ -257,13 +332,18 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     memset(&so, 0, sizeof(so));
+    so.rules_dir = o.rules_dir;
+    so.enable = o.enable;
+    so.disable = o.disable;
     so.db_path = o.db;
     so.keep_existing = o.n_inputs == 0; /* calls/flow --db FILE: read it */
     so.max_msg_len = o.max_msg_len;
     so.t1_us = o.t1_us;
+    if (strcmp(o.command, "rules") == 0)
+        return list_rules(&o, &so);
     if ((rc = sl_session_open(&s, &so, &err)) != SL_OK) {
         fprintf(stderr, "siplint: %s\n", err.msg);
-        return rc == SL_EINPUT ? EXIT_INPUT : EXIT_INTERNAL;
+        return rc == SL_EINPUT ? EXIT_INPUT : rc == SL_EUSAGE ? EXIT_USAGE : EXIT_INTERNAL;
     }
     for (i = 0; i < o.n_inputs; i++) {
         rc = sl_session_ingest(s, o.inputs[i], &err);
@@ -298,7 +378,7 @@ int main(int argc, char **argv)
     else if (strcmp(o.command, "flow") == 0)
         ro.format = SL_FORMAT_TEXT;
     else
-        ro.format = (o.output == NULL && isatty(STDOUT_FILENO)) ? SL_FORMAT_TEXT : SL_FORMAT_JSON;
+        ro.format = default_format(&o);
     ro.color = ro.format == SL_FORMAT_TEXT && o.output == NULL && isatty(STDOUT_FILENO) &&
                getenv("NO_COLOR") == NULL;
     if (strcmp(o.command, "calls") == 0)
@@ -312,17 +392,10 @@ int main(int argc, char **argv)
         code = rc == SL_EUSAGE ? EXIT_USAGE : EXIT_INTERNAL;
         goto out;
     }
-    if (o.output != NULL) {
-        if (write_atomic(o.output, report, report_len) != 0) {
-            code = EXIT_INTERNAL;
-            goto out;
-        }
-    } else if (fwrite(report, 1, report_len, stdout) != report_len || fflush(stdout) != 0) {
-        fprintf(stderr, "siplint: writing the report: %s\n", strerror(errno));
-        code = EXIT_INTERNAL;
+    if ((code = emit(&o, report, report_len)) != 0)
         goto out;
-    }
-    if (strcmp(o.command, "check") == 0 && o.fail_on != SL_SEV_NEVER) {
+    if ((strcmp(o.command, "check") == 0 || strcmp(o.command, "report") == 0) &&
+        o.fail_on != SL_SEV_NEVER) {
         n = sl_session_count_findings(s, o.fail_on, &err);
         if (n < 0) {
             fprintf(stderr, "siplint: %s\n", err.msg);

@@ -45,6 +45,7 @@ struct sl_session {
     bool finished;
     bool have_findings;
     struct sl_findings findings;
+    struct sl_ruleset *rules;
 };
 
 /* The transaction stage hands finished objects to the store. */
@@ -85,6 +86,9 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
     if (s->opts.max_msg_len == 0)
         s->opts.max_msg_len = SL_MSG_MAX_LEN_DEFAULT;
     sl_sip_init();
+    if ((rc = sl_ruleset_load(&s->rules, s->opts.rules_dir, err)) != SL_OK ||
+        (rc = sl_ruleset_select(s->rules, s->opts.enable, s->opts.disable, err)) != SL_OK)
+        goto fail;
     if (s->opts.keep_existing) {
         rc = sl_db_open_existing(&s->db, s->opts.db_path, err);
         if (rc != SL_OK)
@@ -110,6 +114,7 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
     *out = s;
     return SL_OK;
 fail:
+    sl_ruleset_free(s->rules);
     sl_db_close(s->db);
     free(s);
     return rc;
@@ -466,8 +471,12 @@ static int ensure_findings(struct sl_session *s, struct sl_err *err)
         return rc;
     if (s->have_findings)
         return SL_OK;
-    if ((rc = sl_engine_run(s->db, &s->findings, err)) != SL_OK)
-        return rc;
+    {
+        struct sl_engine_opts eo = { s->opts.t1_us, 0 };
+
+        if ((rc = sl_engine_run(s->db, s->rules, &eo, &s->findings, err)) != SL_OK)
+            return rc;
+    }
     s->have_findings = true;
     return SL_OK;
 }
@@ -532,7 +541,26 @@ void sl_session_close(struct sl_session *s)
     if (s == NULL)
         return;
     sl_findings_fini(&s->findings);
+    sl_ruleset_free(s->rules);
     sl_txn_engine_free(s->txn);
     sl_db_close(s->db);
     free(s);
+}
+
+int sl_rules_list(const struct sl_session_opts *sopts, const struct sl_report_opts *opts,
+                  char **out, size_t *out_len, struct sl_err *err)
+{
+    struct sl_ruleset *rs = NULL;
+    int rc;
+
+    sl_err_clear(err);
+    *out = NULL;
+    *out_len = 0;
+    if ((rc = sl_ruleset_load(&rs, sopts ? sopts->rules_dir : NULL, err)) != SL_OK)
+        return rc;
+    rc = sl_ruleset_select(rs, sopts ? sopts->enable : NULL, sopts ? sopts->disable : NULL, err);
+    if (rc == SL_OK)
+        rc = sl_report_rules(rs, opts, out, out_len, err);
+    sl_ruleset_free(rs);
+    return rc;
 }

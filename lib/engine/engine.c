@@ -6,32 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sbuf.h"
 #include "base/status.h"
-
-/* clang-format off */
-static const struct sl_rule_info catalog[] = {
-#define SL_RULE(id, sev, title, rfc, impact) { id, sev, title, rfc, impact },
-#include "rules/catalog.def"
-#undef SL_RULE
-};
-/* clang-format on */
-
-const struct sl_rule_info *sl_rule_catalog(size_t *n)
-{
-    *n = sizeof(catalog) / sizeof(catalog[0]);
-    return catalog;
-}
-
-const struct sl_rule_info *sl_rule_lookup(const char *id)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(catalog) / sizeof(catalog[0]); i++) {
-        if (strcmp(catalog[i].id, id) == 0)
-            return &catalog[i];
-    }
-    return NULL;
-}
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -119,12 +95,13 @@ static char *fmt_dup(const char *fmt, ...)
 }
 
 /* Decode problems recorded by the capture and SIP stages. */
-static int problems(struct sl_db *db, struct sl_findings *fs, struct sl_err *err)
+static int problems(struct sl_db *db, const struct sl_ruleset *rs, struct sl_findings *fs,
+                    struct sl_err *err)
 {
     static const char sql[] =
             "SELECT p.capture_id, p.frame, p.ts_us, p.src_ip, p.src_port, p.dst_ip, "
             "       p.dst_port, p.transport, p.rule_id, p.severity, p.text, p.raw, "
-            "       m.call_id, m.cseq_num, m.cseq_method, m.first_line "
+            "       m.call_id, m.cseq_num, m.cseq_method, m.first_line, m.leg_id, p.msg_id "
             "FROM problem p LEFT JOIN message m ON m.msg_id = p.msg_id "
             "ORDER BY p.capture_id, p.rule_id, p.frame, p.problem_id";
     sqlite3 *h = sl_db_handle(db);
@@ -157,7 +134,7 @@ static int problems(struct sl_db *db, struct sl_findings *fs, struct sl_err *err
         flush = step == SQLITE_DONE || capture_id != cur_capture || cur_rule == NULL ||
                 strcmp(rule_id, cur_rule) != 0;
         if (flush && more > 0) {
-            const struct sl_rule_info *ri = sl_rule_lookup(cur_rule);
+            const struct sl_rule_info *ri = sl_ruleset_find(rs, cur_rule);
 
             if ((f = push(fs)) == NULL)
                 goto nomem;
@@ -189,7 +166,7 @@ static int problems(struct sl_db *db, struct sl_findings *fs, struct sl_err *err
         listed++;
         if ((f = push(fs)) == NULL)
             goto nomem;
-        f->rule = sl_rule_lookup(rule_id);
+        f->rule = sl_ruleset_find(rs, rule_id);
         f->severity = severity_from((const char *)sqlite3_column_text(st, 9));
         f->input = (int)(capture_id - 1);
         f->frame = (uint64_t)sqlite3_column_int64(st, 1);
@@ -197,11 +174,13 @@ static int problems(struct sl_db *db, struct sl_findings *fs, struct sl_err *err
                 sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 2);
         f->message = dup_col(st, 10);
         f->call_id = dup_col(st, 12);
+        f->leg_id = sqlite3_column_int64(st, 16);
         f->evidence = calloc(1, sizeof(*f->evidence));
         if (f->evidence == NULL)
             goto nomem;
         f->n_evidence = 1;
         ev = &f->evidence[0];
+        ev->msg_id = sqlite3_column_int64(st, 17);
         ev->input = f->input;
         ev->frame = f->frame;
         ev->ts_us = f->ts_us;
@@ -223,14 +202,15 @@ nomem:
 }
 
 /* One SIP-CAP-004 finding per capture and reason of frames not decoded. */
-static int not_decoded(struct sl_db *db, struct sl_findings *fs, struct sl_err *err)
+static int not_decoded(struct sl_db *db, const struct sl_ruleset *rs, struct sl_findings *fs,
+                       struct sl_err *err)
 {
     static const char sql[] =
             "SELECT capture_id, reason, frames, first_frame, first_ts_us FROM frame_stat "
             "WHERE kind = 'not_decoded' ORDER BY capture_id, first_frame";
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
-    const struct sl_rule_info *ri = sl_rule_lookup("SIP-CAP-004");
+    const struct sl_rule_info *ri = sl_ruleset_find(rs, "SIP-CAP-004");
     int step;
 
     if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
@@ -289,15 +269,552 @@ static int cmp_finding(const void *pa, const void *pb)
     return cmp_str(a->message, b->message);
 }
 
-int sl_engine_run(struct sl_db *db, struct sl_findings *out, struct sl_err *err)
+/* ---- SQL rules ---------------------------------------------------------- */
+
+/* The authorizer of rule queries: reading only (with PRAGMA query_only). */
+static int auth_read_only(void *ctx, int action, const char *a, const char *b, const char *c,
+                          const char *d)
 {
+    (void)ctx;
+    (void)a;
+    (void)c;
+    (void)d;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_FUNCTION:
+        return b != NULL && strcmp(b, "load_extension") == 0 ? SQLITE_DENY : SQLITE_OK;
+    default:
+        return SQLITE_DENY;
+    }
+}
+
+/* Result columns with a fixed meaning (rules/README.md); -1 when absent. */
+struct rule_cols {
+    int msg, evidence, dialog, severity, inconclusive, confidence;
+};
+
+static int find_col(sqlite3_stmt *st, const char *name, size_t n)
+{
+    int i, nc = sqlite3_column_count(st);
+
+    for (i = 0; i < nc; i++) {
+        const char *c = sqlite3_column_name(st, i);
+
+        if (c != NULL && strlen(c) == n && memcmp(c, name, n) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Checks that every {name} of tpl is a result column (or t1_ms). */
+static int check_template(sqlite3_stmt *st, const struct sl_rule_info *r, const char *tpl, int bad,
+                          struct sl_err *err)
+{
+    const char *p = tpl;
+
+    while (p != NULL && (p = strchr(p, '{')) != NULL) {
+        const char *e = strchr(p, '}');
+        size_t n;
+
+        if (e == NULL)
+            break;
+        n = (size_t)(e - p - 1);
+        if (!(n == 5 && memcmp(p + 1, "t1_ms", 5) == 0) && find_col(st, p + 1, n) < 0)
+            return sl_fail(err, bad, "%s: the sentence uses {%.*s}, which the query does not return",
+                           r->origin, (int)n, p + 1);
+        p = e + 1;
+    }
+    return SL_OK;
+}
+
+static void render_template(struct sl_sbuf *b, sqlite3_stmt *st, const char *tpl, long long t1_us)
+{
+    const char *p = tpl;
+
+    while (*p != '\0') {
+        const char *o = strchr(p, '{'), *e;
+        int col;
+
+        if (o == NULL || (e = strchr(o, '}')) == NULL) {
+            sl_sbuf_printf(b, "%s", p);
+            return;
+        }
+        sl_sbuf_printf(b, "%.*s", (int)(o - p), p);
+        if ((size_t)(e - o - 1) == 5 && memcmp(o + 1, "t1_ms", 5) == 0) {
+            sl_sbuf_printf(b, "%lld", t1_us / 1000);
+        } else if ((col = find_col(st, o + 1, (size_t)(e - o - 1))) >= 0) {
+            const unsigned char *v = sqlite3_column_text(st, col);
+
+            sl_sbuf_printf(b, "%s", v ? (const char *)v : "?");
+        } else {
+            sl_sbuf_printf(b, "%.*s", (int)(e - o + 1), o);
+        }
+        p = e + 1;
+    }
+}
+
+/* Skips blanks and SQL comments; returns where the next statement starts. */
+static const char *skip_sql_space(const char *p)
+{
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ';')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            const char *e = strchr(p, '\n');
+
+            if (e == NULL)
+                return p + strlen(p);
+            p = e + 1;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+
+            if (e == NULL)
+                return p + strlen(p);
+            p = e + 2;
+        } else {
+            return p;
+        }
+    }
+}
+
+static int cmp_i64(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
+#define SL_MAX_EVIDENCE 32
+
+/* Message ids from text ("12 15,17"), plus anchor; sorted, unique. */
+static size_t parse_ids(const char *s, int64_t anchor, int64_t *ids)
+{
+    size_t n = 0, i, k;
+
+    ids[n++] = anchor;
+    while (s != NULL && *s != '\0' && n < SL_MAX_EVIDENCE) {
+        int64_t v = 0;
+        bool digits = false;
+
+        while (*s != '\0' && (*s < '0' || *s > '9'))
+            s++;
+        while (*s >= '0' && *s <= '9') {
+            if (v < INT64_MAX / 10)
+                v = v * 10 + (*s - '0');
+            digits = true;
+            s++;
+        }
+        if (digits && v > 0)
+            ids[n++] = v;
+    }
+    qsort(ids, n, sizeof(ids[0]), cmp_i64);
+    for (i = 0, k = 0; i < n; i++) {
+        if (k == 0 || ids[k - 1] != ids[i])
+            ids[k++] = ids[i];
+    }
+    return k;
+}
+
+static const char msg_sql[] =
+        "SELECT capture_id, frame, ts_us, src_ip, src_port, dst_ip, dst_port, transport, "
+        "first_line, cseq_num, cseq_method, call_id, dialog_id, leg_id FROM message "
+        "WHERE msg_id = ?1";
+
+/* Fills ev from message id; false when there is no such message. */
+static bool fill_evidence(sqlite3_stmt *ms, int64_t id, struct sl_evidence *ev, bool *nomem)
+{
+    bool found;
+
+    sqlite3_reset(ms);
+    sqlite3_bind_int64(ms, 1, id);
+    found = sqlite3_step(ms) == SQLITE_ROW;
+    memset(ev, 0, sizeof(*ev));
+    if (!found)
+        return false;
+    ev->msg_id = id;
+    ev->input = (int)(sqlite3_column_int64(ms, 0) - 1);
+    ev->frame = (uint64_t)sqlite3_column_int64(ms, 1);
+    ev->ts_us = sqlite3_column_int64(ms, 2);
+    ev->src = endpoint_col(ms, 3, 4);
+    ev->dst = endpoint_col(ms, 5, 6);
+    ev->transport = dup_col(ms, 7);
+    ev->first_line = dup_col(ms, 8);
+    if (sqlite3_column_type(ms, 9) != SQLITE_NULL)
+        ev->cseq = fmt_dup("%lld %s", (long long)sqlite3_column_int64(ms, 9),
+                           sqlite3_column_text(ms, 10) ? (const char *)sqlite3_column_text(ms, 10)
+                                                       : "");
+    if (ev->src == NULL || ev->dst == NULL || ev->transport == NULL)
+        *nomem = true;
+    return true;
+}
+
+struct rule_run {
+    sqlite3 *h;
+    sqlite3_stmt *msg_st, *dlg_st;
+    const struct sl_engine_opts *o;
+    struct sl_findings *fs;
+    uint64_t *per_input; /* findings listed per input (index = input) */
+    uint64_t *more;      /* findings not listed per input */
+    uint64_t *more_frame;
+    size_t n_inputs;
+};
+
+static bool grow_inputs(struct rule_run *rr, size_t input)
+{
+    size_t n = input + 1, i;
+    uint64_t *a, *b, *c;
+
+    if (n <= rr->n_inputs)
+        return true;
+    a = realloc(rr->per_input, n * sizeof(*a));
+    if (a != NULL)
+        rr->per_input = a;
+    b = realloc(rr->more, n * sizeof(*b));
+    if (b != NULL)
+        rr->more = b;
+    c = realloc(rr->more_frame, n * sizeof(*c));
+    if (c != NULL)
+        rr->more_frame = c;
+    if (a == NULL || b == NULL || c == NULL)
+        return false;
+    for (i = rr->n_inputs; i < n; i++)
+        a[i] = b[i] = c[i] = 0;
+    rr->n_inputs = n;
+    return true;
+}
+
+/* Turns the current row of st into a finding. */
+static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_stmt *st,
+                    const struct rule_cols *c, struct sl_err *err)
+{
+    int64_t ids[SL_MAX_EVIDENCE];
+    struct sl_evidence anchor;
+    struct sl_finding *f;
+    struct sl_sbuf b = { NULL, 0, 0, false };
+    int64_t anchor_id = sqlite3_column_int64(st, c->msg), dialog_id = 0;
+    bool nomem = false, inconclusive;
+    size_t n, i, k;
+    const char *sev;
+
+    if (!fill_evidence(rr->msg_st, anchor_id, &anchor, &nomem))
+        return sl_fail(err, r->origin[0] == 'b' ? SL_EINTERNAL : SL_EUSAGE,
+                       "%s: msg_id %lld is not a stored message", r->origin, (long long)anchor_id);
+    if (!grow_inputs(rr, (size_t)(anchor.input < 0 ? 0 : anchor.input)))
+        nomem = true;
+    if (nomem)
+        goto nomem_anchor;
+    if (rr->per_input[anchor.input] >= SL_MAX_FINDINGS_PER_RULE) {
+        if (rr->more[anchor.input]++ == 0)
+            rr->more_frame[anchor.input] = anchor.frame;
+        free(anchor.src);
+        free(anchor.dst);
+        free(anchor.transport);
+        free(anchor.first_line);
+        free(anchor.cseq);
+        return SL_OK;
+    }
+    rr->per_input[anchor.input]++;
+    if ((f = push(rr->fs)) == NULL)
+        goto nomem_anchor;
+    f->rule = r;
+    f->severity = r->severity;
+    f->confidence = r->confidence;
+    f->input = anchor.input;
+    f->frame = anchor.frame;
+    f->ts_us = anchor.ts_us;
+    if (c->severity >= 0 && sqlite3_column_type(st, c->severity) != SQLITE_NULL) {
+        sev = (const char *)sqlite3_column_text(st, c->severity);
+        if (sev != NULL && (strcmp(sev, "error") == 0 || strcmp(sev, "warning") == 0 ||
+                            strcmp(sev, "info") == 0))
+            f->severity = severity_from(sev);
+    }
+    if (c->confidence >= 0 && sqlite3_column_type(st, c->confidence) != SQLITE_NULL) {
+        const char *cf = (const char *)sqlite3_column_text(st, c->confidence);
+
+        if (cf != NULL && strcmp(cf, "medium") == 0)
+            f->confidence = "medium";
+        else if (cf != NULL && strcmp(cf, "low") == 0)
+            f->confidence = "low";
+    }
+    inconclusive = c->inconclusive >= 0 && sqlite3_column_int(st, c->inconclusive) != 0;
+    if (inconclusive) {
+        f->inconclusive = true;
+        f->severity = SL_SEV_INFO;
+        if (r->inconclusive != NULL) {
+            render_template(&b, st, r->inconclusive, rr->o->t1_us);
+        } else {
+            render_template(&b, st, r->message, rr->o->t1_us);
+            sl_sbuf_printf(&b, " (inconclusive: the capture ends before the deadline)");
+        }
+    } else {
+        render_template(&b, st, r->message, rr->o->t1_us);
+    }
+    if (b.oom || b.p == NULL) {
+        sl_sbuf_fini(&b);
+        goto nomem_anchor_pushed;
+    }
+    f->message = b.p;
+    /* the dialog: the rule's, else the anchor message's */
+    if (c->dialog >= 0 && sqlite3_column_type(st, c->dialog) != SQLITE_NULL)
+        dialog_id = sqlite3_column_int64(st, c->dialog);
+    sqlite3_reset(rr->msg_st);
+    sqlite3_bind_int64(rr->msg_st, 1, anchor_id);
+    if (sqlite3_step(rr->msg_st) == SQLITE_ROW) {
+        if (dialog_id == 0)
+            dialog_id = sqlite3_column_int64(rr->msg_st, 12);
+        f->leg_id = sqlite3_column_int64(rr->msg_st, 13);
+        if ((f->call_id = dup_col(rr->msg_st, 11)) == NULL &&
+            sqlite3_column_type(rr->msg_st, 11) != SQLITE_NULL)
+            goto nomem_anchor_pushed;
+    }
+    if (dialog_id > 0) {
+        sqlite3_reset(rr->dlg_st);
+        sqlite3_bind_int64(rr->dlg_st, 1, dialog_id);
+        if (sqlite3_step(rr->dlg_st) == SQLITE_ROW) {
+            f->dialog_id = dialog_id;
+            free(f->call_id);
+            f->call_id = dup_col(rr->dlg_st, 0);
+            f->caller_tag = dup_col(rr->dlg_st, 1);
+            f->callee_tag = dup_col(rr->dlg_st, 2);
+            if (sqlite3_column_type(rr->dlg_st, 3) != SQLITE_NULL)
+                f->leg_id = sqlite3_column_int64(rr->dlg_st, 3);
+            if (f->call_id == NULL || f->caller_tag == NULL || f->callee_tag == NULL)
+                goto nomem_anchor_pushed;
+        }
+    }
+    /* the evidence */
+    n = parse_ids(c->evidence >= 0 ? (const char *)sqlite3_column_text(st, c->evidence) : NULL,
+                  anchor_id, ids);
+    f->evidence = calloc(n, sizeof(*f->evidence));
+    if (f->evidence == NULL)
+        goto nomem_anchor_pushed;
+    for (i = 0, k = 0; i < n; i++) {
+        if (ids[i] == anchor_id) {
+            f->evidence[k++] = anchor;
+            memset(&anchor, 0, sizeof(anchor));
+        } else if (fill_evidence(rr->msg_st, ids[i], &f->evidence[k], &nomem)) {
+            k++;
+        }
+        f->n_evidence = k;
+        if (nomem)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    return SL_OK;
+nomem_anchor_pushed:
+nomem_anchor:
+    free(anchor.src);
+    free(anchor.dst);
+    free(anchor.transport);
+    free(anchor.first_line);
+    free(anchor.cseq);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+}
+
+static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl_err *err)
+{
+    int bad = strcmp(r->origin, "built-in") == 0 ? SL_EINTERNAL : SL_EUSAGE;
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    struct rule_cols c;
+    int i, np, step, rc = SL_OK;
+    size_t in;
+
+    if (sqlite3_prepare_v2(rr->h, r->sql, -1, &st, &tail) != SQLITE_OK)
+        return sl_fail(err, bad, "%s: %s", r->origin, sqlite3_errmsg(rr->h));
+    if (st == NULL)
+        return sl_fail(err, bad, "%s: no query", r->origin);
+    if (tail != NULL && *skip_sql_space(tail) != '\0') {
+        sqlite3_finalize(st);
+        return sl_fail(err, bad, "%s: one SELECT per rule file", r->origin);
+    }
+    if (!sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        return sl_fail(err, bad, "%s: a rule may only read", r->origin);
+    }
+    np = sqlite3_bind_parameter_count(st);
+    for (i = 1; i <= np; i++) {
+        const char *name = sqlite3_bind_parameter_name(st, i);
+
+        if (name != NULL && strcmp(name + 1, "t1_us") == 0)
+            sqlite3_bind_int64(st, i, rr->o->t1_us);
+        else if (name != NULL && strcmp(name + 1, "t2_us") == 0)
+            sqlite3_bind_int64(st, i, 4000000);
+        else if (name != NULL && strcmp(name + 1, "tol_us") == 0)
+            sqlite3_bind_int64(st, i, rr->o->tol_us);
+        else {
+            sqlite3_finalize(st);
+            return sl_fail(err, bad, "%s: unknown parameter %s (:t1_us, :t2_us, :tol_us)",
+                           r->origin, name ? name : "?");
+        }
+    }
+    c.msg = find_col(st, "msg_id", 6);
+    c.evidence = find_col(st, "evidence", 8);
+    c.dialog = find_col(st, "dialog_id", 9);
+    c.severity = find_col(st, "severity", 8);
+    c.inconclusive = find_col(st, "inconclusive", 12);
+    c.confidence = find_col(st, "confidence", 10);
+    if (c.msg < 0) {
+        sqlite3_finalize(st);
+        return sl_fail(err, bad, "%s: the query returns no msg_id column", r->origin);
+    }
+    if ((rc = check_template(st, r, r->message, bad, err)) != SL_OK ||
+        (rc = check_template(st, r, r->inconclusive, bad, err)) != SL_OK) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    for (in = 0; in < rr->n_inputs; in++)
+        rr->per_input[in] = rr->more[in] = rr->more_frame[in] = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, c.msg) == SQLITE_NULL)
+            continue;
+        if ((rc = rule_row(rr, r, st, &c, err)) != SL_OK)
+            break;
+    }
+    if (rc == SL_OK && step != SQLITE_DONE)
+        rc = sl_fail(err, bad == SL_EUSAGE ? SL_EUSAGE : SL_ESQL, "%s: %s", r->origin,
+                     sqlite3_errmsg(rr->h));
+    sqlite3_finalize(st);
+    for (in = 0; rc == SL_OK && in < rr->n_inputs; in++) {
+        struct sl_finding *f;
+
+        if (rr->more[in] == 0)
+            continue;
+        if ((f = push(rr->fs)) == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+        f->rule = r;
+        f->severity = r->severity;
+        f->confidence = r->confidence;
+        f->input = (int)in;
+        f->frame = rr->more_frame[in];
+        f->ts_us = INT64_MIN;
+        f->message = fmt_dup("%" PRIu64 " more %s findings in this input are not listed (at "
+                             "most %d are, per rule and input); the first is in frame %" PRIu64,
+                             rr->more[in], r->id, SL_MAX_FINDINGS_PER_RULE, rr->more_frame[in]);
+        if (f->message == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    return rc;
+}
+
+static bool rule_enabled(const struct sl_ruleset *rs, const struct sl_rule_info *r)
+{
+    size_t i, n = sl_ruleset_count(rs);
+
+    for (i = 0; i < n; i++) {
+        if (sl_ruleset_at(rs, i) == r)
+            return sl_ruleset_enabled(rs, i);
+    }
+    return r == NULL; /* a finding of an unknown ID is kept */
+}
+
+static void finding_free(struct sl_finding *f)
+{
+    size_t j;
+
+    for (j = 0; j < f->n_evidence; j++) {
+        struct sl_evidence *ev = &f->evidence[j];
+
+        free(ev->src);
+        free(ev->dst);
+        free(ev->transport);
+        free(ev->first_line);
+        free(ev->cseq);
+    }
+    free(f->evidence);
+    free(f->call_id);
+    free(f->caller_tag);
+    free(f->callee_tag);
+    free(f->message);
+}
+
+static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
+                         const struct sl_engine_opts *o, struct sl_findings *fs,
+                         struct sl_err *err)
+{
+    struct rule_run rr;
+    size_t i, n = sl_ruleset_count(rs);
+    int rc = SL_OK;
+    bool any = false;
+
+    for (i = 0; i < n; i++)
+        any = any || (sl_ruleset_enabled(rs, i) && sl_ruleset_at(rs, i)->sql != NULL);
+    if (!any)
+        return SL_OK;
+    memset(&rr, 0, sizeof(rr));
+    rr.h = sl_db_handle(db);
+    rr.o = o;
+    rr.fs = fs;
+    if (sqlite3_exec(rr.h, sl_ruleset_prelude(rs), NULL, NULL, NULL) != SQLITE_OK)
+        return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(rr.h));
+    if (sqlite3_prepare_v2(rr.h, msg_sql, -1, &rr.msg_st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(rr.h,
+                           "SELECT call_id, caller_tag, callee_tag, leg_id FROM dialog "
+                           "WHERE dialog_id = ?1",
+                           -1, &rr.dlg_st, NULL) != SQLITE_OK) {
+        rc = sl_fail(err, SL_ESQL, "rules: %s", sqlite3_errmsg(rr.h));
+        goto out;
+    }
+    if (sqlite3_exec(rr.h, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = sl_fail(err, SL_ESQL, "rules: %s", sqlite3_errmsg(rr.h));
+        goto out;
+    }
+    sqlite3_set_authorizer(rr.h, auth_read_only, NULL);
+    for (i = 0; i < n && rc == SL_OK; i++) {
+        const struct sl_rule_info *r = sl_ruleset_at(rs, i);
+
+        if (sl_ruleset_enabled(rs, i) && r->sql != NULL)
+            rc = run_rule(&rr, r, err);
+    }
+    sqlite3_set_authorizer(rr.h, NULL, NULL);
+    (void)sqlite3_exec(rr.h, "PRAGMA query_only = 0", NULL, NULL, NULL);
+out:
+    sqlite3_finalize(rr.msg_st);
+    sqlite3_finalize(rr.dlg_st);
+    (void)sqlite3_exec(rr.h,
+                       "DROP VIEW IF EXISTS temp.m; DROP VIEW IF EXISTS temp.lm; "
+                       "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
+                       NULL, NULL, NULL);
+    free(rr.per_input);
+    free(rr.more);
+    free(rr.more_frame);
+    return rc;
+}
+
+int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl_engine_opts *o,
+                  struct sl_findings *out, struct sl_err *err)
+{
+    struct sl_engine_opts eo = { 500000, 50000 };
+    size_t i, k;
     int rc;
 
+    if (o != NULL) {
+        if (o->t1_us > 0)
+            eo.t1_us = o->t1_us;
+        if (o->tol_us > 0)
+            eo.tol_us = o->tol_us;
+    }
     memset(out, 0, sizeof(*out));
-    if ((rc = problems(db, out, err)) != SL_OK)
+    if ((rc = problems(db, rs, out, err)) != SL_OK)
         goto fail;
-    if ((rc = not_decoded(db, out, err)) != SL_OK)
+    if ((rc = not_decoded(db, rs, out, err)) != SL_OK)
         goto fail;
+    /* decode findings of disabled IDs are dropped */
+    for (i = 0, k = 0; i < out->n; i++) {
+        if (rule_enabled(rs, out->v[i].rule))
+            out->v[k++] = out->v[i];
+        else
+            finding_free(&out->v[i]);
+    }
+    out->n = k;
+    if ((rc = run_sql_rules(db, rs, &eo, out, err)) != SL_OK)
+        goto fail;
+    for (i = 0; i < out->n; i++) {
+        if (out->v[i].confidence == NULL)
+            out->v[i].confidence = out->v[i].rule ? out->v[i].rule->confidence : "high";
+    }
     if (out->n > 1)
         qsort(out->v, out->n, sizeof(out->v[0]), cmp_finding);
     return SL_OK;
@@ -308,26 +825,10 @@ fail:
 
 void sl_findings_fini(struct sl_findings *fs)
 {
-    size_t i, j;
+    size_t i;
 
-    for (i = 0; i < fs->n; i++) {
-        struct sl_finding *f = &fs->v[i];
-
-        for (j = 0; j < f->n_evidence; j++) {
-            struct sl_evidence *ev = &f->evidence[j];
-
-            free(ev->src);
-            free(ev->dst);
-            free(ev->transport);
-            free(ev->first_line);
-            free(ev->cseq);
-        }
-        free(f->evidence);
-        free(f->call_id);
-        free(f->caller_tag);
-        free(f->callee_tag);
-        free(f->message);
-    }
+    for (i = 0; i < fs->n; i++)
+        finding_free(&fs->v[i]);
     free(fs->v);
     memset(fs, 0, sizeof(*fs));
 }

@@ -1,36 +1,65 @@
 /*
  * engine.h: the rules stage.  Reads the facts in the database and produces
- * findings.  In this version the findings are the decode problems the
- * earlier stages recorded (table problem) and the per-reason counts of frames
- * that were not decoded (table frame_stat); dialog-state rules join here.
+ * findings: the decode problems the earlier stages recorded (table problem),
+ * the per-reason counts of frames that were not decoded (table frame_stat),
+ * and the SQL rules of rules/ (one file per rule, embedded at build time, plus
+ * the files of --rules-dir), run read-only.
  */
 #ifndef SL_ENGINE_ENGINE_H
 #define SL_ENGINE_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "siplint.h"
 #include "store/db.h"
 
-/* Catalog entry of a finding ID. */
+/* One rule of the catalog: a C finding (rules/catalog.def) or a SQL rule. */
 struct sl_rule_info {
     const char *id;
     enum sl_severity severity;
     const char *title;
-    const char *rfc; /* "" or "RFC 3261 §7, §25": comma-separated */
+    const char *rfc; /* "" or "RFC 3261 §7, RFC 5057 §5.1": comma-separated */
     const char *impact;
+    const char *confidence;   /* "high", "medium" or "low" */
+    const char *message;      /* SQL rules: the sentence template; NULL for C findings */
+    const char *inconclusive; /* SQL rules: the sentence of inconclusive rows, or NULL */
+    const char *sql;          /* SQL rules: the whole file; NULL for C findings */
+    const char *origin;       /* "built-in" or the path of a --rules-dir file */
 };
 
-/* The catalog entry of id, or NULL. */
-const struct sl_rule_info *sl_rule_lookup(const char *id);
+/* The rules of one run: the C findings, the built-in SQL rules, and those of
+ * a rules directory; each enabled or not. */
+struct sl_ruleset;
 
-/* All catalog entries; *n receives the count. */
-const struct sl_rule_info *sl_rule_catalog(size_t *n);
+/* Loads the catalog, the embedded rules and the .sql files of rules_dir (NULL:
+ * none; a file whose ID is a built-in rule replaces it).  SL_EUSAGE names the
+ * file and line of a malformed header; SL_EIO an unreadable directory. */
+int sl_ruleset_load(struct sl_ruleset **out, const char *rules_dir, struct sl_err *err);
+
+/* Enables only the rules matched by enable (NULL: all), then disables those
+ * matched by disable.  Both are comma-separated lists of IDs or ID prefixes
+ * ("SIP-ST", "SIP-ST-*").  SL_EUSAGE when an item matches no rule. */
+int sl_ruleset_select(struct sl_ruleset *rs, const char *enable, const char *disable,
+                      struct sl_err *err);
+
+size_t sl_ruleset_count(const struct sl_ruleset *rs);
+const struct sl_rule_info *sl_ruleset_at(const struct sl_ruleset *rs, size_t i);
+bool sl_ruleset_enabled(const struct sl_ruleset *rs, size_t i);
+
+/* The rule with this ID, or NULL. */
+const struct sl_rule_info *sl_ruleset_find(const struct sl_ruleset *rs, const char *id);
+
+/* The TEMP views every rule may use (rules/prelude.sql). */
+const char *sl_ruleset_prelude(const struct sl_ruleset *rs);
+
+void sl_ruleset_free(struct sl_ruleset *rs);
 
 /* One message cited as evidence. */
 struct sl_evidence {
-    int input; /* 0-based index of the capture */
+    int64_t msg_id; /* 0 when the evidence is not a stored message */
+    int input;      /* 0-based index of the capture */
     uint64_t frame;
     int64_t ts_us;
     char *src; /* "ip:port" or NULL */
@@ -43,9 +72,13 @@ struct sl_evidence {
 struct sl_finding {
     const struct sl_rule_info *rule;
     enum sl_severity severity;
-    char *call_id; /* NULL when the finding is not about a call */
+    const char *confidence;
+    bool inconclusive; /* an absence rule whose deadline lies after the capture's end */
+    char *call_id;     /* NULL when the finding is not about a call */
     char *caller_tag;
     char *callee_tag;
+    int64_t dialog_id; /* 0: none */
+    int64_t leg_id;    /* 0: none; the call it belongs to */
     int64_t ts_us;
     char *message; /* one sentence */
     struct sl_evidence *evidence;
@@ -60,10 +93,18 @@ struct sl_findings {
     size_t cap;
 };
 
-/* Runs every rule over db into *out (initialised here; free with
- * sl_findings_fini).  Findings are sorted by input, frame, rule ID, message.
- * Returns SL_OK, SL_ESQL or SL_ENOMEM. */
-int sl_engine_run(struct sl_db *db, struct sl_findings *out, struct sl_err *err);
+/* Engine settings of a run. */
+struct sl_engine_opts {
+    long long t1_us;  /* SIP timer T1 (default 500 ms) */
+    long long tol_us; /* timing tolerance of RULES.md G5 (default 50 ms) */
+};
+
+/* Runs every enabled rule of rs over db into *out (initialised here; free
+ * with sl_findings_fini).  Findings are sorted by input, frame, rule ID,
+ * message.  Returns SL_OK, SL_ESQL, SL_ENOMEM, or SL_EUSAGE when a rule of
+ * --rules-dir cannot be run (err names the file). */
+int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl_engine_opts *o,
+                  struct sl_findings *out, struct sl_err *err);
 
 /* Frees the findings.  Accepts a zeroed struct. */
 void sl_findings_fini(struct sl_findings *f);

@@ -70,13 +70,17 @@ struct sl_session_opts {
                             of creating one; no ingest is possible then */
     size_t max_msg_len;  /* largest SIP message accepted, bytes; 0 = default (65535) */
     long long t1_us;     /* SIP timer T1 in microseconds; 0 = default (500 ms) */
+    const char *rules_dir; /* also run the rules in this directory's SIP-*.sql files */
+    const char *enable;    /* run only these rules: "SIP-DLG-001,SIP-ST" (IDs or prefixes) */
+    const char *disable;   /* do not run these rules (same syntax) */
 };
 
 struct sl_session;
 
 /* Creates a session and its database.  On success *out owns it: release with
- * sl_session_close().  Fails with SL_ESQL (cannot create the database) or
- * SL_ENOMEM. */
+ * sl_session_close().  Fails with SL_ESQL (cannot create the database),
+ * SL_EUSAGE (a rule file or an --enable/--disable item is wrong: err says
+ * which) or SL_ENOMEM. */
 int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
                     struct sl_err *err);
 
@@ -119,6 +123,13 @@ int sl_session_calls(struct sl_session *s, const struct sl_report_opts *opts, in
  * when the captures hold no message with that Call-ID. */
 int sl_session_flow(struct sl_session *s, const char *call_id, const struct sl_report_opts *opts,
                     char **out, size_t *out_len, struct sl_err *err);
+
+/* The rule catalog (ID, severity, title, RFC; which rules are enabled) as
+ * text or JSON per opts->format, with the rules, enable and disable of
+ * sopts (may be NULL).  Same buffer contract as sl_session_report; SL_EUSAGE
+ * as sl_session_open. */
+int sl_rules_list(const struct sl_session_opts *sopts, const struct sl_report_opts *opts,
+                  char **out, size_t *out_len, struct sl_err *err);
 
 /* Number of findings at or above severity min (SL_SEV_INFO..SL_SEV_ERROR), or a
  * negative status. */

@@ -77,16 +77,19 @@ static json_object *jint_col(sqlite3_stmt *st, int i)
     return col_null(st, i) ? NULL : json_object_new_int64(sqlite3_column_int64(st, i));
 }
 
-/* Findings that name this Call-ID. */
-static long findings_for(const struct sl_findings *fs, const char *call_id)
+/* Findings of this call attempt (leg), or, for findings tied to no leg, that
+ * name its Call-ID. */
+static long findings_for(const struct sl_findings *fs, int64_t leg_id, const char *call_id)
 {
     long n = 0;
     size_t i;
 
-    if (call_id == NULL)
-        return 0;
     for (i = 0; i < fs->n; i++) {
-        if (fs->v[i].call_id != NULL && strcmp(fs->v[i].call_id, call_id) == 0)
+        const struct sl_finding *f = &fs->v[i];
+
+        if (f->leg_id != 0 ? f->leg_id == leg_id
+                           : (call_id != NULL && f->call_id != NULL &&
+                              strcmp(f->call_id, call_id) == 0))
             n++;
     }
     return n;
@@ -123,7 +126,8 @@ static const char calls_sql[] =
         "SELECT leg_id, call_id, method, from_uri, to_uri, caller_ip, caller_port, callee_ip, "
         "callee_port, start_us, answer_us, end_us, outcome, final_status, final_reason, "
         "ended_by, end_how, reason_hdr, q850_cause, q850_text, n_dialogs, n_messages, from_tag "
-        "FROM leg WHERE ?1 OR method = 'INVITE' ORDER BY start_us, leg_id";
+        "FROM leg WHERE (?1 OR method = 'INVITE') AND (?2 IS NULL OR leg_id = ?2) "
+        "ORDER BY start_us, leg_id";
 
 static void duration_text(sqlite3_stmt *st, char *buf, size_t len)
 {
@@ -213,7 +217,7 @@ static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, str
                        (int)(44 - (strlen(ft) > 44 ? 44 : strlen(ft))), "", outc, dur, hbuf);
         oput_safe(b, rbuf, 28);
         sl_sbuf_printf(b, "%*s  %-4ld  ", (int)(28 - (strlen(rbuf) > 28 ? 28 : strlen(rbuf))), "",
-                       findings_for(fs, col_text(st, C_CALL_ID)));
+                       findings_for(fs, sqlite3_column_int64(st, C_LEG), col_text(st, C_CALL_ID)));
         oput_safe(b, col_text(st, C_CALL_ID), 0);
         if (how != NULL && strcmp(how, "bye") != 0 && strcmp(how, "capture-end") != 0)
             sl_sbuf_printf(b, "  (%s)", how);
@@ -267,7 +271,7 @@ static int render_calls_json(sqlite3_stmt *st, const struct sl_findings *fs, str
         json_object_object_add(o, "messages",
                                json_object_new_int(sqlite3_column_int(st, C_MESSAGES)));
         json_object_object_add(o, "findings",
-                               json_object_new_int64(findings_for(fs, col_text(st, C_CALL_ID))));
+                               json_object_new_int64(findings_for(fs, sqlite3_column_int64(st, C_LEG), col_text(st, C_CALL_ID))));
         json_object_array_add(arr, o);
     }
     json_object_object_add(root, "calls", arr);
@@ -294,6 +298,7 @@ int sl_report_calls(struct sl_db *db, const struct sl_findings *fs,
     if (sqlite3_prepare_v2(h, calls_sql, -1, &st, NULL) != SQLITE_OK)
         return sl_fail(err, SL_ESQL, "calls: %s", sqlite3_errmsg(h));
     sqlite3_bind_int(st, 1, all ? 1 : 0);
+    sqlite3_bind_null(st, 2);
     if (opts->format == SL_FORMAT_TEXT)
         rc = render_calls_text(st, fs, &b);
     else
@@ -330,12 +335,11 @@ static int col_index(struct flow_col *cols, int *n, const char *name)
     return (*n)++;
 }
 
-static const char flow_sql[] =
+static const char flow_cols[] =
         "SELECT m.msg_id, m.capture_id, m.frame, m.ts_us, m.src_ip, m.src_port, m.dst_ip, "
         "m.dst_port, m.is_request, m.method, m.status, m.reason, m.cseq_num, m.cseq_method, "
         "m.is_retrans, m.dup_of, m.dialog_id, m.leg_id, m.to_tag, m.truncated, m.transport, "
-        "m.session_expires "
-        "FROM message m WHERE m.call_id = ?1 ORDER BY m.ts_us, m.msg_id";
+        "m.session_expires FROM message m ";
 
 enum {
     F_MSG,
@@ -396,7 +400,8 @@ static void draw_arrow(struct sl_sbuf *b, int ncols, int cw, int from, int to, c
     sl_sbuf_printf(b, "%s", line);
 }
 
-static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, struct sl_err *err);
+static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, size_t n_ids,
+                    const char *indent, struct sl_sbuf *out, struct sl_err *err);
 
 /* The arrow label of the current row: "INVITE 1", "200 OK (1 INVITE)", with
  * the dialog mark and retransmission / duplicate notes. */
@@ -414,7 +419,7 @@ int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report
     *out = NULL;
     *out_len = 0;
     if (call_id != NULL) {
-        rc = flow_one(db, call_id, &b, err);
+        rc = flow_one(db, call_id, NULL, 0, "", &b, err);
         if (rc != SL_OK) {
             free(b.p);
             return rc;
@@ -430,7 +435,7 @@ int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report
     while (rc == SL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (n++ > 0)
             sl_sbuf_printf(&b, "\n");
-        rc = flow_one(db, (const char *)sqlite3_column_text(st, 0), &b, err);
+        rc = flow_one(db, (const char *)sqlite3_column_text(st, 0), NULL, 0, "", &b, err);
     }
     sqlite3_finalize(st);
     if (rc != SL_OK) {
@@ -459,11 +464,14 @@ static void flow_label(sqlite3_stmt *st, const char *tag, char *label, size_t le
                  (long long)sqlite3_column_int64(st, F_CSEQ), cm ? cm : "?", tag, note, dup);
 }
 
-static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, struct sl_err *err)
+/* The ladder of every message of call_id, or (ids != NULL) of those messages
+ * only, each line prefixed with indent; only the full ladder has a title. */
+static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, size_t n_ids,
+                    const char *indent, struct sl_sbuf *out, struct sl_err *err)
 {
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
-    struct sl_sbuf b = { NULL, 0, 0, false };
+    struct sl_sbuf b = { NULL, 0, 0, false }, q = { NULL, 0, 0, false };
     struct flow_col cols[FLOW_MAX_COLUMNS];
     int rc;
     int ncols = 0, step, rows = 0, i;
@@ -472,9 +480,28 @@ static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, 
     int ndialogs = 0;
     int cw = FLOW_COL_MIN;
 
-    if (sqlite3_prepare_v2(h, flow_sql, -1, &st, NULL) != SQLITE_OK)
+    sl_sbuf_printf(&q, "%s", flow_cols);
+    if (ids != NULL) {
+        size_t k;
+
+        sl_sbuf_printf(&q, "WHERE m.msg_id IN (");
+        for (k = 0; k < n_ids; k++)
+            sl_sbuf_printf(&q, "%s%lld", k ? "," : "", (long long)ids[k]);
+        sl_sbuf_printf(&q, ") ");
+    } else {
+        sl_sbuf_printf(&q, "WHERE m.call_id = ?1 ");
+    }
+    sl_sbuf_printf(&q, "ORDER BY m.ts_us, m.msg_id");
+    if (q.oom || q.p == NULL) {
+        sl_sbuf_fini(&q);
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    rc = sqlite3_prepare_v2(h, q.p, -1, &st, NULL);
+    sl_sbuf_fini(&q);
+    if (rc != SQLITE_OK)
         return sl_fail(err, SL_ESQL, "flow: %s", sqlite3_errmsg(h));
-    sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+    if (ids == NULL)
+        sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
     /* first pass: the columns (endpoints in order of appearance) and dialogs */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         char ep[80];
@@ -507,12 +534,16 @@ static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, 
         sqlite3_finalize(st);
         return sl_fail(err, SL_ESQL, "flow: %s", sqlite3_errmsg(h));
     }
+    if (rows == 0 && ids != NULL) {
+        sqlite3_finalize(st);
+        return SL_OK;
+    }
     if (rows == 0) {
         sqlite3_finalize(st);
         return sl_fail(err, SL_EUSAGE,
                        "no SIP message with Call-ID '%s' (siplint calls lists them)", call_id);
     }
-    {
+    if (ids == NULL) {
         char when[40];
 
         sl_format_time(t0, when, sizeof(when));
@@ -525,7 +556,10 @@ static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, 
                     &b,
                     "dialogs are marked {A}, {B}, ... in order of appearance (forks, or Call-ID "
                     "reuse)\n");
-        sl_sbuf_printf(&b, "\n%-11s %-7s ", "time (s)", "frame");
+        sl_sbuf_printf(&b, "\n");
+    }
+    {
+        sl_sbuf_printf(&b, "%s%-11s %-7s ", indent, "time (s)", "frame");
         for (i = 0; i < ncols; i++) {
             char name[FLOW_COL_MAX + 1];
             int len = (int)strlen(cols[i].name);
@@ -564,7 +598,7 @@ static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, 
                 b.oom = true;
                 break;
             }
-            sl_sbuf_printf(&b, "%4lld.%06lld %-7lld ", dt / 1000000, dt % 1000000,
+            sl_sbuf_printf(&b, "%s%4lld.%06lld %-7lld ", indent, dt / 1000000, dt % 1000000,
                            (long long)sqlite3_column_int64(st, F_FRAME));
             draw_arrow(&b, ncols, cw, from, to, clean);
             free(clean);
@@ -591,4 +625,59 @@ static int flow_one(struct sl_db *db, const char *call_id, struct sl_sbuf *out, 
     if (out->oom)
         rc = sl_fail(err, SL_ENOMEM, "out of memory");
     return rc;
+}
+
+int sl_report_ladder(struct sl_db *db, const int64_t *ids, size_t n_ids, const char *indent,
+                     struct sl_sbuf *out, struct sl_err *err)
+{
+    if (n_ids == 0)
+        return SL_OK;
+    return flow_one(db, NULL, ids, n_ids, indent, out, err);
+}
+
+int sl_report_call_line(struct sl_db *db, int64_t leg_id, struct sl_sbuf *b, struct sl_err *err)
+{
+    sqlite3 *h = sl_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(h, calls_sql, -1, &st, NULL) != SQLITE_OK)
+        return sl_fail(err, SL_ESQL, "calls: %s", sqlite3_errmsg(h));
+    sqlite3_bind_int(st, 1, 1);
+    sqlite3_bind_int64(st, 2, leg_id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        char when[40], dur[32], outc[48], fu[72], tu[72];
+        const char *by = col_text(st, C_ENDED_BY), *how = col_text(st, C_END_HOW);
+        const char *method = col_text(st, C_METHOD);
+
+        sl_format_time(sqlite3_column_int64(st, C_START), when, sizeof(when));
+        duration_text(st, dur, sizeof(dur));
+        outcome_text(st, outc, sizeof(outc));
+        short_uri(col_text(st, C_FROM), fu, sizeof(fu));
+        short_uri(col_text(st, C_TO), tu, sizeof(tu));
+        sl_sbuf_printf(b, "Call-ID ");
+        oput_safe(b, col_text(st, C_CALL_ID), 0);
+        sl_sbuf_printf(b, "\n  %s ", when);
+        oput_safe(b, method ? method : "?", 16);
+        sl_sbuf_printf(b, " ");
+        oput_safe(b, fu, 0);
+        sl_sbuf_printf(b, " -> ");
+        oput_safe(b, tu, 0);
+        sl_sbuf_printf(b, ": %s", outc);
+        if (strcmp(dur, "-") != 0)
+            sl_sbuf_printf(b, ", %s", dur);
+        if (by != NULL)
+            sl_sbuf_printf(b, ", hung up by the %s", by);
+        if (how != NULL && strcmp(how, "bye") != 0)
+            sl_sbuf_printf(b, " (%s)", how);
+        if (!col_null(st, C_Q850))
+            sl_sbuf_printf(b, ", Q.850 %d %s", sqlite3_column_int(st, C_Q850),
+                           col_text(st, C_Q850_TEXT) ? col_text(st, C_Q850_TEXT) : "");
+        sl_sbuf_printf(b, "\n");
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return sl_fail(err, SL_ESQL, "calls: %s", sqlite3_errmsg(h));
+    return step == SQLITE_ROW ? SL_OK : SL_EUSAGE;
 }

@@ -171,12 +171,31 @@ static json_object *jtime_or_null(long long ts_us)
     return json_object_new_string(buf);
 }
 
+/* Appends the items of a comma-separated RFC list to arr. */
+static void rfc_array(json_object *arr, const char *r)
+{
+    while (r != NULL && *r != '\0') {
+        const char *e = strchr(r, ',');
+        size_t n = e ? (size_t)(e - r) : strlen(r);
+
+        while (n > 0 && r[n - 1] == ' ')
+            n--;
+        if (n > 0)
+            json_object_array_add(arr, json_object_new_string_len(r, (int)n));
+        if (e == NULL)
+            break;
+        r = e + 1;
+        while (*r == ' ')
+            r++;
+    }
+}
+
 static json_object *finding_json(const struct sl_finding *f, const struct inputs *in)
 {
     json_object *o = json_object_new_object();
     json_object *rfc = json_object_new_array();
     json_object *evs = json_object_new_array();
-    const char *r;
+
     size_t i;
 
     (void)in;
@@ -197,23 +216,10 @@ static json_object *finding_json(const struct sl_finding *f, const struct inputs
     add(o, "ts_us", f->ts_us == INT64_MIN ? NULL : json_object_new_int64(f->ts_us));
     add(o, "time", jtime_or_null(f->ts_us));
     add(o, "message", sl_json_text(f->message ? f->message : ""));
+    add(o, "confidence", json_object_new_string(f->confidence ? f->confidence : "high"));
+    add(o, "inconclusive", json_object_new_boolean(f->inconclusive));
     add(o, "impact", json_object_new_string(f->rule ? f->rule->impact : ""));
-    /* rfc: the catalog's comma-separated list as an array */
-    r = f->rule ? f->rule->rfc : "";
-    while (*r != '\0') {
-        const char *e = strchr(r, ',');
-        size_t n = e ? (size_t)(e - r) : strlen(r);
-
-        while (n > 0 && r[n - 1] == ' ')
-            n--;
-        if (n > 0)
-            json_object_array_add(rfc, json_object_new_string_len(r, (int)n));
-        if (e == NULL)
-            break;
-        r = e + 1;
-        while (*r == ' ')
-            r++;
-    }
+    rfc_array(rfc, f->rule ? f->rule->rfc : "");
     add(o, "rfc", rfc);
     for (i = 0; i < f->n_evidence; i++) {
         const struct sl_evidence *ev = &f->evidence[i];
@@ -374,13 +380,79 @@ static const char *sev_color(enum sl_severity sev, bool color)
     return "\033[1;36m";
 }
 
-static int render_text(const struct inputs *in, const struct sl_findings *fs, bool color,
-                       char **out, size_t *out_len, struct sl_err *err)
+/* One finding: severity, ID, title, the sentence, the impact, and its
+ * evidence as a ladder excerpt (or as a list when it names no message). */
+static int text_finding(struct sl_db *db, const struct sl_finding *f, bool color,
+                        struct sl_sbuf *b, struct sl_err *err)
+{
+    const char *reset = color ? "\033[0m" : "";
+    int64_t ids[64];
+    size_t j, n_ids = 0;
+    char when[40];
+
+    sl_sbuf_printf(b, "\n  %s%-7s%s %s  %s", sev_color(f->severity, color),
+                   sl_severity_name(f->severity), reset, f->rule ? f->rule->id : "?",
+                   f->rule ? f->rule->title : "");
+    if (f->inconclusive)
+        sl_sbuf_printf(b, " (inconclusive)");
+    else if (f->confidence != NULL && strcmp(f->confidence, "high") != 0)
+        sl_sbuf_printf(b, " (%s confidence)", f->confidence);
+    sl_sbuf_printf(b, "\n    ");
+    tput_safe(b, f->message);
+    sl_sbuf_printf(b, "\n");
+    if (f->rule != NULL && f->rule->impact != NULL && f->rule->impact[0] != '\0' &&
+        !f->inconclusive) {
+        sl_sbuf_printf(b, "    impact: ");
+        tput_safe(b, f->rule->impact);
+        sl_sbuf_printf(b, "\n");
+    }
+    for (j = 0; j < f->n_evidence && n_ids < sizeof(ids) / sizeof(ids[0]); j++) {
+        if (f->evidence[j].msg_id > 0)
+            ids[n_ids++] = f->evidence[j].msg_id;
+    }
+    if (n_ids > 0 && n_ids == f->n_evidence) {
+        const struct sl_evidence *ev = &f->evidence[0];
+
+        sl_format_time(ev->ts_us, when, sizeof(when));
+        sl_sbuf_printf(b, "    evidence from input %d, time 0 = %s:\n", ev->input, when);
+        return sl_report_ladder(db, ids, n_ids, "      ", b, err);
+    }
+    for (j = 0; j < f->n_evidence; j++) {
+        const struct sl_evidence *ev = &f->evidence[j];
+
+        if (ev->ts_us != INT64_MIN)
+            sl_format_time(ev->ts_us, when, sizeof(when));
+        else
+            snprintf(when, sizeof(when), "-");
+        sl_sbuf_printf(b, "    input %d frame %" PRIu64 " %s", ev->input, ev->frame, when);
+        if (ev->src != NULL || ev->dst != NULL) {
+            sl_sbuf_printf(b, "  ");
+            tput_safe(b, ev->src ? ev->src : "?");
+            sl_sbuf_printf(b, " -> ");
+            tput_safe(b, ev->dst ? ev->dst : "?");
+            if (ev->transport)
+                sl_sbuf_printf(b, " %s", ev->transport);
+        }
+        sl_sbuf_printf(b, "\n");
+        if (ev->first_line != NULL) {
+            sl_sbuf_printf(b, "      ");
+            tput_safe(b, ev->first_line);
+            sl_sbuf_printf(b, "\n");
+        }
+    }
+    return SL_OK;
+}
+
+/* Text for people: the summary, then the findings grouped by call (in the
+ * order of each call's first finding), then those tied to no call. */
+static int render_text(struct sl_db *db, const struct inputs *in, const struct sl_findings *fs,
+                       bool color, char **out, size_t *out_len, struct sl_err *err)
 {
     struct sl_sbuf b = { NULL, 0, 0, false };
     long long c[3];
-    size_t i, j;
-    const char *reset = color ? "\033[0m" : "";
+    size_t i, j, n_legs = 0;
+    int64_t *legs = NULL;
+    int rc = SL_OK;
 
     count_severities(fs, c);
     sl_sbuf_printf(&b,
@@ -402,39 +474,108 @@ static int render_text(const struct inputs *in, const struct sl_findings *fs, bo
                 r->format, r->frames, r->sip_messages, r->other, r->not_decoded, r->problems,
                 r->complete ? "" : "; file cut short");
     }
+    if (fs->n > 0 && (legs = malloc(fs->n * sizeof(*legs))) == NULL)
+        return sl_fail(err, SL_ENOMEM, "out of memory");
     for (i = 0; i < fs->n; i++) {
-        const struct sl_finding *f = &fs->v[i];
-        char when[40];
+        int64_t l = fs->v[i].leg_id;
 
-        sl_sbuf_printf(&b, "\n%s%-7s%s %s  %s\n", sev_color(f->severity, color),
-                       sl_severity_name(f->severity), reset, f->rule ? f->rule->id : "?",
-                       f->rule ? f->rule->title : "");
-        sl_sbuf_printf(&b, "  ");
-        tput_safe(&b, f->message);
-        sl_sbuf_printf(&b, "\n");
-        for (j = 0; j < f->n_evidence; j++) {
-            const struct sl_evidence *ev = &f->evidence[j];
+        for (j = 0; j < n_legs && legs[j] != l; j++)
+            ;
+        if (l != 0 && j == n_legs)
+            legs[n_legs++] = l;
+    }
+    for (j = 0; j < n_legs && rc == SL_OK; j++) {
+        sl_sbuf_printf(&b, "\n== ");
+        rc = sl_report_call_line(db, legs[j], &b, err);
+        if (rc == SL_EUSAGE) {
+            sl_sbuf_printf(&b, "call %lld\n", (long long)legs[j]);
+            rc = SL_OK;
+        }
+        for (i = 0; i < fs->n && rc == SL_OK; i++) {
+            if (fs->v[i].leg_id == legs[j])
+                rc = text_finding(db, &fs->v[i], color, &b, err);
+        }
+    }
+    for (i = 0, j = 0; i < fs->n && rc == SL_OK; i++) {
+        if (fs->v[i].leg_id != 0)
+            continue;
+        if (j++ == 0)
+            sl_sbuf_printf(&b, "\n== Not tied to a call\n");
+        rc = text_finding(db, &fs->v[i], color, &b, err);
+    }
+    free(legs);
+    if (rc != SL_OK) {
+        sl_sbuf_fini(&b);
+        return rc;
+    }
+    if (b.oom || b.p == NULL) {
+        sl_sbuf_fini(&b);
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    *out = b.p;
+    *out_len = b.len;
+    return SL_OK;
+}
 
-            if (ev->ts_us != INT64_MIN)
-                sl_format_time(ev->ts_us, when, sizeof(when));
-            else
-                snprintf(when, sizeof(when), "-");
-            sl_sbuf_printf(&b, "    input %d frame %" PRIu64 " %s", ev->input, ev->frame, when);
-            if (ev->src != NULL || ev->dst != NULL) {
-                sl_sbuf_printf(&b, "  ");
-                tput_safe(&b, ev->src ? ev->src : "?");
-                sl_sbuf_printf(&b, " -> ");
-                tput_safe(&b, ev->dst ? ev->dst : "?");
-                if (ev->transport)
-                    sl_sbuf_printf(&b, " %s", ev->transport);
+/* ---- the rule catalog ---- */
+
+int sl_report_rules(const struct sl_ruleset *rs, const struct sl_report_opts *opts, char **out,
+                    size_t *out_len, struct sl_err *err)
+{
+    struct sl_sbuf b = { NULL, 0, 0, false };
+    size_t i, n = sl_ruleset_count(rs);
+
+    *out = NULL;
+    *out_len = 0;
+    if (opts->format == SL_FORMAT_TEXT) {
+        sl_sbuf_printf(&b, "%-12s  %-7s  %-3s  %-70s  %s\n", "rule", "sev", "on", "title", "RFC");
+        for (i = 0; i < n; i++) {
+            const struct sl_rule_info *r = sl_ruleset_at(rs, i);
+
+            sl_sbuf_printf(&b, "%-12s  %-7s  %-3s  ", r->id, sl_severity_name(r->severity),
+                           sl_ruleset_enabled(rs, i) ? "yes" : "no");
+            tput_safe(&b, r->title);
+            sl_sbuf_printf(&b, "%*s  ", (int)(70 - (strlen(r->title) > 70 ? 70 : strlen(r->title))),
+                           "");
+            tput_safe(&b, r->rfc);
+            if (strcmp(r->origin, "built-in") != 0) {
+                sl_sbuf_printf(&b, "  (");
+                tput_safe(&b, r->origin);
+                sl_sbuf_printf(&b, ")");
             }
             sl_sbuf_printf(&b, "\n");
-            if (ev->first_line != NULL) {
-                sl_sbuf_printf(&b, "      ");
-                tput_safe(&b, ev->first_line);
-                sl_sbuf_printf(&b, "\n");
-            }
         }
+        sl_sbuf_printf(&b, "%zu rules\n", n);
+    } else {
+        json_object *root = json_object_new_object(), *arr = json_object_new_array();
+
+        add(root, "siplint", json_object_new_string(SL_VERSION));
+        for (i = 0; i < n; i++) {
+            const struct sl_rule_info *r = sl_ruleset_at(rs, i);
+            json_object *o = json_object_new_object();
+
+            add(o, "rule", json_object_new_string(r->id));
+            add(o, "severity", json_object_new_string(sl_severity_name(r->severity)));
+            add(o, "title", sl_json_text(r->title));
+            {
+                json_object *ra = json_object_new_array();
+
+                rfc_array(ra, r->rfc);
+                add(o, "rfc", ra);
+            }
+            add(o, "impact", sl_json_text(r->impact));
+            add(o, "confidence", sl_json_text(r->confidence));
+            add(o, "kind", json_object_new_string(r->sql ? "sql" : "decode"));
+            add(o, "origin", sl_json_text(r->origin));
+            add(o, "enabled", json_object_new_boolean(sl_ruleset_enabled(rs, i)));
+            json_object_array_add(arr, o);
+        }
+        add(root, "rules", arr);
+        sl_sbuf_printf(&b, "%s\n",
+                       json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                                    JSON_C_TO_STRING_SPACED |
+                                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(root);
     }
     if (b.oom || b.p == NULL) {
         sl_sbuf_fini(&b);
@@ -458,7 +599,7 @@ int sl_report_render(struct sl_db *db, const struct sl_findings *fs,
         return rc;
     switch (opts->format) {
     case SL_FORMAT_TEXT:
-        rc = render_text(&in, fs, opts->color != 0, out, out_len, err);
+        rc = render_text(db, &in, fs, opts->color != 0, out, out_len, err);
         break;
     case SL_FORMAT_NDJSON:
         rc = render_json(&in, fs, true, out, out_len, err);

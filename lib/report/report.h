@@ -15,6 +15,7 @@
 #include <json.h>
 
 #include "siplint.h"
+#include "base/sbuf.h"
 #include "engine/engine.h"
 #include "store/db.h"
 
@@ -37,6 +38,20 @@ int sl_report_calls(struct sl_db *db, const struct sl_findings *fs,
  * there is none. */
 int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report_opts *opts,
                    char **out, size_t *out_len, struct sl_err *err);
+
+/* The rule catalog of rs: text (ID, severity, title, RFC, on/off) or JSON. */
+int sl_report_rules(const struct sl_ruleset *rs, const struct sl_report_opts *opts, char **out,
+                    size_t *out_len, struct sl_err *err);
+
+/* Appends a ladder excerpt of these messages (any order) to out, every line
+ * prefixed with indent. */
+int sl_report_ladder(struct sl_db *db, const int64_t *ids, size_t n_ids, const char *indent,
+                     struct sl_sbuf *out, struct sl_err *err);
+
+/* Appends a two-line description of the call attempt leg_id (Call-ID; start,
+ * from -> to, outcome, duration, who hung up).  SL_EUSAGE when there is no
+ * such leg. */
+int sl_report_call_line(struct sl_db *db, int64_t leg_id, struct sl_sbuf *b, struct sl_err *err);
 
 /* A JSON string from text that may hold anything (invalid UTF-8 becomes
  * U+FFFD), or NULL (JSON null) when s is NULL or memory runs out.  The

@@ -249,11 +249,13 @@ static void test_engine_and_report_are_deterministic_and_safe(void **state)
     struct sl_findings fs;
     struct sl_err err;
     struct sl_report_opts ro = { SL_FORMAT_JSON, 0 };
+    struct sl_ruleset *rs = NULL;
     char *a = NULL, *b = NULL, *t = NULL;
     size_t alen, blen, tlen;
 
     (void)state;
-    assert_int_equal(sl_engine_run(db, &fs, &err), SL_OK);
+    assert_int_equal(sl_ruleset_load(&rs, NULL, &err), SL_OK);
+    assert_int_equal(sl_engine_run(db, rs, NULL, &fs, &err), SL_OK);
     assert_int_equal(fs.n, 2); /* the problem and the not-decoded count */
     assert_string_equal(fs.v[0].rule->id, "SIP-CAP-004"); /* frame 1 sorts first */
     assert_string_equal(fs.v[1].rule->id, "SIP-HDR-011");
@@ -273,6 +275,7 @@ static void test_engine_and_report_are_deterministic_and_safe(void **state)
     free(b);
     free(t);
     sl_findings_fini(&fs);
+    sl_ruleset_free(rs);
     sl_db_close(db);
 }
 
