@@ -59,7 +59,7 @@ BIN := $(BUILD)/siplint
 LIB := $(BUILD)/libsiplint.a
 
 .PHONY: all deps check test unit golden corpus load fuzz fuzz-replay demo install clean format format-check lint \
-        golden-update san-check
+        golden-update san-check rules-test
 .DELETE_ON_ERROR:
 
 all: $(BIN) $(LIB)
@@ -111,6 +111,10 @@ golden: $(BIN)
 golden-update: $(BIN)
 	@UPDATE=1 sh tests/golden.sh $(BIN)
 
+# every testdata/CASE/expected.rules: which rules fire (and stay quiet) on the case
+rules-test: $(BIN)
+	@sh tests/rules.sh $(BIN)
+
 corpus: $(BIN)
 	@sh tests/corpus.sh $(BIN)
 
@@ -148,7 +152,7 @@ load: $(BIN)
 	@mkdir -p build
 	@sh tests/load.sh $(BIN)
 
-test: unit golden corpus fuzz-replay load
+test: unit golden rules-test corpus fuzz-replay load
 
 # The whole gate: dependencies, -Werror build, every test, then the same tests
 # under ASan+UBSan (clang) in a separate build directory.

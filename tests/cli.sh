@@ -96,5 +96,25 @@ expect db-missing 3 "$tmp/none.db" -- calls --db "$tmp/none.db"
 expect db-not-siplint 3 "not a siplint database" -- calls --db testdata/basic-call/README.md
 expect bad-t1 2 "bad --t1" -- check --t1 0 "$good"
 
+# rules: the catalog, selection, a database read again, a user's rules directory
+expect rules 0 "" -- rules --format text
+grep -q '^SIP-HDR-011 ' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli rules list" >&2; }
+expect rules-json 0 "" -- rules --format json --disable SIP-CAP
+grep -q '"enabled": false' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli rules --disable" >&2; }
+expect enable-unknown 2 "no rule matches 'SIP-NOPE'" -- check --enable SIP-NOPE "$good"
+expect rules-dir-missing 2 "--rules-dir $tmp/none" -- check --rules-dir "$tmp/none" "$good"
+expect report-needs-db 2 "report reads a database" -- report "$good"
+expect ingest-db 0 "" -- ingest --db "$tmp/r.db" testdata/snaplen-cut/capture.pcap
+expect report-db 0 "" -- report --format json --db "$tmp/r.db"
+"$bin" check --format json testdata/snaplen-cut/capture.pcap >"$tmp/check.json" 2>/dev/null
+# the same findings as check (only the input path may differ: it is stored as given)
+if ! cmp -s "$tmp/out" "$tmp/check.json"; then
+    fail=$((fail + 1)); echo "FAIL: cli report --db differs from check" >&2
+fi
+expect report-fail-on 1 "" -- report --fail-on warning --db "$tmp/r.db"
+mkdir -p "$tmp/rules"
+printf -- '-- id: SIP-USER-001\n-- severity: error\n-- title: t\n-- rfc: RFC 3261 §8\n-- impact: i\n-- message: m\nDELETE FROM message;\n' >"$tmp/rules/SIP-USER-001.sql"
+expect user-rule-writes 2 "SIP-USER-001.sql: a rule may only read" -- check --rules-dir "$tmp/rules" "$good"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

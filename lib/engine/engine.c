@@ -323,7 +323,8 @@ static int check_template(sqlite3_stmt *st, const struct sl_rule_info *r, const 
             break;
         n = (size_t)(e - p - 1);
         if (!(n == 5 && memcmp(p + 1, "t1_ms", 5) == 0) && find_col(st, p + 1, n) < 0)
-            return sl_fail(err, bad, "%s: the sentence uses {%.*s}, which the query does not return",
+            return sl_fail(err, bad,
+                           "%s: the sentence uses {%.*s}, which the query does not return",
                            r->origin, (int)n, p + 1);
         p = e + 1;
     }
@@ -527,8 +528,8 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
     f->ts_us = anchor.ts_us;
     if (c->severity >= 0 && sqlite3_column_type(st, c->severity) != SQLITE_NULL) {
         sev = (const char *)sqlite3_column_text(st, c->severity);
-        if (sev != NULL && (strcmp(sev, "error") == 0 || strcmp(sev, "warning") == 0 ||
-                            strcmp(sev, "info") == 0))
+        if (sev != NULL &&
+            (strcmp(sev, "error") == 0 || strcmp(sev, "warning") == 0 || strcmp(sev, "info") == 0))
             f->severity = severity_from(sev);
     }
     if (c->confidence >= 0 && sqlite3_column_type(st, c->confidence) != SQLITE_NULL) {
@@ -623,7 +624,9 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
     size_t in;
 
     if (sqlite3_prepare_v2(rr->h, r->sql, -1, &st, &tail) != SQLITE_OK)
-        return sl_fail(err, bad, "%s: %s", r->origin, sqlite3_errmsg(rr->h));
+        return sl_fail(err, bad, "%s: %s%s", r->origin,
+                       sqlite3_errcode(rr->h) == SQLITE_AUTH ? "a rule may only read: " : "",
+                       sqlite3_errmsg(rr->h));
     if (st == NULL)
         return sl_fail(err, bad, "%s: no query", r->origin);
     if (tail != NULL && *skip_sql_space(tail) != '\0') {
@@ -731,8 +734,7 @@ static void finding_free(struct sl_finding *f)
 }
 
 static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
-                         const struct sl_engine_opts *o, struct sl_findings *fs,
-                         struct sl_err *err)
+                         const struct sl_engine_opts *o, struct sl_findings *fs, struct sl_err *err)
 {
     struct rule_run rr;
     size_t i, n = sl_ruleset_count(rs);

@@ -472,8 +472,9 @@ static int apply_list(struct sl_ruleset *rs, const char *list, bool value, const
                 }
             }
             if (!any)
-                return sl_fail(err, SL_EUSAGE, "%s: no rule matches '%.*s' (siplint rules lists them)",
-                               opt, (int)n, p);
+                return sl_fail(err, SL_EUSAGE,
+                               "%s: no rule matches '%.*s' (siplint rules lists them)", opt, (int)n,
+                               p);
         }
         if (e == NULL)
             break;

@@ -65,11 +65,11 @@ enum sl_severity {
 
 /* Options of a session.  Zero-initialise, then set what you need. */
 struct sl_session_opts {
-    const char *db_path; /* keep the database in this file (replaced); NULL: temporary */
-    int keep_existing;   /* with db_path: open that existing database (read-only) instead
+    const char *db_path;   /* keep the database in this file (replaced); NULL: temporary */
+    int keep_existing;     /* with db_path: open that existing database (read-only) instead
                             of creating one; no ingest is possible then */
-    size_t max_msg_len;  /* largest SIP message accepted, bytes; 0 = default (65535) */
-    long long t1_us;     /* SIP timer T1 in microseconds; 0 = default (500 ms) */
+    size_t max_msg_len;    /* largest SIP message accepted, bytes; 0 = default (65535) */
+    long long t1_us;       /* SIP timer T1 in microseconds; 0 = default (500 ms) */
     const char *rules_dir; /* also run the rules in this directory's SIP-*.sql files */
     const char *enable;    /* run only these rules: "SIP-DLG-001,SIP-ST" (IDs or prefixes) */
     const char *disable;   /* do not run these rules (same syntax) */

@@ -87,9 +87,9 @@ static long findings_for(const struct sl_findings *fs, int64_t leg_id, const cha
     for (i = 0; i < fs->n; i++) {
         const struct sl_finding *f = &fs->v[i];
 
-        if (f->leg_id != 0 ? f->leg_id == leg_id
-                           : (call_id != NULL && f->call_id != NULL &&
-                              strcmp(f->call_id, call_id) == 0))
+        if (f->leg_id != 0
+                    ? f->leg_id == leg_id
+                    : (call_id != NULL && f->call_id != NULL && strcmp(f->call_id, call_id) == 0))
             n++;
     }
     return n;
@@ -270,8 +270,10 @@ static int render_calls_json(sqlite3_stmt *st, const struct sl_findings *fs, str
                                json_object_new_int(sqlite3_column_int(st, C_DIALOGS)));
         json_object_object_add(o, "messages",
                                json_object_new_int(sqlite3_column_int(st, C_MESSAGES)));
-        json_object_object_add(o, "findings",
-                               json_object_new_int64(findings_for(fs, sqlite3_column_int64(st, C_LEG), col_text(st, C_CALL_ID))));
+        json_object_object_add(
+                o, "findings",
+                json_object_new_int64(findings_for(fs, sqlite3_column_int64(st, C_LEG),
+                                                   col_text(st, C_CALL_ID))));
         json_object_array_add(arr, o);
     }
     json_object_object_add(root, "calls", arr);

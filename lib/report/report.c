@@ -382,8 +382,8 @@ static const char *sev_color(enum sl_severity sev, bool color)
 
 /* One finding: severity, ID, title, the sentence, the impact, and its
  * evidence as a ladder excerpt (or as a list when it names no message). */
-static int text_finding(struct sl_db *db, const struct sl_finding *f, bool color,
-                        struct sl_sbuf *b, struct sl_err *err)
+static int text_finding(struct sl_db *db, const struct sl_finding *f, bool color, struct sl_sbuf *b,
+                        struct sl_err *err)
 {
     const char *reset = color ? "\033[0m" : "";
     int64_t ids[64];
@@ -572,9 +572,9 @@ int sl_report_rules(const struct sl_ruleset *rs, const struct sl_report_opts *op
         }
         add(root, "rules", arr);
         sl_sbuf_printf(&b, "%s\n",
-                       json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-                                                                    JSON_C_TO_STRING_SPACED |
-                                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+                       json_object_to_json_string_ext(
+                               root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                             JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(root);
     }
     if (b.oom || b.p == NULL) {
