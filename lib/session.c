@@ -515,9 +515,9 @@ int sl_session_flow(struct sl_session *s, const char *call_id, const struct sl_r
     sl_err_clear(err);
     *out = NULL;
     *out_len = 0;
-    if (!s->finished && (rc = sl_session_finish(s, err)) != SL_OK)
+    if ((rc = ensure_findings(s, err)) != SL_OK)
         return rc;
-    return sl_report_flow(s->db, call_id, opts, out, out_len, err);
+    return sl_report_flow(s->db, &s->findings, call_id, opts, out, out_len, err);
 }
 
 long sl_session_count_findings(struct sl_session *s, enum sl_severity min, struct sl_err *err)

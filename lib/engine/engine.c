@@ -175,6 +175,7 @@ static int problems(struct sl_db *db, const struct sl_ruleset *rs, struct sl_fin
         f->message = dup_col(st, 10);
         f->call_id = dup_col(st, 12);
         f->leg_id = sqlite3_column_int64(st, 16);
+        f->msg_id = sqlite3_column_int64(st, 17);
         f->evidence = calloc(1, sizeof(*f->evidence));
         if (f->evidence == NULL)
             goto nomem;
@@ -523,6 +524,7 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
     f->rule = r;
     f->severity = r->severity;
     f->confidence = r->confidence;
+    f->msg_id = anchor_id;
     f->input = anchor.input;
     f->frame = anchor.frame;
     f->ts_us = anchor.ts_us;

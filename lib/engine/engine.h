@@ -79,6 +79,7 @@ struct sl_finding {
     char *callee_tag;
     int64_t dialog_id; /* 0: none */
     int64_t leg_id;    /* 0: none; the call it belongs to */
+    int64_t msg_id;    /* the anchor message (0: none): where flow marks the finding */
     int64_t ts_us;
     char *message; /* one sentence */
     struct sl_evidence *evidence;

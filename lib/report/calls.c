@@ -403,14 +403,16 @@ static void draw_arrow(struct sl_sbuf *b, int ncols, int cw, int from, int to, c
 }
 
 static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, size_t n_ids,
-                    const char *indent, struct sl_sbuf *out, struct sl_err *err);
+                    const char *indent, const struct sl_findings *fs, struct sl_sbuf *out,
+                    struct sl_err *err);
 
 /* The arrow label of the current row: "INVITE 1", "200 OK (1 INVITE)", with
  * the dialog mark and retransmission / duplicate notes. */
 static void flow_label(sqlite3_stmt *st, const char *tag, char *label, size_t len);
 
-int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report_opts *opts,
-                   char **out, size_t *out_len, struct sl_err *err)
+int sl_report_flow(struct sl_db *db, const struct sl_findings *fs, const char *call_id,
+                   const struct sl_report_opts *opts, char **out, size_t *out_len,
+                   struct sl_err *err)
 {
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
@@ -421,7 +423,7 @@ int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report
     *out = NULL;
     *out_len = 0;
     if (call_id != NULL) {
-        rc = flow_one(db, call_id, NULL, 0, "", &b, err);
+        rc = flow_one(db, call_id, NULL, 0, "", fs, &b, err);
         if (rc != SL_OK) {
             free(b.p);
             return rc;
@@ -437,7 +439,7 @@ int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report
     while (rc == SL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (n++ > 0)
             sl_sbuf_printf(&b, "\n");
-        rc = flow_one(db, (const char *)sqlite3_column_text(st, 0), NULL, 0, "", &b, err);
+        rc = flow_one(db, (const char *)sqlite3_column_text(st, 0), NULL, 0, "", fs, &b, err);
     }
     sqlite3_finalize(st);
     if (rc != SL_OK) {
@@ -469,7 +471,8 @@ static void flow_label(sqlite3_stmt *st, const char *tag, char *label, size_t le
 /* The ladder of every message of call_id, or (ids != NULL) of those messages
  * only, each line prefixed with indent; only the full ladder has a title. */
 static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, size_t n_ids,
-                    const char *indent, struct sl_sbuf *out, struct sl_err *err)
+                    const char *indent, const struct sl_findings *fs, struct sl_sbuf *out,
+                    struct sl_err *err)
 {
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
@@ -609,6 +612,16 @@ static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, s
             sl_sbuf_printf(&b, "  (cut by the capture)");
         if (!col_null(st, F_SE))
             sl_sbuf_printf(&b, "  SE=%lld", (long long)sqlite3_column_int64(st, F_SE));
+        if (fs != NULL) {
+            int64_t id = sqlite3_column_int64(st, F_MSG);
+            size_t k;
+
+            for (k = 0; k < fs->n; k++) {
+                if (fs->v[k].msg_id == id && fs->v[k].rule != NULL)
+                    sl_sbuf_printf(&b, "  << %s %s", sl_severity_name(fs->v[k].severity),
+                                   fs->v[k].rule->id);
+            }
+        }
         sl_sbuf_printf(&b, "\n");
     }
     sqlite3_finalize(st);
@@ -634,7 +647,7 @@ int sl_report_ladder(struct sl_db *db, const int64_t *ids, size_t n_ids, const c
 {
     if (n_ids == 0)
         return SL_OK;
-    return flow_one(db, NULL, ids, n_ids, indent, out, err);
+    return flow_one(db, NULL, ids, n_ids, indent, NULL, out, err);
 }
 
 int sl_report_call_line(struct sl_db *db, int64_t leg_id, struct sl_sbuf *b, struct sl_err *err)

@@ -34,10 +34,12 @@ int sl_report_calls(struct sl_db *db, const struct sl_findings *fs,
                     const struct sl_report_opts *opts, int all, char **out, size_t *out_len,
                     struct sl_err *err);
 
-/* The ladder diagram of every message with this Call-ID.  SL_EUSAGE when
- * there is none. */
-int sl_report_flow(struct sl_db *db, const char *call_id, const struct sl_report_opts *opts,
-                   char **out, size_t *out_len, struct sl_err *err);
+/* The ladder diagram of every message with this Call-ID (NULL: every call),
+ * each message that anchors a finding of fs marked "<< error SIP-...".
+ * SL_EUSAGE when there is no such message. */
+int sl_report_flow(struct sl_db *db, const struct sl_findings *fs, const char *call_id,
+                   const struct sl_report_opts *opts, char **out, size_t *out_len,
+                   struct sl_err *err);
 
 /* The rule catalog of rs: text (ID, severity, title, RFC, on/off) or JSON. */
 int sl_report_rules(const struct sl_ruleset *rs, const struct sl_report_opts *opts, char **out,
