@@ -19,8 +19,9 @@
 -- 401/407 (G9: the resubmission is the same attempt), 491 (glare: SIP-OVL) and 422 (SIP-ST-005)
 -- are only reported when no successful refresh followed. A failed re-INVITE/UPDATE of the
 -- non-refresher does not endanger the session (the refresher's own refresh is still due; if it
--- never comes, SIP-ST-001 fires), so it is left out. Proxy failover on another hop (G6) is not
--- correlated: each hop's transaction stands alone.
+-- never comes, SIP-ST-001 fires), so it is left out. When the same failure was relayed from the
+-- next hop (a child transaction, parent_txn_id, with the same final status), only the hop nearest
+-- the responder is reported. Proxy failover to another branch (RFC 3263) is not correlated.
 WITH y AS (
     SELECT x.*,
            (SELECT s.rowid FROM session_timer s
@@ -31,6 +32,10 @@ WITH y AS (
     WHERE x.method IN ('INVITE', 'UPDATE') AND x.in_dialog = 1 AND x.dialog_id IS NOT NULL
       AND x.kind IN ('INVITE', 'NONINVITE')
       AND (x.final_status >= 300 OR x.end_reason = 'timeout')
+      AND NOT EXISTS (SELECT 1 FROM txn ch     -- relayed from the next hop: report that hop
+                       WHERE ch.parent_txn_id = x.txn_id
+                         AND (ch.final_status = x.final_status
+                              OR (ch.final_status IS NULL AND x.final_status IS NULL)))
 ),
 f AS (
     SELECT y.*, p.msg_id AS arm_msg_id, p.ts_us AS arm_us, p.interval_s, p.refresher,

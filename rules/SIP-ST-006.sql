@@ -1,0 +1,66 @@
+-- id: SIP-ST-006
+-- severity: error
+-- title: Session-Expires / Min-SE value violations
+-- rfc: RFC 4028 §4, RFC 4028 §5, RFC 4028 §7.1, RFC 4028 §8.1, RFC 4028 §9
+-- impact: Refreshes at very short intervals (load, glare) or 422 loops; strict peers reject the call.
+-- message: {sender} sent {what} with {problems}
+-- confidence: high
+--
+-- One row per message (all its violations in one sentence), on INVITE/UPDATE requests, 2xx to them,
+-- and any response carrying Min-SE:
+--   Session-Expires < 90 [§4]; Min-SE < 90 [§5];
+--   request: Session-Expires (>= 90) < its own Min-SE [§7.1, §8.1] -- not for a retry after a 422
+--     on the same Call-ID/From tag: SIP-ST-005 (c) takes over;
+--   2xx: Session-Expires (>= 90) > the request's on the same hop (a UAS may lower, never raise) or
+--     < the request's Min-SE [§9]; the request and the 2xx are one transaction, so one hop;
+--   Min-SE in a response other than 422 [§5].
+-- Left out: Session-Expires in methods/responses outside Table 1 and intervals below 1800 (both
+-- SHOULD-level).
+WITH c AS (
+    SELECT x.msg_id, x.dialog_id, x.src, x.is_request, x.method, x.status, x.reason, x.cseq_num,
+           x.cseq_method, x.session_expires AS se, x.min_se, x.call_id, x.from_tag, x.ts_us,
+           q.msg_id AS req_msg_id, q.session_expires AS req_se, q.min_se AS req_min_se
+    FROM lm x
+    LEFT JOIN txn z ON z.txn_id = x.txn_id AND x.is_request = 0
+    LEFT JOIN message q ON q.msg_id = z.req_msg_id
+    WHERE (x.session_expires IS NOT NULL OR x.min_se IS NOT NULL)
+      AND ((x.is_request = 1 AND x.method IN ('INVITE', 'UPDATE'))
+           OR (x.is_request = 0 AND x.status BETWEEN 200 AND 299
+               AND x.cseq_method IN ('INVITE', 'UPDATE'))
+           OR (x.is_request = 0 AND x.min_se IS NOT NULL))
+),
+v AS (
+    SELECT c.*,
+           CASE WHEN c.se < 90 AND (c.is_request = 1 OR c.status BETWEEN 200 AND 299)
+                THEN '; Session-Expires ' || c.se || ', below the 90 s minimum' ELSE '' END ||
+           CASE WHEN c.min_se < 90 AND (c.is_request = 1 OR c.status = 422)
+                THEN '; Min-SE ' || c.min_se || ', below the 90 s minimum' ELSE '' END ||
+           CASE WHEN c.is_request = 1 AND c.se >= 90 AND c.se < c.min_se
+                     AND NOT EXISTS (SELECT 1 FROM txn r
+                                      WHERE r.call_id = c.call_id AND r.from_tag = c.from_tag
+                                        AND r.final_status = 422 AND r.req_first_us < c.ts_us)
+                THEN '; Session-Expires ' || c.se || ', below its own Min-SE ' || c.min_se
+                ELSE '' END ||
+           CASE WHEN c.is_request = 0 AND c.status BETWEEN 200 AND 299 AND c.se >= 90
+                     AND c.se > c.req_se
+                THEN '; Session-Expires ' || c.se || ', larger than the ' || c.req_se ||
+                     ' of the request (a UAS may lower it, never raise it)' ELSE '' END ||
+           CASE WHEN c.is_request = 0 AND c.status BETWEEN 200 AND 299 AND c.se >= 90
+                     AND c.se < c.req_min_se
+                THEN '; Session-Expires ' || c.se || ', below the request''s Min-SE ' ||
+                     c.req_min_se ELSE '' END ||
+           CASE WHEN c.is_request = 0 AND c.status <> 422 AND c.min_se IS NOT NULL
+                THEN '; a Min-SE header (' || c.min_se || ') that only a 422 may carry'
+                ELSE '' END AS p
+    FROM c
+)
+SELECT v.msg_id,
+       v.dialog_id,
+       v.msg_id || ' ' || coalesce(v.req_msg_id, '') AS evidence,
+       v.src AS sender,
+       CASE WHEN v.is_request = 1 THEN v.method || ' (CSeq ' || v.cseq_num || ')'
+            ELSE v.status || ' ' || coalesce(v.reason, '') || ' to ' || v.cseq_method ||
+                 ' (CSeq ' || v.cseq_num || ')' END AS what,
+       substr(v.p, 3) AS problems
+FROM v
+WHERE v.p <> '';
