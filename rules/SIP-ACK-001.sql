@@ -24,6 +24,9 @@
 -- but copies are not required).
 -- Not reported here: an INVITE whose 2xx came with >= 2 To tags, or whose upstream copy (a
 -- parent_txn_id ancestor) did and lacks the ACK there too: SIP-FORK-001 owns those.
+-- Info, not error: when the UAC itself ended the dialog with a BYE that got a 2xx before the
+-- deadline, the missing ACK (often an ACK lost on the way, e.g. SIPp -lost in the load test)
+-- dropped nothing: the finding stays, as info, and is conclusive whatever the coverage.
 -- G3: when no ACK was seen and the capture of that input ends before the deadline, the row is
 -- inconclusive.  G1/G2: txn_response counts distinct 2xx only; copies are retransmissions.
 WITH ok AS (
@@ -60,7 +63,7 @@ anc(txn_id, anc_id) AS (
     UNION
     SELECT anc.txn_id, p.parent_txn_id FROM anc JOIN txn p ON p.txn_id = anc.anc_id
     WHERE p.parent_txn_id IS NOT NULL),
-hit AS (
+hit0 AS (
     SELECT u.*,
            (SELECT b.req_msg_id FROM txn b
             WHERE b.dialog_id = u.dialog_id AND b.kind = 'NONINVITE' AND b.method = 'BYE'
@@ -69,19 +72,29 @@ hit AS (
     FROM unacked u
     WHERE u.n = 1
       AND NOT EXISTS (SELECT 1 FROM anc JOIN unacked f ON f.txn_id = anc.anc_id AND f.to_tag = u.to_tag
-                      WHERE anc.txn_id = u.txn_id AND f.n >= 2))
+                      WHERE anc.txn_id = u.txn_id AND f.n >= 2)),
+hit AS (   -- ended: the UAC itself ended the dialog (BYE answered 2xx) before the deadline
+    SELECT h.*, coalesce(bt.uac_side = x.uac_side AND bt.final_status BETWEEN 200 AND 299
+                         AND bt.req_first_us <= h.deadline, 0) AS ended
+    FROM hit0 h JOIN txn x ON x.txn_id = h.txn_id
+    LEFT JOIN message bm ON bm.msg_id = h.bye_msg_id
+    LEFT JOIN txn bt ON bt.txn_id = bm.txn_id)
 SELECT h.first_msg_id AS msg_id,
        x.req_msg_id || ' ' || h.first_msg_id || coalesce(' ' || h.bye_msg_id, '') AS evidence,
        h.dialog_id,
        x.uac, x.uas, x.cseq_num AS cseq, r.status, r.reason, h.to_tag,
        CASE WHEN x.in_dialog = 1 THEN 're-INVITE' ELSE 'INVITE' END AS what,
-       CASE WHEN h.ack_us IS NULL AND cv.end_us < h.deadline THEN 1 ELSE 0 END AS inconclusive,
+       CASE WHEN h.ended THEN 'info' ELSE 'error' END AS severity,
+       CASE WHEN h.ack_us IS NULL AND cv.end_us < h.deadline AND NOT h.ended THEN 1 ELSE 0 END AS inconclusive,
        printf('%.1f', (cv.end_us - h.first_us) / 1e6) AS seen_s,
        CASE WHEN h.ack_us IS NOT NULL
                  THEN printf('; the ACK came only %.1f s after it', (h.ack_us - h.first_us) / 1e6)
             ELSE '' END
        || CASE WHEN h.copies > 1 THEN printf('; the %d was sent %d times', r.status, h.copies) ELSE '' END
        || CASE WHEN bm.msg_id IS NULL THEN ''
+               WHEN h.ended
+                    THEN printf('; %s ended the dialog itself with BYE %.1f s after the first %d, so the call did'
+                                || ' not drop', bm.src, (bm.ts_us - h.first_us) / 1e6, r.status)
                ELSE printf('; %s ended the dialog with BYE %.1f s after the first %d', bm.src,
                            (bm.ts_us - h.first_us) / 1e6, r.status) END AS more
 FROM hit h

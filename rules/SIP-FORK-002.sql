@@ -76,7 +76,8 @@ SELECT r.msg_id,
        h.dialog_id,
        x.uac, x.uas, x.cseq_num AS cseq, r.status, r.reason, h.callee_tag AS to_tag, h.other_tag,
        (SELECT group_concat(method, ', ') FROM (
-            SELECT DISTINCT CASE a.method WHEN 'INVITE' THEN 're-INVITE' ELSE a.method END AS method FROM act a JOIN dl o ON o.dialog_id = a.dialog_id
+            SELECT DISTINCT CASE a.method WHEN 'INVITE' THEN 're-INVITE' ELSE a.method END AS method
+            FROM act a JOIN dl o ON o.dialog_id = a.dialog_id
             WHERE a.txn_id = h.txn_id AND o.callee_tag = h.other_tag AND a.req_first_us <= h.deadline))
            AS other_what,
        CASE WHEN cv.end_us < h.deadline + :tol_us THEN 1 ELSE 0 END AS inconclusive,
@@ -89,7 +90,8 @@ SELECT r.msg_id,
 FROM hit h
 JOIN t x ON x.txn_id = h.txn_id
 JOIN m r ON r.msg_id = (SELECT min(rr.first_msg_id) FROM txn_response rr
-                        WHERE rr.txn_id = h.txn_id AND rr.status BETWEEN 200 AND 299 AND rr.to_tag = h.callee_tag)
+                        WHERE rr.txn_id = h.txn_id AND rr.status BETWEEN 200 AND 299
+                          AND rr.to_tag = h.callee_tag)
 JOIN coverage cv ON cv.capture_id = x.capture_id
 LEFT JOIN m bm ON bm.msg_id = h.bye_msg_id
 WHERE h.other_tag IS NOT NULL

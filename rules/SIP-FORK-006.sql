@@ -30,7 +30,8 @@ top AS (
     WHERE NOT EXISTS (
         WITH RECURSIVE up(id) AS (
             SELECT x.parent_txn_id WHERE x.parent_txn_id IS NOT NULL
-            UNION SELECT p.parent_txn_id FROM up JOIN txn p ON p.txn_id = up.id WHERE p.parent_txn_id IS NOT NULL)
+            UNION SELECT p.parent_txn_id FROM up JOIN txn p ON p.txn_id = up.id
+                  WHERE p.parent_txn_id IS NOT NULL)
         SELECT 1 FROM up JOIN fork a ON a.txn_id = up.id))
 SELECT x.req_msg_id AS msg_id,
        x.req_msg_id || ' '
