@@ -16,11 +16,14 @@ UAS_PORT=5171           # callee side, SIPp built-in "uas"
 UAC_MEDIA_PORT=16170 UAS_MEDIA_PORT=16171   # written into SDP (no RTP is sent)
 CALLS=2000              # calls to place (-m on both sides)
 RATE=200                # calls per second (-r)
-HOLD_MS=1000            # -d: the built-in uac pauses this long between ACK and BYE, long enough
-                        # for the callee's 200 retransmission (T1 = 500 ms) to come back while the
-                        # call is up, so a lost ACK is re-sent (SIPp answers a retransmitted 200
-                        # with the ACK it sent after it); the built-in uas stays 4 s after its
-                        # last 200 (<timewait>) to answer a retransmitted BYE whose 200 was lost
+HOLD_MS=4000            # -d: the built-in uac pauses this long between ACK and BYE.  SIPp answers a
+                        # retransmitted 200 with the ACK it sent after it, but only while it is in
+                        # this pause; 4 s covers the callee's 200 retransmissions at 0.5, 1.5 and
+                        # 3.5 s (T1 = 500 ms), so a lost ACK is re-sent up to three times and every
+                        # call is clean on the wire (with 1 s, two lost ACKs in a row left the
+                        # callee retransmitting its 200 for 32 s: a real missing ACK, SIP-ACK-001).
+                        # The built-in uas stays 4 s after its last 200 (<timewait>) to answer a
+                        # retransmitted BYE whose 200 was lost
 LOST=5                  # -lost: % of messages each SIPp drops
 SIPP_COMMON=(-i 127.0.0.1 -m "$CALLS" -nd -nostdin -timeout 180s -trace_err -lost "$LOST")
 UAS_SCENARIO=(-sn uas) UAC_SCENARIO=(-sn uac)   # SIPp's built-in scenarios: no files to copy
