@@ -9,11 +9,12 @@
 -- confidence: high
 --
 -- Every logical ACK (first copies: G1, G2) is checked:
--- * ACK of a non-2xx final (RFC 3261 §17.1.1.3): the INVITE transaction on the same hop with
---   the same branch, sent-by and Call-ID that ended with a final >= 300.  It is looked up by
---   those columns and not through txn.ack_msg_id, because the transaction engine keys
---   transactions on the CSeq number too and so leaves such an ACK unlinked (it becomes an
---   ACK2XX transaction of its own).  Fires when its number differs from the INVITE's or its
+-- * ACK of a non-2xx final (RFC 3261 §17.1.1.3): the INVITE transaction on the same hop (same
+--   source and destination) with the same branch and Call-ID that ended with a final >= 300
+--   (a Via sent-by that differs from the INVITE's is SIP-ACK-004's, not a reason to miss it).
+--   It is looked up by those columns and not through txn.ack_msg_id, because the
+--   transaction engine keys transactions on the CSeq number too and so leaves such an ACK
+--   unlinked (it becomes an ACK2XX transaction of its own).  Fires when its number differs from the INVITE's or its
 --   CSeq method is not ACK.  Branches without the RFC 3261 cookie do not identify the
 --   transaction (G14) and are not used.
 -- * any other ACK in a dialog is an ACK of a 2xx (RFC 3261 §13.2.2.4): fires when its CSeq
@@ -28,7 +29,7 @@ WITH ack AS (
            a.top_branch, a.call_id,
            (SELECT x.txn_id FROM t x
             WHERE x.call_id = a.call_id AND x.kind = 'INVITE' AND x.rfc2543 = 0
-              AND x.branch = a.top_branch AND x.sent_by = a.top_sent_by
+              AND x.branch = a.top_branch
               AND x.uac = a.src AND x.uas = a.dst AND x.final_status >= 300
               AND x.req_first_us <= a.ts_us
             ORDER BY x.req_first_us DESC LIMIT 1) AS nx_txn

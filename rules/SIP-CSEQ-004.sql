@@ -10,12 +10,13 @@
 --
 -- The INVITE a CANCEL targets is found on the same hop (RFC 3261 §9.1: same destination;
 -- proxies CANCEL hop by hop with their own branches, so other hops are never compared):
--- * by branch: the INVITE transaction with the CANCEL's top-Via branch and sent-by, same
---   Call-ID, sent from the same address to the same address, before the CANCEL.  This is
+-- * by branch: the INVITE transaction with the CANCEL's top-Via branch, same Call-ID, sent
+--   from the same address to the same address, before the CANCEL.  This is
 --   looked up by columns and not through txn.cancels_txn_id, because the transaction engine
 --   keys transactions on the CSeq number too and leaves a CANCEL with another number
 --   unlinked.  Then every §9.1 field the database holds is compared: CSeq number,
---   Request-URI, From (URI and tag), To (URI and tag), the number of Via values (a CANCEL
+--   Request-URI, From (URI and tag), To (URI and tag), the top Via sent-by (a port 5060
+--   written out in one and omitted in the other counts as equal), the number of Via values (a CANCEL
 --   built by the sender has exactly the INVITE's top Via; a copy forwarded by a stateless
 --   proxy has the same Via stack as its INVITE).  Route is not stored, and a CANCEL sent to
 --   another address is a CANCEL with no INVITE on its hop.
@@ -30,7 +31,7 @@ WITH c AS (
            ct.final_status, ct.final_msg_id, ct.uac_side,
            (SELECT x.txn_id FROM t x
             WHERE x.call_id = cm.call_id AND x.kind = 'INVITE' AND x.rfc2543 = 0
-              AND x.branch = cm.top_branch AND x.sent_by = cm.top_sent_by
+              AND x.branch = cm.top_branch
               AND x.uac = cm.src AND x.uas = cm.dst AND x.req_first_us <= cm.ts_us
             ORDER BY x.req_first_us DESC LIMIT 1) AS by_branch,
            (SELECT x.txn_id FROM t x
@@ -58,6 +59,10 @@ WITH c AS (
                             THEN ', a To (' || coalesce(c.to_uri, '?')
                                  || CASE WHEN c.to_tag <> '' THEN ';tag=' || c.to_tag ELSE '' END
                                  || ') other than the INVITE''s' ELSE '' END
+                    || CASE WHEN c.top_sent_by IS NOT i.top_sent_by
+                                 AND NOT (c.top_sent_by || ':5060' = i.top_sent_by OR c.top_sent_by = i.top_sent_by || ':5060')
+                            THEN ', top Via sent-by ' || coalesce(c.top_sent_by, '?') || ' instead of '
+                                 || coalesce(i.top_sent_by, '?') ELSE '' END
                     || CASE WHEN c.via_count <> i.via_count
                             THEN ', ' || c.via_count || ' Via values where the INVITE had ' || i.via_count ELSE '' END,
                     3)

@@ -14,8 +14,8 @@
 -- so it never links such a response: it is stored as a stray response (txn_id NULL).  This
 -- rule therefore looks at stray responses (first copies: G2; a stray response has no
 -- retransmission flag, so a response retransmitted N times is reported once per distinct
--- status) and finds their request on the same hop by branch, sent-by, CSeq method and
--- Call-ID, sent in the opposite direction before the response; it fires when the CSeq
+-- status) and finds their request on the same hop by branch, CSeq method and Call-ID,
+-- sent in the opposite direction before the response; it fires when the CSeq
 -- number differs.  Branches without the RFC 3261 cookie do not identify a transaction (G14)
 -- and are skipped.  A response whose CSeq method matches no request with its branch is left
 -- to the stray-response rule (SIP-TXN-004): with INVITE and CANCEL sharing a branch, the
@@ -33,7 +33,7 @@ WITH s AS (
 ), hit AS (
     SELECT s.*,
            (SELECT x.txn_id FROM t x
-            WHERE x.call_id = s.call_id AND x.branch = s.top_branch AND x.sent_by = s.top_sent_by
+            WHERE x.call_id = s.call_id AND x.branch = s.top_branch
               AND x.method = s.cseq_method AND x.uac = s.dst AND x.uas = s.src
               AND x.req_first_us <= s.ts_us
             ORDER BY x.req_first_us DESC LIMIT 1) AS txn_id
