@@ -168,9 +168,9 @@ san-check:
 	@$(MAKE) --no-print-directory CC=clang SAN=address,undefined BUILD=build/san WERROR=1 test
 
 demo: deps $(BIN)
-	@for cmd in "check --format text testdata/snaplen-cut/capture.pcap" \
-	            "calls testdata/fork-2x180/capture.pcap testdata/cancel/capture.pcap testdata/auth-invite/capture.pcap" \
-	            "flow testdata/fork-2x180/capture.pcap"; do \
+	@for cmd in "check --format text testdata/ack-missing-bye/capture.pcap testdata/st-refresh-503/capture.pcap testdata/fork-2x200-noack/capture.pcap" \
+	            "calls --format text testdata/ack-missing-bye/capture.pcap testdata/st-refresh-503/capture.pcap testdata/fork-2x200-noack/capture.pcap testdata/cancel/capture.pcap" \
+	            "flow testdata/fork-2x200-noack/capture.pcap"; do \
 	  echo "\$$ siplint $$cmd"; $(BIN) $$cmd; rc=$$?; [ $$rc -le 1 ] || exit $$rc; echo; \
 	done
 

@@ -468,6 +468,28 @@ static void flow_label(sqlite3_stmt *st, const char *tag, char *label, size_t le
                  (long long)sqlite3_column_int64(st, F_CSEQ), cm ? cm : "?", tag, note, dup);
 }
 
+/* An excerpt keeps the columns of its call's whole ladder: the sender and
+ * receiver of the call's first message (the caller on the left) come first. */
+static void seed_columns(sqlite3 *h, int64_t msg_id, struct flow_col *cols, int *ncols)
+{
+    sqlite3_stmt *q = NULL;
+
+    if (sqlite3_prepare_v2(h,
+                           "SELECT f.src_ip, f.src_port, f.dst_ip, f.dst_port FROM message f "
+                           "WHERE f.call_id = (SELECT call_id FROM message WHERE msg_id = ?1) "
+                           "ORDER BY f.ts_us, f.msg_id LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(q, 1, msg_id);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        char ep[80];
+
+        col_index(cols, ncols, col_ep(q, 0, 1, ep, sizeof(ep)));
+        col_index(cols, ncols, col_ep(q, 2, 3, ep, sizeof(ep)));
+    }
+    sqlite3_finalize(q);
+}
+
 /* The ladder of every message of call_id, or (ids != NULL) of those messages
  * only, each line prefixed with indent; only the full ladder has a title. */
 static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, size_t n_ids,
@@ -507,6 +529,8 @@ static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, s
         return sl_fail(err, SL_ESQL, "flow: %s", sqlite3_errmsg(h));
     if (ids == NULL)
         sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+    else
+        seed_columns(h, ids[0], cols, &ncols);
     /* first pass: the columns (endpoints in order of appearance) and dialogs */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         char ep[80];
