@@ -21,6 +21,8 @@
 -- Related rules report other facets of the same transaction: SIP-DLG-004 raises its challenge
 -- finding to error when the 401/407 came with a foreign tag; SIP-DLG-006 reports a retransmission
 -- answered with a second, different final.
+-- A response that a proxy relayed from the next hop (a child transaction, parent_txn_id, with the
+-- same status and To tag) is reported once, on the hop next to the UA that produced it (A.9.4).
 WITH bad AS (
     SELECT x.txn_id, r.first_msg_id AS resp_id, r.status, r.to_tag, r.first_us,
            row_number() OVER (PARTITION BY x.txn_id ORDER BY r.first_us, r.first_msg_id) AS k,
@@ -32,6 +34,9 @@ WITH bad AS (
       AND r.status <> 100
       AND r.to_tag <> x.req_to_tag
       AND NOT (x.rfc2543 = 1 AND r.to_tag = '')
+      AND NOT EXISTS (SELECT 1 FROM txn c JOIN txn_response cr ON cr.txn_id = c.txn_id
+                      WHERE c.dialog_id = x.dialog_id AND c.parent_txn_id = x.txn_id
+                        AND cr.status = r.status AND cr.to_tag = r.to_tag)
 )
 SELECT b.resp_id AS msg_id,
        x.dialog_id,
@@ -48,7 +53,7 @@ SELECT b.resp_id AS msg_id,
             ELSE x.uas END AS responder,
        CASE WHEN instr(rq.from_uri, '@') > 0
             THEN substr(rq.from_uri, instr(rq.from_uri, ':') + 1, instr(rq.from_uri, '@') - instr(rq.from_uri, ':') - 1)
-                 || ' (' || x.uac || ')'
+                 || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
             ELSE x.uac END AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,

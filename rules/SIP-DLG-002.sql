@@ -19,6 +19,8 @@
 -- that matches no reliable 1xx gets 481 legitimately, RFC 3262 §3).  Evaluated per transaction,
 -- i.e. per hop (G6); the anchor is the 481, evidence: the dialog's INVITE, 2xx and ACK, the
 -- request, the 481 and the BYE that followed, if any.
+-- A final that a proxy relayed from the next hop (a child transaction, parent_txn_id, with the
+-- same final status) is reported once, on the hop next to the UA that produced it (A.9.4).
 SELECT x.final_msg_id AS msg_id,
        x.dialog_id,
        trim(coalesce(c.req_msg_id, '') || ' '
@@ -35,7 +37,7 @@ SELECT x.final_msg_id AS msg_id,
             ELSE x.uas END AS responder,
        CASE WHEN instr(rq.from_uri, '@') > 0
             THEN substr(rq.from_uri, instr(rq.from_uri, ':') + 1, instr(rq.from_uri, '@') - instr(rq.from_uri, ':') - 1)
-                 || ' (' || x.uac || ')'
+                 || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
             ELSE x.uac END AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,
@@ -59,6 +61,9 @@ WHERE x.in_dialog = 1
   AND x.kind IN ('INVITE', 'NONINVITE')
   AND x.method NOT IN ('CANCEL', 'PRACK')
   AND x.final_status = 481
+  AND NOT EXISTS (SELECT 1 FROM txn c   -- relayed by a proxy from the next hop: reported there
+                  WHERE c.dialog_id = x.dialog_id AND c.parent_txn_id = x.txn_id
+                    AND c.final_status = x.final_status)
   AND d.partial = 0
   AND d.confirmed_us IS NOT NULL AND d.confirmed_us <= x.req_first_us
   AND (d.terminated_us IS NULL OR d.terminated_us >= x.req_first_us)

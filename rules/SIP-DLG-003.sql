@@ -21,9 +21,11 @@
 -- changed"), confidence drops to medium.  483 can be recoverable by raising Max-Forwards
 -- (RFC 5057 §5.1 note 10); it is still reported.  Evidence: the dialog's creating 2xx (the
 -- responder's Contact), the request, the final.
+-- A final that a proxy relayed from the next hop (a child transaction, parent_txn_id, with the
+-- same final status) is reported once, on the hop next to the UA that produced it (A.9.4).
 WITH x AS (
     SELECT t.*, d.created_txn_id, d.callee_tag, d.confirmed_us,
-           rq.ruri, rq.from_uri, rq.to_uri,
+           rq.ruri, rq.from_uri, rq.to_uri, rq.via_count,
            (SELECT cu FROM (SELECT c.contact_uri AS cu, c.ts_us AS ts FROM message c
                             WHERE c.dialog_id = t.dialog_id AND c.ts_us < t.req_first_us
                               AND c.contact_uri IS NOT NULL AND c.side IS NOT t.uac_side
@@ -39,6 +41,9 @@ WITH x AS (
       AND t.kind IN ('INVITE', 'NONINVITE')
       AND t.method <> 'CANCEL'
       AND t.final_status IN (404, 410, 416, 482, 483, 484, 485, 502, 604)
+      AND NOT EXISTS (SELECT 1 FROM txn c   -- relayed by a proxy from the next hop: reported there
+                      WHERE c.dialog_id = t.dialog_id AND c.parent_txn_id = t.txn_id
+                        AND c.final_status = t.final_status)
       AND d.partial = 0
       AND d.confirmed_us IS NOT NULL AND d.confirmed_us <= t.req_first_us
       AND (d.terminated_us IS NULL OR d.terminated_us >= t.req_first_us)
@@ -55,7 +60,7 @@ SELECT x.final_msg_id AS msg_id,
             ELSE x.uas END AS responder,
        CASE WHEN instr(x.from_uri, '@') > 0
             THEN substr(x.from_uri, instr(x.from_uri, ':') + 1, instr(x.from_uri, '@') - instr(x.from_uri, ':') - 1)
-                 || ' (' || x.uac || ')'
+                 || CASE WHEN x.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
             ELSE x.uac END AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,

@@ -26,11 +26,13 @@
 -- new call); warning otherwise (a proxy may legitimately challenge in-dialog requests).
 -- Evidence: X's request and challenge, the failed resubmission(s) with credentials, and the
 -- first BYE of the dialog after the challenge.
+-- A final that a proxy relayed from the next hop (a child transaction, parent_txn_id, with the
+-- same final status) is reported once, on the hop next to the UA that produced it (A.9.4).
 WITH x AS (
     SELECT t.*,
            t.first_final_us + 64 * :t1_us AS window_end,
            d.terminated_us, d.term_cause,
-           rq.from_uri, rq.to_uri
+           rq.from_uri, rq.to_uri, rq.via_count
     FROM t
     JOIN message rq ON rq.msg_id = t.req_msg_id
     LEFT JOIN dialog d ON d.dialog_id = t.dialog_id
@@ -38,6 +40,9 @@ WITH x AS (
       AND t.kind IN ('INVITE', 'NONINVITE')
       AND t.method <> 'CANCEL'
       AND t.final_status IN (401, 407)
+      AND NOT EXISTS (SELECT 1 FROM txn c   -- relayed by a proxy from the next hop: reported there
+                      WHERE c.dialog_id = t.dialog_id AND c.parent_txn_id = t.txn_id
+                        AND c.final_status = t.final_status)
 ),
 y AS (  -- resubmissions with credentials inside the window
     SELECT x.txn_id AS x_id, r.txn_id, r.req_msg_id, r.final_status, r.end_reason
@@ -78,7 +83,7 @@ SELECT z.final_msg_id AS msg_id,
             ELSE z.uas END AS responder,
        CASE WHEN instr(z.from_uri, '@') > 0
             THEN substr(z.from_uri, instr(z.from_uri, ':') + 1, instr(z.from_uri, '@') - instr(z.from_uri, ':') - 1)
-                 || ' (' || z.uac || ')'
+                 || CASE WHEN z.via_count > 1 THEN ' (via ' ELSE ' (' END || z.uac || ')'
             ELSE z.uac END AS requester,
        CASE z.method WHEN 'INVITE' THEN 're-INVITE' ELSE z.method END AS request,
        z.cseq_num AS cseq,

@@ -25,8 +25,10 @@
 -- Only the first final of the transaction is looked at: a 500 sent later to a retransmission of
 -- an already answered request is SIP-DLG-006.  Evidence: the request, the 500, and the next
 -- request of the same sender in the dialog (retry or BYE) if any.
+-- A final that a proxy relayed from the next hop (a child transaction, parent_txn_id, with the
+-- same final status) is reported once, on the hop next to the UA that produced it (A.9.4).
 WITH x AS (
-    SELECT t.*, rq.from_uri, rq.to_uri, rq.cseq_prev, rs.reason, rs.retry_after
+    SELECT t.*, rq.from_uri, rq.to_uri, rq.via_count, rq.cseq_prev, rs.reason, rs.retry_after
     FROM t
     JOIN message rq ON rq.msg_id = t.req_msg_id
     JOIN message rs ON rs.msg_id = t.final_msg_id
@@ -42,7 +44,7 @@ SELECT x.final_msg_id AS msg_id,
             ELSE x.uas END AS responder,
        CASE WHEN instr(x.from_uri, '@') > 0
             THEN substr(x.from_uri, instr(x.from_uri, ':') + 1, instr(x.from_uri, '@') - instr(x.from_uri, ':') - 1)
-                 || ' (' || x.uac || ')'
+                 || CASE WHEN x.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
             ELSE x.uac END AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,
@@ -59,6 +61,9 @@ LEFT JOIN txn nx ON nx.txn_id = (SELECT n.txn_id FROM txn n
                                  ORDER BY n.req_first_us LIMIT 1)
 WHERE x.final_status = 500
   AND x.retry_after IS NULL
+  AND NOT EXISTS (SELECT 1 FROM txn c   -- relayed by a proxy from the next hop: reported there
+                  WHERE c.dialog_id = x.dialog_id AND c.parent_txn_id = x.txn_id
+                    AND c.final_status = x.final_status)
   AND NOT (x.cseq_prev IS NOT NULL AND x.cseq_num <= x.cseq_prev)
   AND NOT EXISTS (
       SELECT 1 FROM txn o

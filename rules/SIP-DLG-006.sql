@@ -63,7 +63,7 @@ SELECT p.msg2 AS msg_id,
             ELSE x.uas END AS responder,
        CASE WHEN instr(rq.from_uri, '@') > 0
             THEN substr(rq.from_uri, instr(rq.from_uri, ':') + 1, instr(rq.from_uri, '@') - instr(rq.from_uri, ':') - 1)
-                 || ' (' || x.uac || ')'
+                 || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
             ELSE x.uac END AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,

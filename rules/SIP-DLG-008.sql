@@ -14,6 +14,8 @@
 -- answers to a re-INVITE (RFC 3261 §14.2); 422 is left to the session-timer rules (SIP-ST-003/005:
 -- RFC 4028 §10 allows a 422 to a refresh).  Evidence: the dialog's creating 2xx, the request and
 -- the final (its Warning/Reason show in the raw message).
+-- A final that a proxy relayed from the next hop (a child transaction, parent_txn_id, with the
+-- same final status) is reported once, on the hop next to the UA that produced it (A.9.4).
 SELECT x.final_msg_id AS msg_id,
        x.dialog_id,
        coalesce((SELECT min(cr.first_msg_id) || ' ' FROM txn_response cr
@@ -25,7 +27,7 @@ SELECT x.final_msg_id AS msg_id,
             ELSE x.uas END AS responder,
        CASE WHEN instr(rq.from_uri, '@') > 0
             THEN substr(rq.from_uri, instr(rq.from_uri, ':') + 1, instr(rq.from_uri, '@') - instr(rq.from_uri, ':') - 1)
-                 || ' (' || x.uac || ')'
+                 || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
             ELSE x.uac END AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,
@@ -37,4 +39,7 @@ JOIN message rs ON rs.msg_id = x.final_msg_id
 LEFT JOIN dialog d ON d.dialog_id = x.dialog_id
 WHERE x.in_dialog = 1
   AND (x.kind = 'INVITE' OR (x.kind = 'NONINVITE' AND x.method = 'UPDATE'))
-  AND x.final_status IN (480, 486, 600, 603);
+  AND x.final_status IN (480, 486, 600, 603)
+  AND NOT EXISTS (SELECT 1 FROM txn c   -- relayed by a proxy from the next hop: reported there
+                  WHERE c.dialog_id = x.dialog_id AND c.parent_txn_id = x.txn_id
+                    AND c.final_status = x.final_status);
