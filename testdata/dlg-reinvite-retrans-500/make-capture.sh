@@ -27,8 +27,9 @@ stop_capture
 [ "$UAS_RC" -eq 0 ] || fail "UAS sipp exited with $UAS_RC"
 if ls uac_*_errors.log >/dev/null 2>&1; then fail "UAC sipp reported errors"; fi
 ls uas_*_errors.log >/dev/null 2>&1 || fail "UAS sipp did not log the unexpected 500"
-[ "$(grep -c 'unexpected message' uas_*_errors.log)" -eq 1 ] &&
-    grep -q "received 'SIP/2.0 500 Invalid CSeq" uas_*_errors.log ||
+if [ "$(grep -c 'unexpected message' uas_*_errors.log)" -ne 1 ] ||
+    ! grep -q "received 'SIP/2.0 500 Invalid CSeq" uas_*_errors.log; then
     fail "UAS sipp logged something else than the one unexpected 500: $(cat uas_*_errors.log)"
+fi
 check_sip_count "$EXPECTED_SIP"
 save_capture
