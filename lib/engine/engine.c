@@ -650,9 +650,10 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
         else if (name != NULL && strcmp(name + 1, "tol_us") == 0)
             sqlite3_bind_int64(st, i, rr->o->tol_us);
         else {
-            sqlite3_finalize(st);
-            return sl_fail(err, bad, "%s: unknown parameter %s (:t1_us, :t2_us, :tol_us)",
-                           r->origin, name ? name : "?");
+            rc = sl_fail(err, bad, "%s: unknown parameter %s (:t1_us, :t2_us, :tol_us)", r->origin,
+                         name ? name : "?");
+            sqlite3_finalize(st); /* after: it owns name */
+            return rc;
         }
     }
     c.msg = find_col(st, "msg_id", 6);
