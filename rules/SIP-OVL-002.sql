@@ -1,6 +1,7 @@
 -- id: SIP-OVL-002
 -- severity: error
--- title: New INVITE while the same UA still owes a final response (server side) to the peer's INVITE
+-- title: New INVITE while the same UA still owes a final response (server side) to the peer's
+--   INVITE
 -- rfc: RFC 3261 §14.1, RFC 3261 §17.2.1, RFC 5407 §3.1.4
 -- impact: State confusion: the peer answers 491 or 500, the session change is lost and the
 --   exchange may turn into a glare loop.
@@ -58,11 +59,13 @@ SELECT y.req_msg_id AS msg_id,
        x.cseq_num AS x_cseq,
        CASE WHEN x.first_final_us < y.req_first_us
                  THEN 'answered ' || x.final_status || ' ' ||
-                      ((y.req_first_us - x.first_final_us) / 1000) || ' ms earlier but whose ACK had not come'
+                      ((y.req_first_us - x.first_final_us) / 1000) ||
+                      ' ms earlier but whose ACK had not come'
             WHEN x.first_1xx_us < y.req_first_us
                  THEN 'received ' || ((y.req_first_us - x.req_first_us) / 1000) ||
                       ' ms earlier and answered with a provisional response'
-            ELSE 'received ' || ((y.req_first_us - x.req_first_us) / 1000) || ' ms earlier' END AS proof
+            ELSE 'received ' || ((y.req_first_us - x.req_first_us) / 1000) || ' ms earlier'
+       END AS proof
 FROM pair p
 JOIN inv y ON y.txn_id = p.y_txn
 JOIN inv x ON x.txn_id = p.x_txn

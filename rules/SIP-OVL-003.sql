@@ -17,8 +17,13 @@
 -- open, whatever the timing).  A final of X that reached s within tol of Y is the boundary race
 -- of RULES.md and is not held against s.  If s sent X only after Y had arrived, s is the one that
 -- started an INVITE while owing a final (SIP-OVL-002), not this rule.
--- Not reported: Y without any final (other rules), and 500 with Retry-After 0-10 s when s was
--- at the same time server-pending on an earlier INVITE of the peer with a lower CSeq: that
+-- Not reported: answers of the general request processing that RFC 3261 §8.2 puts before any
+-- method-specific handling such as §14.2 (400, 405, 413-416, 420, 421, 481, authentication
+-- 401/407, and what a proxy or an overloaded server sends to any request: 408, 482, 483, 503,
+-- 504, 513): those reject Y for another reason and are other rules' business.  500 stays
+-- reported (some stacks answer glare with 500 instead of 491, RULES.md SIP-DLG-005).
+-- Not reported either: Y without any final (other rules), and 500 with Retry-After 0-10 s when
+-- s was at the same time server-pending on an earlier INVITE of the peer with a lower CSeq: that
 -- overlap asks for exactly this answer (RFC 3261 §14.2, SIP-OVL-004).  UPDATE glare is the UPDATE
 -- rules' domain.  Per hop: Y where it was last seen (no child transaction, the hop nearest s),
 -- X where it was first seen (no parent, also nearest s): one finding through a proxy (G6).
@@ -34,6 +39,8 @@ pair AS (
     FROM inv y
     JOIN inv x ON x.dialog_id = y.dialog_id AND x.uac_side <> y.uac_side
     WHERE y.in_dialog = 1 AND y.final_status IS NOT NULL AND y.final_status <> 491
+      AND y.final_status NOT IN (400, 401, 405, 407, 408, 413, 414, 415, 416, 420, 421, 481, 482,
+                                 483, 503, 504, 513)
       AND x.parent_txn_id IS NULL
       AND x.req_first_us < y.req_first_us
       AND (x.first_final_us > y.req_first_us + :tol_us
@@ -59,7 +66,8 @@ SELECT y.final_msg_id AS msg_id,
                 WHEN x.first_final_us > y.first_final_us
                      THEN 'its ' || x.final_status || ' came only after this answer'
                 ELSE 'its ' || x.final_status || ' came ' ||
-                     printf('%.1f', (x.first_final_us - y.req_first_us) / 1000.0) || ' ms after it' END AS x_state
+                     printf('%.1f', (x.first_final_us - y.req_first_us) / 1000.0) || ' ms after it'
+           END AS x_state
 FROM pair p
 JOIN inv y ON y.txn_id = p.y_txn
 JOIN inv x ON x.txn_id = p.x_txn

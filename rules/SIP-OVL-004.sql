@@ -17,10 +17,14 @@
 -- Reported: any other final (200, 491 outside glare, 500 without Retry-After, Retry-After above
 -- 10).  A lone 500 without Retry-After outside this overlap is SIP-DLG-005's (that rule leaves
 -- the overlap case to this one, so the fault is reported once).
--- Not reported: Y without a final (other rules); 491 when s also had its own INVITE pending
--- (glare: SIP-OVL-003 asks for 491 then); Y a retransmission of X (one transaction, G1) or a
--- resubmission after s challenged X (X is then completed).  Per hop: X and Y where they were
--- last seen (no child transaction, the hop nearest s): one finding through a proxy (G6).
+-- Not reported: answers of the general request processing that RFC 3261 §8.2 puts before any
+-- method-specific handling such as §14.2 (400, 405, 413-416, 420, 421, 481, authentication
+-- 401/407, and what a proxy or an overloaded server sends to any request: 408, 482, 483, 503,
+-- 504, 513): Y was rejected for another reason.  Y without a final (other rules); 491 when s
+-- also had its own INVITE pending (glare: SIP-OVL-003 asks for 491 then); Y a retransmission of
+-- X (one transaction, G1) or a resubmission after s challenged X (X is then completed).
+-- Per hop: X and Y where they were last seen (no child transaction, the hop nearest s): one
+-- finding through a proxy (G6).
 -- The UAC that sent Y while X was pending is reported by SIP-OVL-001.
 WITH inv AS (
     SELECT txn_id, dialog_id, uac_side, uac, uas, cseq_num, in_dialog, req_msg_id, req_first_us,
@@ -40,6 +44,8 @@ pair AS (
     FROM recv y
     JOIN recv x ON x.dialog_id = y.dialog_id AND x.uac_side = y.uac_side
     WHERE y.in_dialog = 1 AND y.final_status IS NOT NULL
+      AND y.final_status NOT IN (400, 401, 405, 407, 408, 413, 414, 415, 416, 420, 421, 481, 482,
+                                 483, 503, 504, 513)
       AND x.cseq_num < y.cseq_num
       AND x.req_first_us < y.req_first_us
       AND (x.first_final_us IS NULL

@@ -53,8 +53,8 @@ timed AS (
 )
 SELECT n_msg AS msg_id,
        dialog_id,
-       req_msg_id || ' ' || final_msg_id || ' ' || coalesce(ack_msg_id, '') || ' ' || n_msg || ' ' ||
-           coalesce(n_final, '') AS evidence,
+       req_msg_id || ' ' || final_msg_id || ' ' || coalesce(ack_msg_id, '') || ' ' ||
+           n_msg || ' ' || coalesce(n_final, '') AS evidence,
        uac_side AS side,
        uac AS sender,
        CASE uac_side WHEN 'caller' THEN 'owner' ELSE 'non-owner' END AS role,
