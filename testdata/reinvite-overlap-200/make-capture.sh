@@ -1,0 +1,15 @@
+#!/bin/bash
+# Rebuild capture.pcap for this case from scratch with SIPp on 127.0.0.1, recorded by
+# tcpdump on lo (steps and commands: ../tools/sipp-capture.sh, sipp_capture).
+# Needs root (tcpdump), sip-tester (sipp 3.6) and tshark.
+# Usage: ./make-capture.sh [OUTDIR]   (writes OUTDIR/capture.pcap only on success; default: this folder)
+set -eu
+# shellcheck source-path=SCRIPTDIR source=../tools/sipp-capture.sh
+. "$(dirname "$0")/../tools/sipp-capture.sh"
+
+# caller (alice) on 5254, callee (bob) on 5255; the media ports go into SDP (no RTP is sent).
+# (not 5246/5247: Wireshark decodes those as CAPWAP, so tshark would not show SIP there)
+UAC_PORT=5254 UAS_PORT=5255 UAC_MEDIA_PORT=16254 UAS_MEDIA_PORT=16255
+EXPECTED_SIP=14                         # SIP messages the capture must hold
+UAC_EXTRA=(-s bob)                      # Request-URI user of the INVITE ([service])
+sipp_capture "$@"
