@@ -60,6 +60,10 @@ for f in rules/SIP-*.sql; do
         echo "FAIL: rules: $id fires in no testdata case (add one to an expected.rules)" >&2
         fail=$((fail + 1))
     fi
+    if ! grep -q "^| $id |" docs/rules.md; then
+        echo "FAIL: rules: $id is missing from the catalog in docs/rules.md" >&2
+        fail=$((fail + 1))
+    fi
     if ! grep -qx "$id" "$tmp/quiet"; then
         echo "FAIL: rules: $id is listed quiet (0) in no testdata case" >&2
         fail=$((fail + 1))
