@@ -47,14 +47,9 @@ SELECT b.resp_id AS msg_id,
                          WHERE u.call_id = x.call_id AND u.is_request = 1 AND u.ts_us > b.first_us
                            AND u.txn_id IS NOT x.txn_id
                            AND b.to_tag <> '' AND (u.to_tag = b.to_tag OR u.from_tag = b.to_tag)), '')) AS evidence,
-       CASE WHEN instr(rq.to_uri, '@') > 0
-            THEN substr(rq.to_uri, instr(rq.to_uri, ':') + 1, instr(rq.to_uri, '@') - instr(rq.to_uri, ':') - 1)
-                 || ' (' || x.uas || ')'
-            ELSE x.uas END AS responder,
-       CASE WHEN instr(rq.from_uri, '@') > 0
-            THEN substr(rq.from_uri, instr(rq.from_uri, ':') + 1, instr(rq.from_uri, '@') - instr(rq.from_uri, ':') - 1)
-                 || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
-            ELSE x.uac END AS requester,
+       coalesce(rq.to_user || ' (' || x.uas || ')', x.uas) AS responder,
+       coalesce(rq.from_user || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')',
+                x.uac) AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,
        b.status,
@@ -69,7 +64,7 @@ SELECT b.resp_id AS msg_id,
             THEN '; the new tag then appears in later requests (a second dialog)' ELSE '' END AS new_dialog
 FROM bad b
 JOIN t x ON x.txn_id = b.txn_id
-JOIN message rq ON rq.msg_id = x.req_msg_id
+JOIN m rq ON rq.msg_id = x.req_msg_id
 JOIN message rs ON rs.msg_id = b.resp_id
 LEFT JOIN dialog d ON d.dialog_id = x.dialog_id
 WHERE b.k = 1;

@@ -31,14 +31,9 @@ SELECT x.final_msg_id AS msg_id,
                          WHERE a.dialog_id = d.dialog_id AND a.kind = 'ACK2XX'
                            AND a.cseq_num = c.cseq_num AND a.uac_side = c.uac_side), '') || ' '
             || x.req_msg_id || ' ' || coalesce(bye.req_msg_id, '')) AS evidence,
-       CASE WHEN instr(rq.to_uri, '@') > 0
-            THEN substr(rq.to_uri, instr(rq.to_uri, ':') + 1, instr(rq.to_uri, '@') - instr(rq.to_uri, ':') - 1)
-                 || ' (' || x.uas || ')'
-            ELSE x.uas END AS responder,
-       CASE WHEN instr(rq.from_uri, '@') > 0
-            THEN substr(rq.from_uri, instr(rq.from_uri, ':') + 1, instr(rq.from_uri, '@') - instr(rq.from_uri, ':') - 1)
-                 || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
-            ELSE x.uac END AS requester,
+       coalesce(rq.to_user || ' (' || x.uas || ')', x.uas) AS responder,
+       coalesce(rq.from_user || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')',
+                x.uac) AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,
        x.final_status AS status,
@@ -50,7 +45,7 @@ SELECT x.final_msg_id AS msg_id,
             ELSE '' END AS followed
 FROM t x
 JOIN dialog d ON d.dialog_id = x.dialog_id
-JOIN message rq ON rq.msg_id = x.req_msg_id
+JOIN m rq ON rq.msg_id = x.req_msg_id
 JOIN message rs ON rs.msg_id = x.final_msg_id
 LEFT JOIN txn c ON c.txn_id = d.created_txn_id
 LEFT JOIN txn bye ON bye.txn_id = (SELECT b2.txn_id FROM txn b2

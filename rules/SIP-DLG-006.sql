@@ -57,14 +57,9 @@ SELECT p.msg2 AS msg_id,
            || (SELECT min(q.msg_id) FROM message q
                WHERE q.txn_id = x.txn_id AND q.is_request = 1 AND q.is_retrans = 1
                  AND q.method = x.method AND q.ts_us = p.copy_us) AS evidence,
-       CASE WHEN instr(rq.to_uri, '@') > 0
-            THEN substr(rq.to_uri, instr(rq.to_uri, ':') + 1, instr(rq.to_uri, '@') - instr(rq.to_uri, ':') - 1)
-                 || ' (' || x.uas || ')'
-            ELSE x.uas END AS responder,
-       CASE WHEN instr(rq.from_uri, '@') > 0
-            THEN substr(rq.from_uri, instr(rq.from_uri, ':') + 1, instr(rq.from_uri, '@') - instr(rq.from_uri, ':') - 1)
-                 || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
-            ELSE x.uac END AS requester,
+       coalesce(rq.to_user || ' (' || x.uas || ')', x.uas) AS responder,
+       coalesce(rq.from_user || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')',
+                x.uac) AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,
        (p.copy_us - x.req_first_us) / 1000 AS delta_ms,
@@ -77,7 +72,7 @@ SELECT p.msg2 AS msg_id,
                    ELSE '' END AS second
 FROM pick p
 JOIN t x ON x.txn_id = p.txn_id
-JOIN message rq ON rq.msg_id = x.req_msg_id
+JOIN m rq ON rq.msg_id = x.req_msg_id
 JOIN message f1 ON f1.msg_id = x.final_msg_id
 JOIN message f2 ON f2.msg_id = p.msg2
 WHERE p.k = 1;

@@ -21,20 +21,15 @@ SELECT x.final_msg_id AS msg_id,
        coalesce((SELECT min(cr.first_msg_id) || ' ' FROM txn_response cr
                  WHERE cr.txn_id = d.created_txn_id AND cr.to_tag = d.callee_tag
                    AND cr.status BETWEEN 200 AND 299), '') || x.req_msg_id AS evidence,
-       CASE WHEN instr(rq.to_uri, '@') > 0
-            THEN substr(rq.to_uri, instr(rq.to_uri, ':') + 1, instr(rq.to_uri, '@') - instr(rq.to_uri, ':') - 1)
-                 || ' (' || x.uas || ')'
-            ELSE x.uas END AS responder,
-       CASE WHEN instr(rq.from_uri, '@') > 0
-            THEN substr(rq.from_uri, instr(rq.from_uri, ':') + 1, instr(rq.from_uri, '@') - instr(rq.from_uri, ':') - 1)
-                 || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')'
-            ELSE x.uac END AS requester,
+       coalesce(rq.to_user || ' (' || x.uas || ')', x.uas) AS responder,
+       coalesce(rq.from_user || CASE WHEN rq.via_count > 1 THEN ' (via ' ELSE ' (' END || x.uac || ')',
+                x.uac) AS requester,
        CASE x.method WHEN 'INVITE' THEN 're-INVITE' ELSE x.method END AS request,
        x.cseq_num AS cseq,
        x.final_status AS status,
        rs.reason
 FROM t x
-JOIN message rq ON rq.msg_id = x.req_msg_id
+JOIN m rq ON rq.msg_id = x.req_msg_id
 JOIN message rs ON rs.msg_id = x.final_msg_id
 LEFT JOIN dialog d ON d.dialog_id = x.dialog_id
 WHERE x.in_dialog = 1

@@ -13,7 +13,14 @@ SELECT message.*,
        CASE WHEN instr(src_ip, ':') > 0 THEN '[' || src_ip || ']' ELSE src_ip END
            || ':' || src_port AS src,
        CASE WHEN instr(dst_ip, ':') > 0 THEN '[' || dst_ip || ']' ELSE dst_ip END
-           || ':' || dst_port AS dst
+           || ':' || dst_port AS dst,
+       -- the user part of the From and To URIs ("alice" of sip:alice@host), NULL without one
+       CASE WHEN instr(from_uri, '@') > 0
+            THEN substr(from_uri, instr(from_uri, ':') + 1, instr(from_uri, '@') - instr(from_uri, ':') - 1)
+       END AS from_user,
+       CASE WHEN instr(to_uri, '@') > 0
+            THEN substr(to_uri, instr(to_uri, ':') + 1, instr(to_uri, '@') - instr(to_uri, ':') - 1)
+       END AS to_user
 FROM message WHERE dup_of IS NULL;
 
 -- Logical messages (G1 + G2): the first copy of every request and of every
