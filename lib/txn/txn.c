@@ -3,9 +3,10 @@
  *
  * Matching, in short:
  *   - transaction key per hop (A.3.3, A.3.4): hop (unordered endpoint pair +
- *     transport), method (the CSeq method for responses), CSeq number,
- *     Call-ID, top-Via sent-by and branch; without the z9hG4bK cookie also
- *     the From tag, and the RFC 2543 checks of A.3.5 on top.  An ACK first
+ *     transport), method (the CSeq method for responses), Call-ID, top-Via
+ *     sent-by (default port explicit) and branch; without the z9hG4bK cookie
+ *     also the CSeq number and the From tag, and the RFC 2543 checks of A.3.5
+ *     on top.  An ACK first
  *     looks for the INVITE under the same key (ACK for a non-2xx, folded in);
  *     a CANCEL looks for it to link both ways.
  *   - responses: same key from the response; failing that, the same key
@@ -26,6 +27,7 @@
 #include "txn/txn.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,7 +152,8 @@ struct txn_state {
     int64_t req_dialog_id; /* dialog given to the request copies */
     int64_t cseq_prev;     /* links.cseq_prev of the request copies */
     int64_t last_us;
-    bool attempt; /* initial (out-of-dialog) request of its leg's method */
+    bool attempt;       /* initial (out-of-dialog) request of its leg's method */
+    bool dialog_by_2xx; /* pub.dialog_id is the dialog of the first 2xx */
 };
 
 /* One observation kept for duplicate detection (G2). */
@@ -381,22 +384,69 @@ static char *kb_copy(const struct kbuf *k)
     return c;
 }
 
-/* RULES.md A.3.3 / A.3.4: (hop, branch, sent-by, method), plus Call-ID and
- * CSeq number, which every copy and response of a transaction repeats
- * (RFC 3261 8.2.6.2, 17.1.1.3) and which keep a reused branch apart.  A.3.5:
- * without the cookie the From tag joins the key.  loose: without the hop. */
+/* The sent-by of a top Via as a key: host lower-cased (the parser does
+ * that) and the port made explicit, RFC 3261 18.2.1 / 19.1.2: no port means
+ * 5060 for UDP, TCP and SCTP, 5061 for TLS (and SCTP-TLS); so
+ * "192.168.1.2" and "192.168.1.2:5060" are one sent-by. */
+static void kb_sent_by(struct kbuf *k, const char *sent_by, const char *via_transport)
+{
+    const char *s = nz(sent_by);
+    const char *end = s + strlen(s);
+    const char *host_end = end;
+    bool has_port = false;
+    char port[8];
+
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+
+        if (rb != NULL) {
+            host_end = rb + 1;
+            has_port = rb[1] == ':';
+        }
+    } else {
+        const char *colon = strchr(s, ':');
+
+        if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+            host_end = colon;
+            has_port = true;
+        }
+    }
+    kb_put(k, s, (size_t)(host_end - s));
+    if (has_port) {
+        kb_put(k, host_end, (size_t)(end - host_end));
+    } else if (host_end == end && s[0] != '\0') {
+        bool tls = via_transport != NULL &&
+                   (strcmp(via_transport, "TLS") == 0 || strcmp(via_transport, "TLS-SCTP") == 0);
+
+        snprintf(port, sizeof(port), ":%d", tls ? 5061 : 5060);
+        kb_put(k, port, strlen(port));
+    } else {
+        kb_put(k, host_end, (size_t)(end - host_end));
+    }
+    kb_put(k, "", 1);
+}
+
+/* RULES.md A.3.3 / A.3.4, RFC 3261 17.1.3 / 17.2.3: (hop, branch, sent-by,
+ * method) -- the CSeq number is NOT part of it: an ACK for a non-2xx or a
+ * CANCEL with a wrong CSeq number still matches by branch, and so does a
+ * response with a wrong CSeq number.  The Call-ID, which every copy and
+ * response of a transaction repeats (RFC 3261 8.2.6.2, 17.1.1.3), keeps a
+ * branch that broken UAs reuse across calls apart.  A.3.5: without the
+ * cookie the CSeq number and the From tag join the key (the RFC 2543 checks
+ * of A.3.5 on top).  loose: without the hop. */
 static void txn_key(struct kbuf *k, const struct view *v, const char *method, bool loose)
 {
     kb_put(k, loose ? "L" : "T", 1);
     if (!loose)
         kb_put(k, v->hop, HOP_KEY_LEN);
     kb_str(k, method);
-    kb_i64(k, v->cseq);
     kb_str(k, v->call_id);
-    kb_str(k, v->sent_by);
+    kb_sent_by(k, v->sent_by, v->m->via_transport);
     kb_str(k, v->branch);
-    if (v->rfc2543)
+    if (v->rfc2543) {
+        kb_i64(k, v->cseq);
         kb_str(k, v->from_tag);
+    }
 }
 
 /* A.9.2: the Via stack fingerprint of a request, with what a proxy keeps
@@ -1940,9 +1990,13 @@ static int on_request(struct feed *f)
         kind = SL_TXN_NONINVITE;
     }
 
-    /* A.3.4: the same key again is a retransmission of the request */
+    /* A.3.4: the same key again is a retransmission of the request.  With
+     * a cookie the key has no CSeq number: a request of the same method on
+     * the same branch with another CSeq number is not a copy but a new
+     * request that reuses the branch (RFC 3261 8.1.1.7 forbids it); it gets
+     * a transaction of its own, which takes over the key. */
     t = txn_lookup(e, v, v->method, false);
-    if (t != NULL &&
+    if (t != NULL && t->pub.cseq_num == v->cseq &&
         (!v->rfc2543 || (str_eq(t->ruri, v->m->ruri) && str_eq(t->pub.req_to_tag, v->to_tag)))) {
         t->pub.req_copies++;
         t->pub.req_last_us = max64(t->pub.req_last_us, v->in->ts_us);
@@ -2108,8 +2162,14 @@ static int response_dialog(struct feed *f, struct txn_state *t, bool confirm,
         d->confirm_cseq = t->pub.cseq_num;
     }
     dlg_touch(e, d, v->in->ts_us);
-    if (t->pub.dialog_id == 0 || confirm)
+    /* txn.dialog_id of a forked request (docs/schema.md): the dialog of
+     * its first 2xx, else of its latest provisional with a tag */
+    if (confirm && !t->dialog_by_2xx) {
         t->pub.dialog_id = d->pub.id;
+        t->dialog_by_2xx = true;
+    } else if (!confirm && !t->dialog_by_2xx) {
+        t->pub.dialog_id = d->pub.id;
+    }
     *out = d;
     return SL_OK;
 }

@@ -1345,6 +1345,159 @@ static void test_txn_random_sequences_report_everything_once(void **state)
     }
 }
 
+/* ------------------------------------- matching without CSeq number -- */
+
+/* RFC 3261 17.1.3, 17.2.3: a cookie branch matches by branch, sent-by and
+ * method; the CSeq number is not part of it (testdata/cseq-ack, -cancel,
+ * -response). */
+static void test_txn_cookie_branch_matches_without_cseq_number(void **state)
+{
+    struct fx x;
+    int64_t inv, cancel, c481, ok, reinv, r488, ack, bye, bye_ok, again, again_ok;
+    const struct rtxn *ti, *tc, *tr, *tb, *tg;
+
+    (void)state;
+    fx_init(&x);
+    inv = feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1", "1 INVITE",
+               NULL);
+    feed(&x, 10, B, A, "SIP/2.0 180 Ringing", VIA_A("i1"), "a", "b", "c1", "1 INVITE", NULL);
+    /* CANCEL with the INVITE's branch but CSeq 2 */
+    cancel = feed(&x, 1000, A, B, "CANCEL sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1",
+                  "2 CANCEL", NULL);
+    c481 = feed(&x, 1010, B, A, "SIP/2.0 481 Call/Transaction Does Not Exist", VIA_A("i1"), "a",
+                "b", "c1", "2 CANCEL", NULL);
+    ok = feed(&x, 2000, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "b", "c1", "1 INVITE", NULL);
+    feed(&x, 2010, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("k1"), "a", "b", "c1", "1 ACK", NULL);
+    /* re-INVITE 3 rejected, its ACK says CSeq 4 */
+    reinv = feed(&x, 3000, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("r3"), "a", "b", "c1",
+                 "3 INVITE", NULL);
+    r488 = feed(&x, 3010, B, A, "SIP/2.0 488 Not Acceptable Here", VIA_A("r3"), "a", "b", "c1",
+                "3 INVITE", NULL);
+    ack = feed(&x, 3020, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("r3"), "a", "b", "c1", "4 ACK", NULL);
+    /* a request of the same method on a used branch with a new CSeq: new */
+    again = feed(&x, 3500, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("r3"), "a", "b", "c1",
+                 "5 INVITE", NULL);
+    again_ok =
+            feed(&x, 3510, B, A, "SIP/2.0 200 OK", VIA_A("r3"), "a", "b", "c1", "5 INVITE", NULL);
+    feed(&x, 3520, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("k5"), "a", "b", "c1", "5 ACK", NULL);
+    /* BYE 6 answered with CSeq 7 */
+    bye = feed(&x, 4000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("y6"), "a", "b", "c1", "6 BYE", NULL);
+    bye_ok = feed(&x, 4010, B, A, "SIP/2.0 200 OK", VIA_A("y6"), "a", "b", "c1", "7 BYE", NULL);
+
+    assert_int_equal(x.links[c481].txn_id, x.links[cancel].txn_id);
+    assert_int_equal(x.links[ok].txn_id, x.links[inv].txn_id);
+    assert_int_equal(x.links[r488].txn_id, x.links[reinv].txn_id);
+    assert_int_equal(x.links[ack].txn_id, x.links[reinv].txn_id); // folded, not an ACK2XX
+    assert_false(x.links[again].is_retrans);
+    assert_int_not_equal(x.links[again].txn_id, x.links[reinv].txn_id);
+    assert_int_equal(x.links[again_ok].txn_id, x.links[again].txn_id);
+    assert_int_equal(x.links[bye_ok].txn_id, x.links[bye].txn_id);
+    assert_int_equal(x.links[bye_ok].dialog_id, x.links[bye].dialog_id);
+    assert_no_retrans(&x);
+    fx_finish(&x);
+    ti = txn_by_id(&x, x.links[inv].txn_id);
+    tc = txn_by_id(&x, x.links[cancel].txn_id);
+    assert_int_equal(tc->t.kind, SL_TXN_CANCEL);
+    assert_int_equal(tc->t.cancels_txn_id, ti->t.id);
+    assert_int_equal(ti->t.cancel_txn_id, tc->t.id);
+    assert_int_equal(tc->t.final_status, 481);
+    tr = txn_by_id(&x, x.links[reinv].txn_id);
+    assert_int_equal(tr->t.final_status, 488);
+    assert_int_equal(tr->t.ack_msg_id, ack);
+    tg = txn_by_id(&x, x.links[again].txn_id);
+    assert_int_equal(tg->t.cseq_num, 5);
+    assert_int_equal(tg->t.final_status, 200);
+    tb = txn_by_id(&x, x.links[bye].txn_id);
+    assert_int_equal(tb->t.final_status, 200);
+    assert_int_equal(tb->t.final_msg_id, bye_ok);
+    assert_int_equal(count_kind(&x, SL_TXN_ACK2XX), 2); // the ACKs of the two 2xx only
+    assert_int_equal(x.r.n_dlgs, 1);
+    assert_string_equal(x.r.dlgs[0].d.term_cause, "bye");
+    assert_int_equal(x.r.legs[0].l.end_us, BASE_US + 4010 * MS);
+    fx_fini(&x);
+}
+
+/* RFC 3261 18.2.1, 19.1.2: a sent-by without port is the default port
+ * (5060, 5061 for TLS); hosts compare case-insensitively (zeek
+ * wireshark.pcap frame 23: a CANCEL not linked to its INVITE). */
+static void test_txn_sent_by_default_port(void **state)
+{
+    struct fx x;
+    int64_t inv, cancel, c200, r487, ack, tinv, tcancel, t6, t6c;
+
+    (void)state;
+    fx_init(&x);
+    inv = feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0",
+               "SIP/2.0/UDP Host.Example.com:5060;branch=z9hG4bKs1", "a", NULL, "c1", "1 INVITE",
+               NULL);
+    feed(&x, 10, B, A, "SIP/2.0 180 Ringing", "SIP/2.0/UDP host.example.com;branch=z9hG4bKs1", "a",
+         "b", "c1", "1 INVITE", NULL);
+    cancel = feed(&x, 1000, A, B, "CANCEL sip:bob@b SIP/2.0",
+                  "SIP/2.0/UDP host.example.com;branch=z9hG4bKs1", "a", NULL, "c1", "1 CANCEL",
+                  NULL);
+    c200 = feed(&x, 1010, B, A, "SIP/2.0 200 OK", "SIP/2.0/UDP HOST.example.com;branch=z9hG4bKs1",
+                "a", "b", "c1", "1 CANCEL", NULL);
+    r487 = feed(&x, 1020, B, A, "SIP/2.0 487 Request Terminated",
+                "SIP/2.0/UDP host.example.com;branch=z9hG4bKs1", "a", "b", "c1", "1 INVITE", NULL);
+    ack = feed(&x, 1030, A, B, "ACK sip:bob@b SIP/2.0",
+               "SIP/2.0/UDP host.example.com;branch=z9hG4bKs1", "a", "b", "c1", "1 ACK", NULL);
+    /* TLS: no port is 5061, not 5060 */
+    tinv = feed(&x, 2000, A, B, "INVITE sip:bob@b SIP/2.0",
+                "SIP/2.0/TLS 10.0.0.1:5061;branch=z9hG4bKt1", "a2", NULL, "c2", "1 INVITE", NULL);
+    tcancel = feed(&x, 2500, A, B, "CANCEL sip:bob@b SIP/2.0",
+                   "SIP/2.0/TLS 10.0.0.1;branch=z9hG4bKt1", "a2", NULL, "c2", "1 CANCEL", NULL);
+    t6 = feed(&x, 3000, A, B, "INVITE sip:bob@b SIP/2.0",
+              "SIP/2.0/TLS 10.0.0.1:5060;branch=z9hG4bKt2", "a3", NULL, "c3", "1 INVITE", NULL);
+    t6c = feed(&x, 3500, A, B, "CANCEL sip:bob@b SIP/2.0", "SIP/2.0/TLS 10.0.0.1;branch=z9hG4bKt2",
+               "a3", NULL, "c3", "1 CANCEL", NULL);
+
+    assert_int_equal(x.links[c200].txn_id, x.links[cancel].txn_id);
+    assert_int_equal(x.links[r487].txn_id, x.links[inv].txn_id);
+    assert_int_equal(x.links[ack].txn_id, x.links[inv].txn_id);
+    assert_int_equal(x.links[cancel].leg_id, x.links[inv].leg_id);
+    fx_finish(&x);
+    assert_int_equal(txn_by_id(&x, x.links[cancel].txn_id)->t.cancels_txn_id, x.links[inv].txn_id);
+    assert_int_equal(txn_by_id(&x, x.links[inv].txn_id)->t.cancel_txn_id, x.links[cancel].txn_id);
+    assert_int_equal(txn_by_id(&x, x.links[inv].txn_id)->t.ack_msg_id, ack);
+    assert_string_equal(leg_by_id(&x, x.links[inv].leg_id)->l.outcome, "cancelled");
+    assert_int_equal(txn_by_id(&x, x.links[tcancel].txn_id)->t.cancels_txn_id,
+                     x.links[tinv].txn_id);
+    assert_int_equal(txn_by_id(&x, x.links[t6c].txn_id)->t.cancels_txn_id, 0);
+    (void)t6;
+    fx_fini(&x);
+}
+
+/* docs/schema.md: txn.dialog_id of a forked INVITE is the dialog of its
+ * first 2xx, else of its latest provisional. */
+static void test_txn_forked_invite_dialog_id(void **state)
+{
+    struct fx x;
+    int64_t inv, inv2, ra, okb, oka, rc2, rd2;
+
+    (void)state;
+    fx_init(&x);
+    inv = feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1", "1 INVITE",
+               NULL);
+    ra = feed(&x, 100, B, A, "SIP/2.0 180 Ringing", VIA_A("i1"), "a", "fa", "c1", "1 INVITE", NULL);
+    feed(&x, 150, B, A, "SIP/2.0 180 Ringing", VIA_A("i1"), "a", "fb", "c1", "1 INVITE", NULL);
+    okb = feed(&x, 200, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "fb", "c1", "1 INVITE", NULL);
+    oka = feed(&x, 300, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "fa", "c1", "1 INVITE", NULL);
+    /* no 2xx: the latest provisional */
+    inv2 = feed(&x, 1000, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i2"), "a2", NULL, "c2",
+                "1 INVITE", NULL);
+    rc2 = feed(&x, 1100, B, A, "SIP/2.0 183 Session Progress", VIA_A("i2"), "a2", "fc", "c2",
+               "1 INVITE", NULL);
+    rd2 = feed(&x, 1200, B, A, "SIP/2.0 180 Ringing", VIA_A("i2"), "a2", "fd", "c2", "1 INVITE",
+               NULL);
+    assert_int_not_equal(x.links[okb].dialog_id, x.links[oka].dialog_id);
+    assert_int_equal(x.links[oka].dialog_id, x.links[ra].dialog_id);
+    assert_int_not_equal(x.links[rc2].dialog_id, x.links[rd2].dialog_id);
+    fx_finish(&x);
+    assert_int_equal(txn_by_id(&x, x.links[inv].txn_id)->t.dialog_id, x.links[okb].dialog_id);
+    assert_int_equal(txn_by_id(&x, x.links[inv2].txn_id)->t.dialog_id, x.links[rd2].dialog_id);
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1374,6 +1527,9 @@ int main(void)
         cmocka_unit_test(test_txn_sink_error_aborts_but_frees),
         cmocka_unit_test(test_txn_time_jump_back_between_inputs),
         cmocka_unit_test(test_txn_random_sequences_report_everything_once),
+        cmocka_unit_test(test_txn_cookie_branch_matches_without_cseq_number),
+        cmocka_unit_test(test_txn_sent_by_default_port),
+        cmocka_unit_test(test_txn_forked_invite_dialog_id),
     };
 
     sl_sip_init();
