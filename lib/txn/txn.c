@@ -97,14 +97,20 @@ struct leg_state {
     int64_t st422_cseq;   /* CSeq of the last out-of-dialog 422 event */
     char *final_reason_hdr;
     char *cancel_reason_hdr;
+    /* the first BYE of the leg outside any known dialog (dialog cap) */
     bool bye_seen;
     enum sl_side bye_side;
-    int64_t bye_us;
-    int64_t bye_2xx_us;
     char *bye_reason_hdr;
-    const char *bye_how;  /* end_how decided when the BYE came */
-    bool session_expired; /* a dialog ran past its session expiry without BYE */
-    bool open_at_end;     /* an INVITE dialog was still up at the end */
+    const char *bye_how;
+    /* the end of the call = the end of its dialog that ended last (forks):
+     * candidates come from dialogs as they end; the latest (end_order) wins */
+    bool end_set;
+    int64_t end_order; /* when that dialog ended; INT64_MAX: still up */
+    int64_t end_at_us; /* its end time, unless end_last */
+    bool end_last;     /* the end is the leg's last message */
+    enum sl_side end_side;
+    const char *end_how;
+    char *end_reason_hdr;
 };
 
 struct dlg_state {
@@ -116,6 +122,11 @@ struct dlg_state {
     struct dlg_state *leg_prev, *leg_next;
     bool invite_usage; /* INVITE dialog (else SUBSCRIBE / REFER usage) */
     bool acked;        /* the 2xx that confirmed it was ACKed */
+    /* the first BYE sent in the dialog: its sender, end_how, Reason */
+    bool bye_seen;
+    enum sl_side bye_req_side;
+    const char *bye_how;
+    char *bye_reason_hdr;
     int64_t confirm_cseq;
     int64_t last_us;
     int64_t sub_expires_s;
@@ -581,6 +592,7 @@ static void leg_free(struct leg_state *l)
     free(l->final_reason_hdr);
     free(l->cancel_reason_hdr);
     free(l->bye_reason_hdr);
+    free(l->end_reason_hdr);
     free(l);
 }
 
@@ -674,8 +686,6 @@ static int leg_create(struct sl_txn_engine *e, const struct view *v, const char 
     l->last_us = v->in->ts_us;
     l->attempt_cseq = -1;
     l->st422_cseq = -1;
-    l->bye_us = -1;
-    l->bye_2xx_us = -1;
     if (oom || l->key == NULL) {
         leg_free(l);
         return SL_ENOMEM;
@@ -764,6 +774,7 @@ static void dlg_free(struct dlg_state *d)
     free(d->pub.method);
     free(d->pub.caller_uri);
     free(d->pub.callee_uri);
+    free(d->bye_reason_hdr);
     free(d);
 }
 
@@ -1234,6 +1245,39 @@ int sl_txn_engine_new(struct sl_txn_engine **out, const struct sl_txn_opts *opts
 
 /* ---------------------------------------------------------- flushing -- */
 
+/* A dialog of leg l ended (order: when; INT64_MAX when it was still up at
+ * the end of the capture): the call ends with the dialog that ended last
+ * (RULES.md A.6.4; forks: every dialog counts).  end_us is the end time, or
+ * -1 for the leg's last message.  false when out of memory. */
+static bool leg_end_candidate(struct leg_state *l, int64_t order, int64_t end_us, enum sl_side side,
+                              const char *how, const char *reason_hdr)
+{
+    bool oom = false;
+    char *reason;
+
+    if (l == NULL || (l->end_set && order < l->end_order))
+        return true;
+    reason = dup_str(reason_hdr, &oom);
+    if (oom)
+        return false;
+    free(l->end_reason_hdr);
+    l->end_reason_hdr = reason;
+    l->end_set = true;
+    l->end_order = order;
+    l->end_at_us = end_us;
+    l->end_last = end_us < 0;
+    l->end_side = side;
+    l->end_how = how;
+    return true;
+}
+
+/* The BYE end of dialog d (answered at end_us, or -1: its last message). */
+static bool dlg_end_by_bye(struct dlg_state *d, int64_t order, int64_t end_us, enum sl_side side)
+{
+    return leg_end_candidate(d->leg, order, end_us, side, d->bye_seen ? d->bye_how : "bye",
+                             d->bye_reason_hdr);
+}
+
 static int leg_flush(struct sl_txn_engine *e, struct leg_state *l, struct sl_err *err)
 {
     struct sl_leg *p = &l->pub;
@@ -1253,23 +1297,22 @@ static int leg_flush(struct sl_txn_engine *e, struct leg_state *l, struct sl_err
         p->outcome = "failed";
     else
         p->outcome = "unanswered";
-    if (l->bye_2xx_us >= 0)
-        p->end_us = l->bye_2xx_us;
-    else if (!l->answered && l->final_us >= 0)
-        p->end_us = l->final_us;
-    else
-        p->end_us = l->last_us;
-    if (l->bye_seen) {
-        p->ended_by = l->bye_side;
-        p->end_how = l->bye_how;
-    } else if (l->session_expired) {
-        p->end_how = "session-expiry";
-    } else if (l->open_at_end) {
-        p->end_how = "capture-end";
+    if (l->end_set) {
+        /* the dialog that ended last */
+        p->end_us = l->end_last ? l->last_us : l->end_at_us;
+        p->ended_by = l->end_side;
+        p->end_how = l->end_how;
+    } else {
+        p->end_us = !l->answered && l->final_us >= 0 ? l->final_us : l->last_us;
+        if (l->bye_seen) {
+            p->ended_by = l->bye_side;
+            p->end_how = l->bye_how;
+        }
     }
-    reason = l->bye_reason_hdr != NULL      ? l->bye_reason_hdr
-             : l->cancel_reason_hdr != NULL ? l->cancel_reason_hdr
-                                            : l->final_reason_hdr;
+    reason = l->end_set && l->end_reason_hdr != NULL    ? l->end_reason_hdr
+             : !l->end_set && l->bye_reason_hdr != NULL ? l->bye_reason_hdr
+             : l->cancel_reason_hdr != NULL             ? l->cancel_reason_hdr
+                                                        : l->final_reason_hdr;
     free(p->reason_hdr);
     p->reason_hdr = dup_str(reason, &oom);
     p->q850_cause = sl_q850_cause(reason);
@@ -1315,10 +1358,15 @@ static int dlg_flush(struct sl_txn_engine *e, struct dlg_state *d, struct sl_err
 
     if (d->pub.state != SL_DLG_TERMINATED) {
         d->pub.term_cause = "capture_end";
-        if (l != NULL && d->invite_usage && d->pub.state == SL_DLG_CONFIRMED)
-            l->open_at_end = true;
+        /* still up: the call had not ended (or its BYE got no answer) */
+        if (d->bye_seen) {
+            if (!dlg_end_by_bye(d, INT64_MAX, -1, d->bye_req_side))
+                rc = sl_fail(err, SL_ENOMEM, "out of memory finishing a dialog");
+        } else if (l != NULL && d->invite_usage && d->pub.state == SL_DLG_CONFIRMED) {
+            (void)leg_end_candidate(l, INT64_MAX, -1, SL_SIDE_UNKNOWN, "capture-end", NULL);
+        }
     }
-    if (e->sink.dialog_done != NULL)
+    if (rc == SL_OK && e->sink.dialog_done != NULL)
         rc = e->sink.dialog_done(e->sink.ctx, &d->pub, err);
     (void)sl_map_del(e->dialogs, d->key, d->key_len, d);
     heap_remove(e, &d->n);
@@ -1349,8 +1397,9 @@ static int dlg_due(struct sl_txn_engine *e, struct dlg_state *d, struct sl_err *
         heap_update(e, &d->n, INT64_MAX);
         return SL_OK;
     }
-    if (d->invite_usage && d->pub.state == SL_DLG_CONFIRMED && d->leg != NULL && !d->leg->bye_seen)
-        d->leg->session_expired = true;
+    if (d->invite_usage && d->pub.state == SL_DLG_CONFIRMED && !d->bye_seen &&
+        !leg_end_candidate(d->leg, when, -1, SL_SIDE_UNKNOWN, "session-expiry", NULL))
+        return sl_fail(err, SL_ENOMEM, "out of memory ending a dialog");
     dlg_terminate(e, d, cause, when, SL_SIDE_UNKNOWN, 0);
     return SL_OK;
 }
@@ -1421,11 +1470,14 @@ static int txn_flush(struct sl_txn_engine *e, struct txn_state *t, bool at_end, 
             /* RFC 3261 15.1.1: a BYE that times out ends the dialog */
             struct dlg_state *d = txn_dialog(e, t);
 
-            if (d != NULL)
+            if (d != NULL && d->pub.state != SL_DLG_TERMINATED) {
                 dlg_terminate(e, d, "timeout", p->timeout_us, p->uac_side, p->req_msg_id);
+                if (!dlg_end_by_bye(d, p->timeout_us, -1, p->uac_side))
+                    rc = sl_fail(err, SL_ENOMEM, "out of memory ending a dialog");
+            }
         }
     }
-    if (e->sink.txn_done != NULL)
+    if (rc == SL_OK && e->sink.txn_done != NULL)
         rc = e->sink.txn_done(e->sink.ctx, p, err);
     (void)sl_map_del(e->txns, t->key, t->key_len, t);
     if (t->lkey != NULL)
@@ -1641,33 +1693,43 @@ static void link_txn(struct feed *f, const struct txn_state *t, int64_t dialog_i
     f->leg = t->leg;
 }
 
-/* The BYE of a leg: who ended the call and how (RULES.md A.6.4, A.8). */
+/* A BYE: who ended the call and how (RULES.md A.6.4, A.8).  Kept on its
+ * dialog (the first BYE of each dialog); the leg takes the one of the
+ * dialog that ends last (leg_end_candidate).  Without a dialog (cap), on
+ * the leg itself. */
 static int leg_on_bye(struct feed *f, struct leg_state *l, struct dlg_state *d, enum sl_side side)
 {
     int64_t ts = f->v->in->ts_us;
     int64_t w;
+    const char *how = "bye";
     bool oom = false;
 
-    if (l == NULL || l->bye_seen)
-        return SL_OK;
-    l->bye_seen = true;
-    l->bye_side = side;
-    l->bye_us = ts;
-    l->bye_reason_hdr = dup_str(f->v->m->reason_hdr, &oom);
-    l->bye_how = "bye";
-    if (d != NULL) {
-        /* G5 tolerance, at least 2 s for the end-of-call classification */
-        w = max64(END_WINDOW_MIN_US, max64(MIN_TOL_US, d->rtt_us));
-        if (d->invite_usage && d->pub.confirmed_us >= 0 && !d->acked &&
-            abs_diff(ts, d->pub.confirmed_us + f->e->t64_us) <= w) {
-            /* RFC 3261 13.3.1.4, 14.2: a 2xx never ACKed, BYE after 64*T1 */
-            l->bye_how = "missing-ack";
-        } else if (d->pub.se_interval >= 0 && d->pub.se_expiry_us >= 0 &&
-                   (abs_diff(ts, d->se_bye_due_us) <= w || ts >= d->pub.se_expiry_us - w)) {
-            /* RFC 4028 10: no refresh, BYE at expiry - min(32, SE/3) or later */
-            l->bye_how = "session-expiry";
-        }
+    if (d == NULL) {
+        if (l == NULL || l->bye_seen)
+            return SL_OK;
+        l->bye_seen = true;
+        l->bye_side = side;
+        l->bye_how = how;
+        l->bye_reason_hdr = dup_str(f->v->m->reason_hdr, &oom);
+        return oom ? SL_ENOMEM : SL_OK;
     }
+    if (d->bye_seen)
+        return SL_OK;
+    /* G5 tolerance, at least 2 s for the end-of-call classification */
+    w = max64(END_WINDOW_MIN_US, max64(MIN_TOL_US, d->rtt_us));
+    if (d->invite_usage && d->pub.confirmed_us >= 0 && !d->acked &&
+        abs_diff(ts, d->pub.confirmed_us + f->e->t64_us) <= w) {
+        /* RFC 3261 13.3.1.4, 14.2: a 2xx never ACKed, BYE after 64*T1 */
+        how = "missing-ack";
+    } else if (d->pub.se_interval >= 0 && d->pub.se_expiry_us >= 0 &&
+               (abs_diff(ts, d->se_bye_due_us) <= w || ts >= d->pub.se_expiry_us - w)) {
+        /* RFC 4028 10: no refresh, BYE at expiry - min(32, SE/3) or later */
+        how = "session-expiry";
+    }
+    d->bye_seen = true;
+    d->bye_req_side = side;
+    d->bye_how = how;
+    d->bye_reason_hdr = dup_str(f->v->m->reason_hdr, &oom);
     return oom ? SL_ENOMEM : SL_OK;
 }
 
@@ -2307,17 +2369,21 @@ static int on_response(struct feed *f)
         d = txn_dialog(e, t);
         if (d != NULL) {
             dlg_touch(e, d, ts);
+            bool ended_by_bye = d->pub.state == SL_DLG_TERMINATED && d->pub.bye_msg_id > 0;
+
             if (is2xx && is_method(t->pub.method, "BYE")) {
                 /* RFC 3261 15.1.1: BYE answered, the dialog is over */
                 dlg_terminate(e, d, "bye", ts, t->pub.uac_side, t->pub.req_msg_id);
-                if (d->leg != NULL && d->leg->bye_2xx_us < 0)
-                    d->leg->bye_2xx_us = ts;
+                if (!ended_by_bye && !dlg_end_by_bye(d, ts, ts, t->pub.uac_side))
+                    return SL_ENOMEM;
             } else if (status == 481 || status == 408) {
                 /* RFC 3261 12.2.1.2, 15.1.1: the UAC ends the dialog */
                 bool bye = is_method(t->pub.method, "BYE");
 
                 dlg_terminate(e, d, status == 481 ? "481" : "408", ts,
                               bye ? t->pub.uac_side : SL_SIDE_UNKNOWN, bye ? t->pub.req_msg_id : 0);
+                if (bye && !ended_by_bye && !dlg_end_by_bye(d, ts, -1, t->pub.uac_side))
+                    return SL_ENOMEM;
             } else if (is2xx && is_method(t->pub.method, "SUBSCRIBE") && m->expires >= 0) {
                 d->sub_expires_s = m->expires;
             }

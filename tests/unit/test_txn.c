@@ -1498,6 +1498,54 @@ static void test_txn_forked_invite_dialog_id(void **state)
     fx_fini(&x);
 }
 
+/* The call ends with its dialog that ends last (testdata/fork-2x200-noack,
+ * fork-ghost-dialog): each fork's BYE counts, and a fork still up at the
+ * end of the capture keeps the call up. */
+static void test_txn_forked_call_ends_with_last_dialog(void **state)
+{
+    struct fx x;
+    const struct rleg *l;
+
+    (void)state;
+    fx_init(&x);
+    feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1", "1 INVITE", NULL);
+    feed(&x, 100, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "fa", "c1", "1 INVITE", NULL);
+    feed(&x, 110, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("ka"), "a", "fa", "c1", "1 ACK", NULL);
+    feed(&x, 300, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "fb", "c1", "1 INVITE", NULL);
+    feed(&x, 310, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("kb"), "a", "fb", "c1", "1 ACK", NULL);
+    /* the callee ends fork B first, the caller ends fork A 60 s later */
+    feed(&x, 2000, B, A, "BYE sip:alice@a SIP/2.0", VIA_B("yb"), "fb", "a", "c1", "1 BYE",
+         "Reason: Q.850;cause=17\r\n");
+    feed(&x, 2010, A, B, "SIP/2.0 200 OK", VIA_B("yb"), "fb", "a", "c1", "1 BYE", NULL);
+    feed(&x, 62000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("ya"), "a", "fa", "c1", "2 BYE",
+         "Reason: Q.850;cause=16\r\n");
+    feed(&x, 62010, B, A, "SIP/2.0 200 OK", VIA_A("ya"), "a", "fa", "c1", "2 BYE", NULL);
+    /* another call: fork A ended by BYE, fork B still up at the end */
+    feed(&x, 63000, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("j1"), "a2", NULL, "c2", "1 INVITE",
+         NULL);
+    feed(&x, 63100, B, A, "SIP/2.0 200 OK", VIA_A("j1"), "a2", "ga", "c2", "1 INVITE", NULL);
+    feed(&x, 63110, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("la"), "a2", "ga", "c2", "1 ACK", NULL);
+    feed(&x, 63200, B, A, "SIP/2.0 200 OK", VIA_A("j1"), "a2", "gb", "c2", "1 INVITE", NULL);
+    feed(&x, 63210, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("lb"), "a2", "gb", "c2", "1 ACK", NULL);
+    feed(&x, 64000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("za"), "a2", "ga", "c2", "2 BYE", NULL);
+    feed(&x, 64010, B, A, "SIP/2.0 200 OK", VIA_A("za"), "a2", "ga", "c2", "2 BYE", NULL);
+    feed(&x, 65000, A, B, "INFO sip:bob@b SIP/2.0", VIA_A("nb"), "a2", "gb", "c2", "3 INFO", NULL);
+    fx_finish(&x);
+    assert_int_equal(x.r.n_legs, 2);
+    l = leg_by_id(&x, 1);
+    assert_int_equal(l->l.n_dialogs, 2);
+    assert_int_equal(l->l.end_us, BASE_US + 62010 * MS);
+    assert_int_equal(l->l.ended_by, SL_SIDE_CALLER);
+    assert_string_equal(l->l.end_how, "bye");
+    assert_int_equal(l->l.q850_cause, 16);
+    l = leg_by_id(&x, 2);
+    assert_int_equal(l->l.n_dialogs, 2);
+    assert_string_equal(l->l.end_how, "capture-end");
+    assert_int_equal(l->l.ended_by, SL_SIDE_UNKNOWN);
+    assert_int_equal(l->l.end_us, BASE_US + 65000 * MS);
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1530,6 +1578,7 @@ int main(void)
         cmocka_unit_test(test_txn_cookie_branch_matches_without_cseq_number),
         cmocka_unit_test(test_txn_sent_by_default_port),
         cmocka_unit_test(test_txn_forked_invite_dialog_id),
+        cmocka_unit_test(test_txn_forked_call_ends_with_last_dialog),
     };
 
     sl_sip_init();
