@@ -53,6 +53,10 @@
 #define MIN_TOL_US 50000
 /* End-of-call classification window (BYE vs. session expiry / missing ACK). */
 #define END_WINDOW_MIN_US (2 * US_PER_S)
+/* How long a leg nothing holds any more stays findable: an INVITE
+ * resubmitted with credentials (G9) minutes after the 401/407 (a user
+ * typing a password) is still the same call attempt. */
+#define LEG_LINGER_US (300 * US_PER_S)
 /* RFC 4028 10: BYE at expiry - min(32 s, interval / 3). */
 #define ST_BYE_LEAD_MAX_US (32 * US_PER_S)
 
@@ -84,6 +88,7 @@ struct leg_state {
     int refs;     /* open transactions + dialogs */
     bool pending; /* on the zero-reference list */
     struct leg_state *pending_next;
+    int64_t pending_since;         /* engine clock when it went on the list */
     struct leg_state *prev, *next; /* all legs */
     struct dlg_state *dialogs;     /* open dialogs of the leg */
     bool partial;
@@ -120,8 +125,9 @@ struct dlg_state {
     size_t key_len;
     struct leg_state *leg;
     struct dlg_state *leg_prev, *leg_next;
-    bool invite_usage; /* INVITE dialog (else SUBSCRIBE / REFER usage) */
-    bool acked;        /* the 2xx that confirmed it was ACKed */
+    bool invite_usage;    /* INVITE dialog (else SUBSCRIBE / REFER usage) */
+    bool acked;           /* the 2xx that confirmed it was ACKed */
+    bool session_expired; /* terminated by its session timer, no BYE */
     /* the first BYE sent in the dialog: its sender, end_how, Reason */
     bool bye_seen;
     enum sl_side bye_req_side;
@@ -192,7 +198,7 @@ struct sl_txn_engine {
     size_t heap_n, heap_cap;
     size_t n_txns, n_dialogs;
     struct leg_state *legs_all;
-    struct leg_state *legs_pending;
+    struct leg_state *legs_pending, *legs_pending_tail;
     struct dup_rec *dup_head, *dup_tail;
     size_t n_dups;
 };
@@ -614,12 +620,19 @@ static struct leg_state *leg_get(struct sl_txn_engine *e, const char *call_id, c
     return l;
 }
 
+/* A leg nothing holds any more waits LEG_LINGER_US (FIFO) before it
+ * leaves: a request resubmitted late with credentials still joins it. */
 static void leg_pending(struct sl_txn_engine *e, struct leg_state *l)
 {
     if (l->refs == 0 && !l->pending) {
         l->pending = true;
-        l->pending_next = e->legs_pending;
-        e->legs_pending = l;
+        l->pending_since = e->clock_us;
+        l->pending_next = NULL;
+        if (e->legs_pending_tail != NULL)
+            e->legs_pending_tail->pending_next = l;
+        else
+            e->legs_pending = l;
+        e->legs_pending_tail = l;
     }
 }
 
@@ -705,16 +718,35 @@ static int leg_create(struct sl_txn_engine *e, const struct view *v, const char 
     return SL_OK;
 }
 
+/* The call of leg l is over: it was answered and every dialog it still has
+ * terminated (BYE, ...).  A new initial INVITE with the same Call-ID and
+ * From tag is then a new call (a UA that reuses its Call-ID, or the same
+ * call replayed), not a resubmission of this one (G9). */
+static bool leg_over(const struct leg_state *l)
+{
+    const struct dlg_state *d;
+
+    if (!l->answered)
+        return false;
+    for (d = l->dialogs; d != NULL; d = d->leg_next)
+        if (d->pub.state != SL_DLG_TERMINATED)
+            return false;
+    return true;
+}
+
 /* The leg of out-of-dialog request v, created when new. */
 static int leg_for_request(struct sl_txn_engine *e, const struct view *v, bool partial,
                            struct leg_state **out)
 {
     struct leg_state *l = leg_get(e, v->call_id, v->from_tag);
 
-    if (l != NULL) {
+    if (l != NULL && !(!partial && is_method(v->method, "INVITE") &&
+                       is_method(l->pub.method, "INVITE") && leg_over(l))) {
         *out = l;
         return SL_OK;
     }
+    /* new, or a new call replacing an ended one under the same key (the
+     * old leg leaves when nothing holds it any more) */
     return leg_create(e, v, partial ? guess_usage(v->method) : v->method, partial, out);
 }
 
@@ -809,8 +841,14 @@ static int64_t dlg_deadline(const struct sl_txn_engine *e, const struct dlg_stat
     const char *cause;
     int64_t when;
 
-    if (d->pub.state == SL_DLG_TERMINATED)
+    if (d->pub.state == SL_DLG_TERMINATED) {
+        /* RFC 4028 10: the session expired, but nothing on the wire said so;
+         * the UAs often keep the call and BYE it much later: that BYE still
+         * belongs to this dialog (kept until the end, like any call) */
+        if (d->session_expired)
+            return INT64_MAX;
         return d->pub.terminated_us + e->t64_us + T4_US;
+    }
     when = dlg_term_plan(e, d, &cause);
     if (when == INT64_MAX)
         return INT64_MAX;
@@ -1331,8 +1369,9 @@ static int leg_flush(struct sl_txn_engine *e, struct leg_state *l, struct sl_err
     return rc;
 }
 
-/* Legs nothing holds any more. */
-static int legs_flush_pending(struct sl_txn_engine *e, struct sl_err *err)
+/* Legs nothing held for LEG_LINGER_US up to now_us (all of them: at_end). */
+static int legs_flush_pending(struct sl_txn_engine *e, int64_t now_us, bool at_end,
+                              struct sl_err *err)
 {
     int rc = SL_OK;
 
@@ -1340,7 +1379,12 @@ static int legs_flush_pending(struct sl_txn_engine *e, struct sl_err *err)
         struct leg_state *l = e->legs_pending;
         int r;
 
+        if (!at_end && l->refs == 0 && l->pending_since > INT64_MIN &&
+            now_us - LEG_LINGER_US < l->pending_since)
+            break;
         e->legs_pending = l->pending_next;
+        if (e->legs_pending == NULL)
+            e->legs_pending_tail = NULL;
         l->pending = false;
         if (l->refs > 0)
             continue;
@@ -1397,9 +1441,11 @@ static int dlg_due(struct sl_txn_engine *e, struct dlg_state *d, struct sl_err *
         heap_update(e, &d->n, INT64_MAX);
         return SL_OK;
     }
-    if (d->invite_usage && d->pub.state == SL_DLG_CONFIRMED && !d->bye_seen &&
-        !leg_end_candidate(d->leg, when, -1, SL_SIDE_UNKNOWN, "session-expiry", NULL))
-        return sl_fail(err, SL_ENOMEM, "out of memory ending a dialog");
+    if (d->invite_usage && d->pub.state == SL_DLG_CONFIRMED && !d->bye_seen) {
+        if (!leg_end_candidate(d->leg, when, -1, SL_SIDE_UNKNOWN, "session-expiry", NULL))
+            return sl_fail(err, SL_ENOMEM, "out of memory ending a dialog");
+        d->session_expired = true;
+    }
     dlg_terminate(e, d, cause, when, SL_SIDE_UNKNOWN, 0);
     return SL_OK;
 }
@@ -1505,7 +1551,7 @@ static int expire_at(struct sl_txn_engine *e, int64_t now_us, struct sl_err *err
             rc = dlg_due(e, (struct dlg_state *)(void *)n, err);
     }
     if (rc == SL_OK)
-        rc = legs_flush_pending(e, err);
+        rc = legs_flush_pending(e, now_us, false, err);
     return rc;
 }
 
@@ -1535,7 +1581,7 @@ int sl_txn_finish(struct sl_txn_engine *e, struct sl_err *err)
             rc = dlg_flush(e, (struct dlg_state *)(void *)n, err);
     }
     if (rc == SL_OK)
-        rc = legs_flush_pending(e, err);
+        rc = legs_flush_pending(e, 0, true, err);
     while (rc == SL_OK && e->legs_all != NULL)
         rc = leg_flush(e, e->legs_all, err); // only if a reference was lost
     return rc;
@@ -2187,6 +2233,11 @@ static int response_dialog(struct feed *f, struct txn_state *t, bool confirm,
     int rc;
 
     *out = NULL;
+    /* the same tags as a dialog that ended before this request was sent:
+     * a new dialog (Call-ID and tags reused, or the call replayed) */
+    if (d != NULL && d->pub.state == SL_DLG_TERMINATED &&
+        d->pub.terminated_us <= t->pub.req_first_us && d->pub.created_txn_id != t->pub.id)
+        d = NULL;
     if (d == NULL) {
         struct dlg_seed s;
 
@@ -2372,7 +2423,13 @@ static int on_response(struct feed *f)
             bool ended_by_bye = d->pub.state == SL_DLG_TERMINATED && d->pub.bye_msg_id > 0;
 
             if (is2xx && is_method(t->pub.method, "BYE")) {
-                /* RFC 3261 15.1.1: BYE answered, the dialog is over */
+                /* RFC 3261 15.1.1: BYE answered, the dialog is over.  A
+                 * session that expired without anyone acting on it ends
+                 * with this BYE (the session-timer rules judge the expiry) */
+                if (d->session_expired && d->pub.bye_msg_id == 0) {
+                    d->session_expired = false;
+                    d->pub.state = SL_DLG_CONFIRMED;
+                }
                 dlg_terminate(e, d, "bye", ts, t->pub.uac_side, t->pub.req_msg_id);
                 if (!ended_by_bye && !dlg_end_by_bye(d, ts, ts, t->pub.uac_side))
                     return SL_ENOMEM;
@@ -2440,13 +2497,15 @@ int sl_txn_feed(struct sl_txn_engine *e, const struct sl_txn_input *in, struct s
         return SL_OK;
     }
 
-    /* at a cap, first let go of what is due (no state is held yet) */
-    if (e->n_txns >= e->max_txns || e->n_dialogs >= e->max_dialogs) {
-        rc = expire_at(e, in->ts_us, err);
-        if (rc != SL_OK) {
-            free(rec);
-            return rc;
-        }
+    /* first let go of what is due at this message's time (no state is held
+     * yet): what matches must not depend on how often the caller calls
+     * sl_txn_expire -- a transaction or a terminated dialog past its
+     * deadline matches nothing any more (a Call-ID replayed later is a new
+     * call, not retransmissions of the old one) */
+    rc = expire_at(e, in->ts_us, err);
+    if (rc != SL_OK) {
+        free(rec);
+        return rc;
     }
 
     view_init(&v, in);

@@ -768,11 +768,13 @@ static void test_txn_fork_two_early_one_confirmed(void **state)
     assert_int_equal(x.links[ok].dialog_id, x.links[ra].dialog_id);
     assert_false(x.links[ok].is_retrans);
     /* 40 s later: the other fork is over (64*T1 after the 2xx) */
-    feed(&x, 40000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("y1"), "a", "fa", "c1", "2 BYE", NULL);
-    feed(&x, 40010, B, A, "SIP/2.0 200 OK", VIA_A("y1"), "a", "fa", "c1", "2 BYE", NULL);
     before = x.r.n_txns;
+    assert_int_equal(sl_txn_expire(x.e, BASE_US + 40000 * MS, &err), SL_OK);
+    assert_int_equal(x.r.n_txns, before); // nothing fed yet at 40 s: the clock is at 2.1 s
+    feed(&x, 40000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("y1"), "a", "fa", "c1", "2 BYE", NULL);
+    assert_true(x.r.n_txns > before); // INVITE and ACK are done, before the BYE is matched
+    feed(&x, 40010, B, A, "SIP/2.0 200 OK", VIA_A("y1"), "a", "fa", "c1", "2 BYE", NULL);
     assert_int_equal(sl_txn_expire(x.e, BASE_US + 40010 * MS, &err), SL_OK);
-    assert_true(x.r.n_txns > before); // INVITE and ACK are done
     fx_finish(&x);
     assert_int_equal(x.r.n_dlgs, 2);
     da = dlg_by_callee_tag(&x, "fa");
@@ -1125,14 +1127,14 @@ static void test_txn_expire_hands_over_once_and_frees(void **state)
 
     (void)state;
     fx_init(&x);
-    /* 20 short calls, 10 s apart, plus a timed-out OPTIONS and a ringing
+    /* 20 short calls, 30 s apart, plus a timed-out OPTIONS and a ringing
      * INVITE that is never answered */
     feed(&x, 0, A, B, "OPTIONS sip:bob@b SIP/2.0", VIA_A("o1"), "o", NULL, "opt", "1 OPTIONS",
          NULL);
     feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("r1"), "r", NULL, "ring", "1 INVITE", NULL);
     feed(&x, 10, B, A, "SIP/2.0 180 Ringing", VIA_A("r1"), "r", "rb", "ring", "1 INVITE", NULL);
     for (i = 0; i < 20; i++) {
-        int64_t t0 = 1000 + (int64_t)i * 10000;
+        int64_t t0 = 1000 + (int64_t)i * 30000;
 
         /* the same branches in every call: Call-ID keeps them apart */
         snprintf(cid, sizeof(cid), "call-%d", i);
@@ -1148,9 +1150,10 @@ static void test_txn_expire_hands_over_once_and_frees(void **state)
     }
     txns_mid = x.r.n_txns;
     legs_mid = x.r.n_legs;
-    /* the early calls and the OPTIONS are gone already; the ringing INVITE
-     * is not (Proceeding has no timeout) */
-    assert_true(legs_mid >= 10);
+    /* the early calls (a leg lingers 300 s after its last transaction) and
+     * the OPTIONS are gone already; the ringing INVITE is not (Proceeding
+     * has no timeout) */
+    assert_true(legs_mid >= 8);
     assert_true(txns_mid >= 30);
     assert_string_equal(txn_by_id(&x, 1)->t.end_reason, "timeout");
     assert_int_equal(txn_by_id(&x, 1)->t.timeout_us, BASE_US + 32 * SEC);
@@ -1546,6 +1549,104 @@ static void test_txn_forked_call_ends_with_last_dialog(void **state)
     fx_fini(&x);
 }
 
+/* One basic call, all branches suffixed with sfx, starting at t0 ms. */
+static void feed_basic_call(struct fx *x, int64_t t0, const char *sfx, int64_t ids[7])
+{
+    char vi[64], vk[64], vy[64];
+
+    snprintf(vi, sizeof(vi), VIA_A("i%s"), sfx);
+    snprintf(vk, sizeof(vk), VIA_A("k%s"), sfx);
+    snprintf(vy, sizeof(vy), VIA_A("y%s"), sfx);
+    ids[0] = feed(x, t0, A, B, "INVITE sip:bob@b SIP/2.0", vi, "a", NULL, "c1", "1 INVITE", NULL);
+    ids[1] = feed(x, t0 + 10, B, A, "SIP/2.0 180 Ringing", vi, "a", "b", "c1", "1 INVITE", NULL);
+    ids[2] = feed(x, t0 + 1000, B, A, "SIP/2.0 200 OK", vi, "a", "b", "c1", "1 INVITE", NULL);
+    ids[3] = feed(x, t0 + 1010, A, B, "ACK sip:bob@b SIP/2.0", vk, "a", "b", "c1", "1 ACK", NULL);
+    ids[4] = feed(x, t0 + 3000, A, B, "BYE sip:bob@b SIP/2.0", vy, "a", "b", "c1", "2 BYE", NULL);
+    ids[5] = feed(x, t0 + 3010, B, A, "SIP/2.0 200 OK", vy, "a", "b", "c1", "2 BYE", NULL);
+    ids[6] = 0;
+}
+
+/* A Call-ID (with its From tag and To tag) used again for a new call after
+ * the first one ended with BYE: a new leg and a new dialog, never the old
+ * terminated one -- whether the new INVITE has a new branch (10 s later,
+ * while the old dialog is still remembered) or is the very same call
+ * replayed 60 s later (all its transactions are over by then, even when the
+ * caller never calls sl_txn_expire). */
+static void test_txn_call_id_replayed_after_bye_is_a_new_call(void **state)
+{
+    struct fx x;
+    int64_t c1[7], c2[7], c3[7];
+    int k;
+
+    (void)state;
+    fx_init(&x);
+    feed_basic_call(&x, 0, "1", c1);
+    feed_basic_call(&x, 10000, "2", c2); // new branches, 7 s after the BYE
+    feed_basic_call(&x, 70000, "2", c3); // the second call replayed: same bytes
+    for (k = 0; k < 6; k++) {
+        assert_false(x.links[c2[k]].is_retrans);
+        assert_false(x.links[c3[k]].is_retrans);
+        assert_int_equal(x.links[c2[k]].dup_of, 0);
+        assert_int_not_equal(x.links[c2[k]].txn_id, x.links[c1[k]].txn_id);
+        assert_int_not_equal(x.links[c3[k]].txn_id, x.links[c2[k]].txn_id);
+        assert_int_not_equal(x.links[c2[k]].leg_id, x.links[c1[k]].leg_id);
+        assert_int_not_equal(x.links[c3[k]].leg_id, x.links[c2[k]].leg_id);
+    }
+    for (k = 1; k < 6; k++) {
+        assert_int_not_equal(x.links[c2[k]].dialog_id, 0);
+        assert_int_not_equal(x.links[c2[k]].dialog_id, x.links[c1[k]].dialog_id);
+        assert_int_not_equal(x.links[c3[k]].dialog_id, x.links[c2[k]].dialog_id);
+    }
+    fx_finish(&x);
+    assert_int_equal(x.r.n_legs, 3);
+    assert_int_equal(x.r.n_dlgs, 3);
+    for (k = 0; k < 3; k++) {
+        const struct rleg *l = leg_by_id(&x, k + 1);
+        const struct rdlg *d = dlg_by_id(&x, k + 1);
+
+        assert_string_equal(l->l.outcome, "answered");
+        assert_string_equal(l->l.end_how, "bye");
+        assert_int_equal(l->l.n_dialogs, 1);
+        assert_int_equal(l->l.n_messages, 6);
+        assert_int_equal(d->d.state, SL_DLG_TERMINATED);
+        assert_string_equal(d->d.term_cause, "bye");
+        assert_false(d->d.partial);
+    }
+    assert_int_equal(dlg_by_id(&x, 2)->d.confirmed_us, BASE_US + 11000 * MS);
+    assert_int_equal(dlg_by_id(&x, 2)->d.terminated_us, BASE_US + 13010 * MS);
+    assert_int_equal(leg_by_id(&x, 2)->l.start_us, BASE_US + 10000 * MS);
+    assert_int_equal(leg_by_id(&x, 2)->l.end_us, BASE_US + 13010 * MS);
+    assert_int_equal(leg_by_id(&x, 3)->l.end_us, BASE_US + 73010 * MS);
+    fx_fini(&x);
+}
+
+/* G9: an INVITE resubmitted with credentials a minute after the 407 (all
+ * transactions of the first attempt are over by then) is the same call
+ * attempt (zeek wireshark.pcap, Call-ID 24487391-449bf2a0). */
+static void test_txn_late_auth_resubmission_is_the_same_leg(void **state)
+{
+    struct fx x;
+    int64_t i1, i2;
+
+    (void)state;
+    fx_init(&x);
+    i1 = feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1", "1 INVITE",
+              NULL);
+    feed(&x, 50, B, A, "SIP/2.0 407 Proxy Authentication Required", VIA_A("i1"), "a", "p7", "c1",
+         "1 INVITE", NULL);
+    feed(&x, 60, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("i1"), "a", "p7", "c1", "1 ACK", NULL);
+    i2 = feed(&x, 51000, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i2"), "a", NULL, "c1", "2 INVITE",
+              NULL);
+    feed(&x, 51100, B, A, "SIP/2.0 403 Forbidden", VIA_A("i2"), "a", "p8", "c1", "2 INVITE", NULL);
+    feed(&x, 51110, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("i2"), "a", "p8", "c1", "2 ACK", NULL);
+    assert_int_equal(x.links[i2].leg_id, x.links[i1].leg_id);
+    fx_finish(&x);
+    assert_int_equal(x.r.n_legs, 1);
+    assert_int_equal(x.r.legs[0].l.final_status, 403);
+    assert_string_equal(x.r.legs[0].l.outcome, "failed");
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1579,6 +1680,8 @@ int main(void)
         cmocka_unit_test(test_txn_sent_by_default_port),
         cmocka_unit_test(test_txn_forked_invite_dialog_id),
         cmocka_unit_test(test_txn_forked_call_ends_with_last_dialog),
+        cmocka_unit_test(test_txn_call_id_replayed_after_bye_is_a_new_call),
+        cmocka_unit_test(test_txn_late_auth_resubmission_is_the_same_leg),
     };
 
     sl_sip_init();
