@@ -1407,7 +1407,11 @@ static int dlg_flush(struct sl_txn_engine *e, struct dlg_state *d, struct sl_err
             if (!dlg_end_by_bye(d, INT64_MAX, -1, d->bye_req_side))
                 rc = sl_fail(err, SL_ENOMEM, "out of memory finishing a dialog");
         } else if (l != NULL && d->invite_usage && d->pub.state == SL_DLG_CONFIRMED) {
-            (void)leg_end_candidate(l, INT64_MAX, -1, SL_SIDE_UNKNOWN, "capture-end", NULL);
+            /* a partial dialog may well have been an early one (its INVITE
+             * was not seen): it keeps the call up only when nothing else
+             * ended after its last message */
+            (void)leg_end_candidate(l, d->pub.partial ? d->last_us : INT64_MAX, -1, SL_SIDE_UNKNOWN,
+                                    "capture-end", NULL);
         }
     }
     if (rc == SL_OK && e->sink.dialog_done != NULL)

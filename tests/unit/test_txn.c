@@ -1647,6 +1647,42 @@ static void test_txn_late_auth_resubmission_is_the_same_leg(void **state)
     fx_fini(&x);
 }
 
+/* ipv6frag.pcap: the INVITE is not seen; two To tags (two 183s) make two
+ * partial dialogs; the BYE of one ends the call, the other (perhaps only
+ * an early dialog) does not keep it up until the capture ends. */
+static void test_txn_partial_fork_does_not_outlive_the_bye(void **state)
+{
+    struct fx x;
+    int64_t p1, p2, r2;
+
+    (void)state;
+    fx_init(&x);
+    feed(&x, 0, B, A, "SIP/2.0 183 Session Progress", VIA_A("i1"), "a", "t1", "c1", "1 INVITE",
+         NULL);
+    p1 = feed(&x, 10, A, B, "PRACK sip:bob@b SIP/2.0", VIA_A("p1"), "a", "t1", "c1", "2 PRACK",
+              NULL);
+    feed(&x, 20, B, A, "SIP/2.0 200 OK", VIA_A("p1"), "a", "t1", "c1", "2 PRACK", NULL);
+    r2 = feed(&x, 100, B, A, "SIP/2.0 183 Session Progress", VIA_A("i1"), "a", "t2", "c1",
+              "1 INVITE", NULL);
+    p2 = feed(&x, 110, A, B, "PRACK sip:bob@b SIP/2.0", VIA_A("p2"), "a", "t2", "c1", "2 PRACK",
+              NULL);
+    feed(&x, 120, B, A, "SIP/2.0 200 OK", VIA_A("p2"), "a", "t2", "c1", "2 PRACK", NULL);
+    feed(&x, 5000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("y1"), "a", "t1", "c1", "3 BYE", NULL);
+    feed(&x, 5010, B, A, "SIP/2.0 200 OK", VIA_A("y1"), "a", "t1", "c1", "3 BYE", NULL);
+    assert_int_not_equal(x.links[p1].dialog_id, x.links[p2].dialog_id);
+    assert_int_equal(x.links[r2].txn_id, 0); // its INVITE was not captured
+    fx_finish(&x);
+    assert_int_equal(x.r.n_dlgs, 2);
+    assert_true(dlg_by_callee_tag(&x, "t1")->d.partial);
+    assert_true(dlg_by_callee_tag(&x, "t2")->d.partial);
+    assert_int_equal(x.r.n_legs, 1);
+    assert_string_equal(x.r.legs[0].l.outcome, "partial");
+    assert_string_equal(x.r.legs[0].l.end_how, "bye");
+    assert_int_equal(x.r.legs[0].l.ended_by, SL_SIDE_CALLER);
+    assert_int_equal(x.r.legs[0].l.end_us, BASE_US + 5010 * MS);
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1682,6 +1718,7 @@ int main(void)
         cmocka_unit_test(test_txn_forked_call_ends_with_last_dialog),
         cmocka_unit_test(test_txn_call_id_replayed_after_bye_is_a_new_call),
         cmocka_unit_test(test_txn_late_auth_resubmission_is_the_same_leg),
+        cmocka_unit_test(test_txn_partial_fork_does_not_outlive_the_bye),
     };
 
     sl_sip_init();
