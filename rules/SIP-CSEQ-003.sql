@@ -12,9 +12,9 @@
 -- * ACK of a non-2xx final (RFC 3261 §17.1.1.3): the INVITE transaction on the same hop (same
 --   source and destination) with the same branch and Call-ID that ended with a final >= 300
 --   (a Via sent-by that differs from the INVITE's is SIP-ACK-004's, not a reason to miss it).
---   It is looked up by those columns and not through txn.ack_msg_id, because the
---   transaction engine keys transactions on the CSeq number too and so leaves such an ACK
---   unlinked (it becomes an ACK2XX transaction of its own).  Fires when its number differs from the INVITE's or its
+--   It is looked up by those columns and not through txn.ack_msg_id (the transaction engine
+--   links such an ACK too, as RFC 3261 §17.2.3 does, by branch and sent-by; the column
+--   lookup also covers an ACK whose sent-by differs).  Fires when its number differs from the INVITE's or its
 --   CSeq method is not ACK.  Branches without the RFC 3261 cookie do not identify the
 --   transaction (G14) and are not used.
 -- * any other ACK in a dialog is an ACK of a 2xx (RFC 3261 §13.2.2.4): fires when its CSeq

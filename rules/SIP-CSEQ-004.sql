@@ -12,9 +12,9 @@
 -- proxies CANCEL hop by hop with their own branches, so other hops are never compared):
 -- * by branch: the INVITE transaction with the CANCEL's top-Via branch, same Call-ID, sent
 --   from the same address to the same address, before the CANCEL.  This is
---   looked up by columns and not through txn.cancels_txn_id, because the transaction engine
---   keys transactions on the CSeq number too and leaves a CANCEL with another number
---   unlinked.  Then every §9.1 field the database holds is compared: CSeq number,
+--   looked up by columns and not through txn.cancels_txn_id (the transaction engine links
+--   it too, by branch and sent-by as RFC 3261 §9.2 says; the column lookup also covers a
+--   CANCEL whose sent-by differs).  Then every §9.1 field the database holds is compared: CSeq number,
 --   Request-URI, From (URI and tag), To (URI and tag), the top Via sent-by (a port 5060
 --   written out in one and omitted in the other counts as equal), the number of Via values (a CANCEL
 --   built by the sender has exactly the INVITE's top Via; a copy forwarded by a stateless

@@ -9,16 +9,16 @@
 -- confidence: high
 --
 -- RFC 3261 §17.1.3 matches a response to its client transaction by top-Via branch and CSeq
--- method only, so a response with another CSeq number still belongs to the request.  The
--- transaction engine of siplint keys transactions on the CSeq number (and Call-ID) as well,
--- so it never links such a response: it is stored as a stray response (txn_id NULL).  This
--- rule therefore looks at stray responses (first copies: G2; a stray response has no
--- retransmission flag, so a response retransmitted N times is reported once per distinct
--- status) and finds their request on the same hop by branch, CSeq method and Call-ID,
--- sent in the opposite direction before the response; it fires when the CSeq
--- number differs.  Branches without the RFC 3261 cookie do not identify a transaction (G14)
--- and are skipped.  A response whose CSeq method matches no request with its branch is left
--- to the stray-response rule (SIP-TXN-004): with INVITE and CANCEL sharing a branch, the
+-- method only, so a response with another CSeq number still belongs to the request: the
+-- transaction engine links it (txn_id set; the CSeq number is not part of the transaction
+-- key for cookie branches).  The rule takes the logical responses (lm: G1, G2, so a response
+-- retransmitted N times is reported once per distinct status) of a transaction whose CSeq
+-- number differs from the request's.  For robustness it also looks at stray responses
+-- (txn_id NULL, e.g. sent from another address than the hop of the request) and finds their
+-- request on the same hop by branch, CSeq method and Call-ID, sent in the opposite direction
+-- before the response.  Branches without the RFC 3261 cookie do not identify a transaction
+-- (G14) and are skipped.  A response whose CSeq method matches no request with its branch is
+-- left to the stray-response rule (SIP-TXN-004): with INVITE and CANCEL sharing a branch, the
 -- method is the only key that tells which request it answers.  A response that copies a
 -- request's wrong CSeq method (SIP-CSEQ-008) has the request's CSeq and does not fire here.
 WITH s AS (
@@ -38,6 +38,12 @@ WITH s AS (
               AND x.req_first_us <= s.ts_us
             ORDER BY x.req_first_us DESC LIMIT 1) AS txn_id
     FROM s WHERE s.nth = 1
+), cand AS (
+    SELECT msg_id, src, dst, status, reason, cseq_num, cseq_method, txn_id FROM hit
+    UNION ALL
+    SELECT r.msg_id, r.src, r.dst, r.status, r.reason, r.cseq_num, r.cseq_method, r.txn_id
+    FROM lm r
+    WHERE r.is_request = 0 AND r.txn_id IS NOT NULL AND r.top_branch LIKE 'z9hg4bk%'
 )
 SELECT h.msg_id,
        q.msg_id || ' ' || h.msg_id AS evidence,
@@ -50,7 +56,7 @@ SELECT h.msg_id,
        h.status,
        h.reason,
        coalesce(h.cseq_num, '?') || ' ' || h.cseq_method AS resp_cseq
-FROM hit h
+FROM cand h
 JOIN t x ON x.txn_id = h.txn_id
 JOIN m q ON q.msg_id = x.req_msg_id
 WHERE h.cseq_num IS NOT q.cseq_num

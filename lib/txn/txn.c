@@ -3,9 +3,10 @@
  *
  * Matching, in short:
  *   - transaction key per hop (A.3.3, A.3.4): hop (unordered endpoint pair +
- *     transport), method (the CSeq method for responses), CSeq number,
- *     Call-ID, top-Via sent-by and branch; without the z9hG4bK cookie also
- *     the From tag, and the RFC 2543 checks of A.3.5 on top.  An ACK first
+ *     transport), method (the CSeq method for responses), Call-ID, top-Via
+ *     sent-by (default port explicit) and branch; without the z9hG4bK cookie
+ *     also the CSeq number and the From tag, and the RFC 2543 checks of A.3.5
+ *     on top.  An ACK first
  *     looks for the INVITE under the same key (ACK for a non-2xx, folded in);
  *     a CANCEL looks for it to link both ways.
  *   - responses: same key from the response; failing that, the same key
@@ -26,6 +27,7 @@
 #include "txn/txn.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +53,10 @@
 #define MIN_TOL_US 50000
 /* End-of-call classification window (BYE vs. session expiry / missing ACK). */
 #define END_WINDOW_MIN_US (2 * US_PER_S)
+/* How long a leg nothing holds any more stays findable: an INVITE
+ * resubmitted with credentials (G9) minutes after the 401/407 (a user
+ * typing a password) is still the same call attempt. */
+#define LEG_LINGER_US (300 * US_PER_S)
 /* RFC 4028 10: BYE at expiry - min(32 s, interval / 3). */
 #define ST_BYE_LEAD_MAX_US (32 * US_PER_S)
 
@@ -82,6 +88,7 @@ struct leg_state {
     int refs;     /* open transactions + dialogs */
     bool pending; /* on the zero-reference list */
     struct leg_state *pending_next;
+    int64_t pending_since;         /* engine clock when it went on the list */
     struct leg_state *prev, *next; /* all legs */
     struct dlg_state *dialogs;     /* open dialogs of the leg */
     bool partial;
@@ -95,14 +102,20 @@ struct leg_state {
     int64_t st422_cseq;   /* CSeq of the last out-of-dialog 422 event */
     char *final_reason_hdr;
     char *cancel_reason_hdr;
+    /* the first BYE of the leg outside any known dialog (dialog cap) */
     bool bye_seen;
     enum sl_side bye_side;
-    int64_t bye_us;
-    int64_t bye_2xx_us;
     char *bye_reason_hdr;
-    const char *bye_how;  /* end_how decided when the BYE came */
-    bool session_expired; /* a dialog ran past its session expiry without BYE */
-    bool open_at_end;     /* an INVITE dialog was still up at the end */
+    const char *bye_how;
+    /* the end of the call = the end of its dialog that ended last (forks):
+     * candidates come from dialogs as they end; the latest (end_order) wins */
+    bool end_set;
+    int64_t end_order; /* when that dialog ended; INT64_MAX: still up */
+    int64_t end_at_us; /* its end time, unless end_last */
+    bool end_last;     /* the end is the leg's last message */
+    enum sl_side end_side;
+    const char *end_how;
+    char *end_reason_hdr;
 };
 
 struct dlg_state {
@@ -112,8 +125,14 @@ struct dlg_state {
     size_t key_len;
     struct leg_state *leg;
     struct dlg_state *leg_prev, *leg_next;
-    bool invite_usage; /* INVITE dialog (else SUBSCRIBE / REFER usage) */
-    bool acked;        /* the 2xx that confirmed it was ACKed */
+    bool invite_usage;    /* INVITE dialog (else SUBSCRIBE / REFER usage) */
+    bool acked;           /* the 2xx that confirmed it was ACKed */
+    bool session_expired; /* terminated by its session timer, no BYE */
+    /* the first BYE sent in the dialog: its sender, end_how, Reason */
+    bool bye_seen;
+    enum sl_side bye_req_side;
+    const char *bye_how;
+    char *bye_reason_hdr;
     int64_t confirm_cseq;
     int64_t last_us;
     int64_t sub_expires_s;
@@ -150,7 +169,8 @@ struct txn_state {
     int64_t req_dialog_id; /* dialog given to the request copies */
     int64_t cseq_prev;     /* links.cseq_prev of the request copies */
     int64_t last_us;
-    bool attempt; /* initial (out-of-dialog) request of its leg's method */
+    bool attempt;       /* initial (out-of-dialog) request of its leg's method */
+    bool dialog_by_2xx; /* pub.dialog_id is the dialog of the first 2xx */
 };
 
 /* One observation kept for duplicate detection (G2). */
@@ -178,7 +198,7 @@ struct sl_txn_engine {
     size_t heap_n, heap_cap;
     size_t n_txns, n_dialogs;
     struct leg_state *legs_all;
-    struct leg_state *legs_pending;
+    struct leg_state *legs_pending, *legs_pending_tail;
     struct dup_rec *dup_head, *dup_tail;
     size_t n_dups;
 };
@@ -381,22 +401,69 @@ static char *kb_copy(const struct kbuf *k)
     return c;
 }
 
-/* RULES.md A.3.3 / A.3.4: (hop, branch, sent-by, method), plus Call-ID and
- * CSeq number, which every copy and response of a transaction repeats
- * (RFC 3261 8.2.6.2, 17.1.1.3) and which keep a reused branch apart.  A.3.5:
- * without the cookie the From tag joins the key.  loose: without the hop. */
+/* The sent-by of a top Via as a key: host lower-cased (the parser does
+ * that) and the port made explicit, RFC 3261 18.2.1 / 19.1.2: no port means
+ * 5060 for UDP, TCP and SCTP, 5061 for TLS (and SCTP-TLS); so
+ * "192.168.1.2" and "192.168.1.2:5060" are one sent-by. */
+static void kb_sent_by(struct kbuf *k, const char *sent_by, const char *via_transport)
+{
+    const char *s = nz(sent_by);
+    const char *end = s + strlen(s);
+    const char *host_end = end;
+    bool has_port = false;
+    char port[8];
+
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+
+        if (rb != NULL) {
+            host_end = rb + 1;
+            has_port = rb[1] == ':';
+        }
+    } else {
+        const char *colon = strchr(s, ':');
+
+        if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+            host_end = colon;
+            has_port = true;
+        }
+    }
+    kb_put(k, s, (size_t)(host_end - s));
+    if (has_port) {
+        kb_put(k, host_end, (size_t)(end - host_end));
+    } else if (host_end == end && s[0] != '\0') {
+        bool tls = via_transport != NULL &&
+                   (strcmp(via_transport, "TLS") == 0 || strcmp(via_transport, "TLS-SCTP") == 0);
+
+        snprintf(port, sizeof(port), ":%d", tls ? 5061 : 5060);
+        kb_put(k, port, strlen(port));
+    } else {
+        kb_put(k, host_end, (size_t)(end - host_end));
+    }
+    kb_put(k, "", 1);
+}
+
+/* RULES.md A.3.3 / A.3.4, RFC 3261 17.1.3 / 17.2.3: (hop, branch, sent-by,
+ * method) -- the CSeq number is NOT part of it: an ACK for a non-2xx or a
+ * CANCEL with a wrong CSeq number still matches by branch, and so does a
+ * response with a wrong CSeq number.  The Call-ID, which every copy and
+ * response of a transaction repeats (RFC 3261 8.2.6.2, 17.1.1.3), keeps a
+ * branch that broken UAs reuse across calls apart.  A.3.5: without the
+ * cookie the CSeq number and the From tag join the key (the RFC 2543 checks
+ * of A.3.5 on top).  loose: without the hop. */
 static void txn_key(struct kbuf *k, const struct view *v, const char *method, bool loose)
 {
     kb_put(k, loose ? "L" : "T", 1);
     if (!loose)
         kb_put(k, v->hop, HOP_KEY_LEN);
     kb_str(k, method);
-    kb_i64(k, v->cseq);
     kb_str(k, v->call_id);
-    kb_str(k, v->sent_by);
+    kb_sent_by(k, v->sent_by, v->m->via_transport);
     kb_str(k, v->branch);
-    if (v->rfc2543)
+    if (v->rfc2543) {
+        kb_i64(k, v->cseq);
         kb_str(k, v->from_tag);
+    }
 }
 
 /* A.9.2: the Via stack fingerprint of a request, with what a proxy keeps
@@ -531,6 +598,7 @@ static void leg_free(struct leg_state *l)
     free(l->final_reason_hdr);
     free(l->cancel_reason_hdr);
     free(l->bye_reason_hdr);
+    free(l->end_reason_hdr);
     free(l);
 }
 
@@ -552,12 +620,19 @@ static struct leg_state *leg_get(struct sl_txn_engine *e, const char *call_id, c
     return l;
 }
 
+/* A leg nothing holds any more waits LEG_LINGER_US (FIFO) before it
+ * leaves: a request resubmitted late with credentials still joins it. */
 static void leg_pending(struct sl_txn_engine *e, struct leg_state *l)
 {
     if (l->refs == 0 && !l->pending) {
         l->pending = true;
-        l->pending_next = e->legs_pending;
-        e->legs_pending = l;
+        l->pending_since = e->clock_us;
+        l->pending_next = NULL;
+        if (e->legs_pending_tail != NULL)
+            e->legs_pending_tail->pending_next = l;
+        else
+            e->legs_pending = l;
+        e->legs_pending_tail = l;
     }
 }
 
@@ -624,8 +699,6 @@ static int leg_create(struct sl_txn_engine *e, const struct view *v, const char 
     l->last_us = v->in->ts_us;
     l->attempt_cseq = -1;
     l->st422_cseq = -1;
-    l->bye_us = -1;
-    l->bye_2xx_us = -1;
     if (oom || l->key == NULL) {
         leg_free(l);
         return SL_ENOMEM;
@@ -645,16 +718,35 @@ static int leg_create(struct sl_txn_engine *e, const struct view *v, const char 
     return SL_OK;
 }
 
+/* The call of leg l is over: it was answered and every dialog it still has
+ * terminated (BYE, ...).  A new initial INVITE with the same Call-ID and
+ * From tag is then a new call (a UA that reuses its Call-ID, or the same
+ * call replayed), not a resubmission of this one (G9). */
+static bool leg_over(const struct leg_state *l)
+{
+    const struct dlg_state *d;
+
+    if (!l->answered)
+        return false;
+    for (d = l->dialogs; d != NULL; d = d->leg_next)
+        if (d->pub.state != SL_DLG_TERMINATED)
+            return false;
+    return true;
+}
+
 /* The leg of out-of-dialog request v, created when new. */
 static int leg_for_request(struct sl_txn_engine *e, const struct view *v, bool partial,
                            struct leg_state **out)
 {
     struct leg_state *l = leg_get(e, v->call_id, v->from_tag);
 
-    if (l != NULL) {
+    if (l != NULL && !(!partial && is_method(v->method, "INVITE") &&
+                       is_method(l->pub.method, "INVITE") && leg_over(l))) {
         *out = l;
         return SL_OK;
     }
+    /* new, or a new call replacing an ended one under the same key (the
+     * old leg leaves when nothing holds it any more) */
     return leg_create(e, v, partial ? guess_usage(v->method) : v->method, partial, out);
 }
 
@@ -714,6 +806,7 @@ static void dlg_free(struct dlg_state *d)
     free(d->pub.method);
     free(d->pub.caller_uri);
     free(d->pub.callee_uri);
+    free(d->bye_reason_hdr);
     free(d);
 }
 
@@ -748,8 +841,14 @@ static int64_t dlg_deadline(const struct sl_txn_engine *e, const struct dlg_stat
     const char *cause;
     int64_t when;
 
-    if (d->pub.state == SL_DLG_TERMINATED)
+    if (d->pub.state == SL_DLG_TERMINATED) {
+        /* RFC 4028 10: the session expired, but nothing on the wire said so;
+         * the UAs often keep the call and BYE it much later: that BYE still
+         * belongs to this dialog (kept until the end, like any call) */
+        if (d->session_expired)
+            return INT64_MAX;
         return d->pub.terminated_us + e->t64_us + T4_US;
+    }
     when = dlg_term_plan(e, d, &cause);
     if (when == INT64_MAX)
         return INT64_MAX;
@@ -1184,6 +1283,39 @@ int sl_txn_engine_new(struct sl_txn_engine **out, const struct sl_txn_opts *opts
 
 /* ---------------------------------------------------------- flushing -- */
 
+/* A dialog of leg l ended (order: when; INT64_MAX when it was still up at
+ * the end of the capture): the call ends with the dialog that ended last
+ * (RULES.md A.6.4; forks: every dialog counts).  end_us is the end time, or
+ * -1 for the leg's last message.  false when out of memory. */
+static bool leg_end_candidate(struct leg_state *l, int64_t order, int64_t end_us, enum sl_side side,
+                              const char *how, const char *reason_hdr)
+{
+    bool oom = false;
+    char *reason;
+
+    if (l == NULL || (l->end_set && order < l->end_order))
+        return true;
+    reason = dup_str(reason_hdr, &oom);
+    if (oom)
+        return false;
+    free(l->end_reason_hdr);
+    l->end_reason_hdr = reason;
+    l->end_set = true;
+    l->end_order = order;
+    l->end_at_us = end_us;
+    l->end_last = end_us < 0;
+    l->end_side = side;
+    l->end_how = how;
+    return true;
+}
+
+/* The BYE end of dialog d (answered at end_us, or -1: its last message). */
+static bool dlg_end_by_bye(struct dlg_state *d, int64_t order, int64_t end_us, enum sl_side side)
+{
+    return leg_end_candidate(d->leg, order, end_us, side, d->bye_seen ? d->bye_how : "bye",
+                             d->bye_reason_hdr);
+}
+
 static int leg_flush(struct sl_txn_engine *e, struct leg_state *l, struct sl_err *err)
 {
     struct sl_leg *p = &l->pub;
@@ -1203,23 +1335,22 @@ static int leg_flush(struct sl_txn_engine *e, struct leg_state *l, struct sl_err
         p->outcome = "failed";
     else
         p->outcome = "unanswered";
-    if (l->bye_2xx_us >= 0)
-        p->end_us = l->bye_2xx_us;
-    else if (!l->answered && l->final_us >= 0)
-        p->end_us = l->final_us;
-    else
-        p->end_us = l->last_us;
-    if (l->bye_seen) {
-        p->ended_by = l->bye_side;
-        p->end_how = l->bye_how;
-    } else if (l->session_expired) {
-        p->end_how = "session-expiry";
-    } else if (l->open_at_end) {
-        p->end_how = "capture-end";
+    if (l->end_set) {
+        /* the dialog that ended last */
+        p->end_us = l->end_last ? l->last_us : l->end_at_us;
+        p->ended_by = l->end_side;
+        p->end_how = l->end_how;
+    } else {
+        p->end_us = !l->answered && l->final_us >= 0 ? l->final_us : l->last_us;
+        if (l->bye_seen) {
+            p->ended_by = l->bye_side;
+            p->end_how = l->bye_how;
+        }
     }
-    reason = l->bye_reason_hdr != NULL      ? l->bye_reason_hdr
-             : l->cancel_reason_hdr != NULL ? l->cancel_reason_hdr
-                                            : l->final_reason_hdr;
+    reason = l->end_set && l->end_reason_hdr != NULL    ? l->end_reason_hdr
+             : !l->end_set && l->bye_reason_hdr != NULL ? l->bye_reason_hdr
+             : l->cancel_reason_hdr != NULL             ? l->cancel_reason_hdr
+                                                        : l->final_reason_hdr;
     free(p->reason_hdr);
     p->reason_hdr = dup_str(reason, &oom);
     p->q850_cause = sl_q850_cause(reason);
@@ -1238,8 +1369,9 @@ static int leg_flush(struct sl_txn_engine *e, struct leg_state *l, struct sl_err
     return rc;
 }
 
-/* Legs nothing holds any more. */
-static int legs_flush_pending(struct sl_txn_engine *e, struct sl_err *err)
+/* Legs nothing held for LEG_LINGER_US up to now_us (all of them: at_end). */
+static int legs_flush_pending(struct sl_txn_engine *e, int64_t now_us, bool at_end,
+                              struct sl_err *err)
 {
     int rc = SL_OK;
 
@@ -1247,7 +1379,12 @@ static int legs_flush_pending(struct sl_txn_engine *e, struct sl_err *err)
         struct leg_state *l = e->legs_pending;
         int r;
 
+        if (!at_end && l->refs == 0 && l->pending_since > INT64_MIN &&
+            now_us - LEG_LINGER_US < l->pending_since)
+            break;
         e->legs_pending = l->pending_next;
+        if (e->legs_pending == NULL)
+            e->legs_pending_tail = NULL;
         l->pending = false;
         if (l->refs > 0)
             continue;
@@ -1265,10 +1402,19 @@ static int dlg_flush(struct sl_txn_engine *e, struct dlg_state *d, struct sl_err
 
     if (d->pub.state != SL_DLG_TERMINATED) {
         d->pub.term_cause = "capture_end";
-        if (l != NULL && d->invite_usage && d->pub.state == SL_DLG_CONFIRMED)
-            l->open_at_end = true;
+        /* still up: the call had not ended (or its BYE got no answer) */
+        if (d->bye_seen) {
+            if (!dlg_end_by_bye(d, INT64_MAX, -1, d->bye_req_side))
+                rc = sl_fail(err, SL_ENOMEM, "out of memory finishing a dialog");
+        } else if (l != NULL && d->invite_usage && d->pub.state == SL_DLG_CONFIRMED) {
+            /* a partial dialog may well have been an early one (its INVITE
+             * was not seen): it keeps the call up only when nothing else
+             * ended after its last message */
+            (void)leg_end_candidate(l, d->pub.partial ? d->last_us : INT64_MAX, -1, SL_SIDE_UNKNOWN,
+                                    "capture-end", NULL);
+        }
     }
-    if (e->sink.dialog_done != NULL)
+    if (rc == SL_OK && e->sink.dialog_done != NULL)
         rc = e->sink.dialog_done(e->sink.ctx, &d->pub, err);
     (void)sl_map_del(e->dialogs, d->key, d->key_len, d);
     heap_remove(e, &d->n);
@@ -1299,8 +1445,11 @@ static int dlg_due(struct sl_txn_engine *e, struct dlg_state *d, struct sl_err *
         heap_update(e, &d->n, INT64_MAX);
         return SL_OK;
     }
-    if (d->invite_usage && d->pub.state == SL_DLG_CONFIRMED && d->leg != NULL && !d->leg->bye_seen)
-        d->leg->session_expired = true;
+    if (d->invite_usage && d->pub.state == SL_DLG_CONFIRMED && !d->bye_seen) {
+        if (!leg_end_candidate(d->leg, when, -1, SL_SIDE_UNKNOWN, "session-expiry", NULL))
+            return sl_fail(err, SL_ENOMEM, "out of memory ending a dialog");
+        d->session_expired = true;
+    }
     dlg_terminate(e, d, cause, when, SL_SIDE_UNKNOWN, 0);
     return SL_OK;
 }
@@ -1371,11 +1520,14 @@ static int txn_flush(struct sl_txn_engine *e, struct txn_state *t, bool at_end, 
             /* RFC 3261 15.1.1: a BYE that times out ends the dialog */
             struct dlg_state *d = txn_dialog(e, t);
 
-            if (d != NULL)
+            if (d != NULL && d->pub.state != SL_DLG_TERMINATED) {
                 dlg_terminate(e, d, "timeout", p->timeout_us, p->uac_side, p->req_msg_id);
+                if (!dlg_end_by_bye(d, p->timeout_us, -1, p->uac_side))
+                    rc = sl_fail(err, SL_ENOMEM, "out of memory ending a dialog");
+            }
         }
     }
-    if (e->sink.txn_done != NULL)
+    if (rc == SL_OK && e->sink.txn_done != NULL)
         rc = e->sink.txn_done(e->sink.ctx, p, err);
     (void)sl_map_del(e->txns, t->key, t->key_len, t);
     if (t->lkey != NULL)
@@ -1403,7 +1555,7 @@ static int expire_at(struct sl_txn_engine *e, int64_t now_us, struct sl_err *err
             rc = dlg_due(e, (struct dlg_state *)(void *)n, err);
     }
     if (rc == SL_OK)
-        rc = legs_flush_pending(e, err);
+        rc = legs_flush_pending(e, now_us, false, err);
     return rc;
 }
 
@@ -1433,7 +1585,7 @@ int sl_txn_finish(struct sl_txn_engine *e, struct sl_err *err)
             rc = dlg_flush(e, (struct dlg_state *)(void *)n, err);
     }
     if (rc == SL_OK)
-        rc = legs_flush_pending(e, err);
+        rc = legs_flush_pending(e, 0, true, err);
     while (rc == SL_OK && e->legs_all != NULL)
         rc = leg_flush(e, e->legs_all, err); // only if a reference was lost
     return rc;
@@ -1591,33 +1743,43 @@ static void link_txn(struct feed *f, const struct txn_state *t, int64_t dialog_i
     f->leg = t->leg;
 }
 
-/* The BYE of a leg: who ended the call and how (RULES.md A.6.4, A.8). */
+/* A BYE: who ended the call and how (RULES.md A.6.4, A.8).  Kept on its
+ * dialog (the first BYE of each dialog); the leg takes the one of the
+ * dialog that ends last (leg_end_candidate).  Without a dialog (cap), on
+ * the leg itself. */
 static int leg_on_bye(struct feed *f, struct leg_state *l, struct dlg_state *d, enum sl_side side)
 {
     int64_t ts = f->v->in->ts_us;
     int64_t w;
+    const char *how = "bye";
     bool oom = false;
 
-    if (l == NULL || l->bye_seen)
-        return SL_OK;
-    l->bye_seen = true;
-    l->bye_side = side;
-    l->bye_us = ts;
-    l->bye_reason_hdr = dup_str(f->v->m->reason_hdr, &oom);
-    l->bye_how = "bye";
-    if (d != NULL) {
-        /* G5 tolerance, at least 2 s for the end-of-call classification */
-        w = max64(END_WINDOW_MIN_US, max64(MIN_TOL_US, d->rtt_us));
-        if (d->invite_usage && d->pub.confirmed_us >= 0 && !d->acked &&
-            abs_diff(ts, d->pub.confirmed_us + f->e->t64_us) <= w) {
-            /* RFC 3261 13.3.1.4, 14.2: a 2xx never ACKed, BYE after 64*T1 */
-            l->bye_how = "missing-ack";
-        } else if (d->pub.se_interval >= 0 && d->pub.se_expiry_us >= 0 &&
-                   (abs_diff(ts, d->se_bye_due_us) <= w || ts >= d->pub.se_expiry_us - w)) {
-            /* RFC 4028 10: no refresh, BYE at expiry - min(32, SE/3) or later */
-            l->bye_how = "session-expiry";
-        }
+    if (d == NULL) {
+        if (l == NULL || l->bye_seen)
+            return SL_OK;
+        l->bye_seen = true;
+        l->bye_side = side;
+        l->bye_how = how;
+        l->bye_reason_hdr = dup_str(f->v->m->reason_hdr, &oom);
+        return oom ? SL_ENOMEM : SL_OK;
     }
+    if (d->bye_seen)
+        return SL_OK;
+    /* G5 tolerance, at least 2 s for the end-of-call classification */
+    w = max64(END_WINDOW_MIN_US, max64(MIN_TOL_US, d->rtt_us));
+    if (d->invite_usage && d->pub.confirmed_us >= 0 && !d->acked &&
+        abs_diff(ts, d->pub.confirmed_us + f->e->t64_us) <= w) {
+        /* RFC 3261 13.3.1.4, 14.2: a 2xx never ACKed, BYE after 64*T1 */
+        how = "missing-ack";
+    } else if (d->pub.se_interval >= 0 && d->pub.se_expiry_us >= 0 &&
+               (abs_diff(ts, d->se_bye_due_us) <= w || ts >= d->pub.se_expiry_us - w)) {
+        /* RFC 4028 10: no refresh, BYE at expiry - min(32, SE/3) or later */
+        how = "session-expiry";
+    }
+    d->bye_seen = true;
+    d->bye_req_side = side;
+    d->bye_how = how;
+    d->bye_reason_hdr = dup_str(f->v->m->reason_hdr, &oom);
     return oom ? SL_ENOMEM : SL_OK;
 }
 
@@ -1940,9 +2102,13 @@ static int on_request(struct feed *f)
         kind = SL_TXN_NONINVITE;
     }
 
-    /* A.3.4: the same key again is a retransmission of the request */
+    /* A.3.4: the same key again is a retransmission of the request.  With
+     * a cookie the key has no CSeq number: a request of the same method on
+     * the same branch with another CSeq number is not a copy but a new
+     * request that reuses the branch (RFC 3261 8.1.1.7 forbids it); it gets
+     * a transaction of its own, which takes over the key. */
     t = txn_lookup(e, v, v->method, false);
-    if (t != NULL &&
+    if (t != NULL && t->pub.cseq_num == v->cseq &&
         (!v->rfc2543 || (str_eq(t->ruri, v->m->ruri) && str_eq(t->pub.req_to_tag, v->to_tag)))) {
         t->pub.req_copies++;
         t->pub.req_last_us = max64(t->pub.req_last_us, v->in->ts_us);
@@ -2071,6 +2237,11 @@ static int response_dialog(struct feed *f, struct txn_state *t, bool confirm,
     int rc;
 
     *out = NULL;
+    /* the same tags as a dialog that ended before this request was sent:
+     * a new dialog (Call-ID and tags reused, or the call replayed) */
+    if (d != NULL && d->pub.state == SL_DLG_TERMINATED &&
+        d->pub.terminated_us <= t->pub.req_first_us && d->pub.created_txn_id != t->pub.id)
+        d = NULL;
     if (d == NULL) {
         struct dlg_seed s;
 
@@ -2108,8 +2279,14 @@ static int response_dialog(struct feed *f, struct txn_state *t, bool confirm,
         d->confirm_cseq = t->pub.cseq_num;
     }
     dlg_touch(e, d, v->in->ts_us);
-    if (t->pub.dialog_id == 0 || confirm)
+    /* txn.dialog_id of a forked request (docs/schema.md): the dialog of
+     * its first 2xx, else of its latest provisional with a tag */
+    if (confirm && !t->dialog_by_2xx) {
         t->pub.dialog_id = d->pub.id;
+        t->dialog_by_2xx = true;
+    } else if (!confirm && !t->dialog_by_2xx) {
+        t->pub.dialog_id = d->pub.id;
+    }
     *out = d;
     return SL_OK;
 }
@@ -2247,17 +2424,27 @@ static int on_response(struct feed *f)
         d = txn_dialog(e, t);
         if (d != NULL) {
             dlg_touch(e, d, ts);
+            bool ended_by_bye = d->pub.state == SL_DLG_TERMINATED && d->pub.bye_msg_id > 0;
+
             if (is2xx && is_method(t->pub.method, "BYE")) {
-                /* RFC 3261 15.1.1: BYE answered, the dialog is over */
+                /* RFC 3261 15.1.1: BYE answered, the dialog is over.  A
+                 * session that expired without anyone acting on it ends
+                 * with this BYE (the session-timer rules judge the expiry) */
+                if (d->session_expired && d->pub.bye_msg_id == 0) {
+                    d->session_expired = false;
+                    d->pub.state = SL_DLG_CONFIRMED;
+                }
                 dlg_terminate(e, d, "bye", ts, t->pub.uac_side, t->pub.req_msg_id);
-                if (d->leg != NULL && d->leg->bye_2xx_us < 0)
-                    d->leg->bye_2xx_us = ts;
+                if (!ended_by_bye && !dlg_end_by_bye(d, ts, ts, t->pub.uac_side))
+                    return SL_ENOMEM;
             } else if (status == 481 || status == 408) {
                 /* RFC 3261 12.2.1.2, 15.1.1: the UAC ends the dialog */
                 bool bye = is_method(t->pub.method, "BYE");
 
                 dlg_terminate(e, d, status == 481 ? "481" : "408", ts,
                               bye ? t->pub.uac_side : SL_SIDE_UNKNOWN, bye ? t->pub.req_msg_id : 0);
+                if (bye && !ended_by_bye && !dlg_end_by_bye(d, ts, -1, t->pub.uac_side))
+                    return SL_ENOMEM;
             } else if (is2xx && is_method(t->pub.method, "SUBSCRIBE") && m->expires >= 0) {
                 d->sub_expires_s = m->expires;
             }
@@ -2314,13 +2501,15 @@ int sl_txn_feed(struct sl_txn_engine *e, const struct sl_txn_input *in, struct s
         return SL_OK;
     }
 
-    /* at a cap, first let go of what is due (no state is held yet) */
-    if (e->n_txns >= e->max_txns || e->n_dialogs >= e->max_dialogs) {
-        rc = expire_at(e, in->ts_us, err);
-        if (rc != SL_OK) {
-            free(rec);
-            return rc;
-        }
+    /* first let go of what is due at this message's time (no state is held
+     * yet): what matches must not depend on how often the caller calls
+     * sl_txn_expire -- a transaction or a terminated dialog past its
+     * deadline matches nothing any more (a Call-ID replayed later is a new
+     * call, not retransmissions of the old one) */
+    rc = expire_at(e, in->ts_us, err);
+    if (rc != SL_OK) {
+        free(rec);
+        return rc;
     }
 
     view_init(&v, in);

@@ -768,11 +768,13 @@ static void test_txn_fork_two_early_one_confirmed(void **state)
     assert_int_equal(x.links[ok].dialog_id, x.links[ra].dialog_id);
     assert_false(x.links[ok].is_retrans);
     /* 40 s later: the other fork is over (64*T1 after the 2xx) */
-    feed(&x, 40000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("y1"), "a", "fa", "c1", "2 BYE", NULL);
-    feed(&x, 40010, B, A, "SIP/2.0 200 OK", VIA_A("y1"), "a", "fa", "c1", "2 BYE", NULL);
     before = x.r.n_txns;
+    assert_int_equal(sl_txn_expire(x.e, BASE_US + 40000 * MS, &err), SL_OK);
+    assert_int_equal(x.r.n_txns, before); // nothing fed yet at 40 s: the clock is at 2.1 s
+    feed(&x, 40000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("y1"), "a", "fa", "c1", "2 BYE", NULL);
+    assert_true(x.r.n_txns > before); // INVITE and ACK are done, before the BYE is matched
+    feed(&x, 40010, B, A, "SIP/2.0 200 OK", VIA_A("y1"), "a", "fa", "c1", "2 BYE", NULL);
     assert_int_equal(sl_txn_expire(x.e, BASE_US + 40010 * MS, &err), SL_OK);
-    assert_true(x.r.n_txns > before); // INVITE and ACK are done
     fx_finish(&x);
     assert_int_equal(x.r.n_dlgs, 2);
     da = dlg_by_callee_tag(&x, "fa");
@@ -1125,14 +1127,14 @@ static void test_txn_expire_hands_over_once_and_frees(void **state)
 
     (void)state;
     fx_init(&x);
-    /* 20 short calls, 10 s apart, plus a timed-out OPTIONS and a ringing
+    /* 20 short calls, 30 s apart, plus a timed-out OPTIONS and a ringing
      * INVITE that is never answered */
     feed(&x, 0, A, B, "OPTIONS sip:bob@b SIP/2.0", VIA_A("o1"), "o", NULL, "opt", "1 OPTIONS",
          NULL);
     feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("r1"), "r", NULL, "ring", "1 INVITE", NULL);
     feed(&x, 10, B, A, "SIP/2.0 180 Ringing", VIA_A("r1"), "r", "rb", "ring", "1 INVITE", NULL);
     for (i = 0; i < 20; i++) {
-        int64_t t0 = 1000 + (int64_t)i * 10000;
+        int64_t t0 = 1000 + (int64_t)i * 30000;
 
         /* the same branches in every call: Call-ID keeps them apart */
         snprintf(cid, sizeof(cid), "call-%d", i);
@@ -1148,9 +1150,10 @@ static void test_txn_expire_hands_over_once_and_frees(void **state)
     }
     txns_mid = x.r.n_txns;
     legs_mid = x.r.n_legs;
-    /* the early calls and the OPTIONS are gone already; the ringing INVITE
-     * is not (Proceeding has no timeout) */
-    assert_true(legs_mid >= 10);
+    /* the early calls (a leg lingers 300 s after its last transaction) and
+     * the OPTIONS are gone already; the ringing INVITE is not (Proceeding
+     * has no timeout) */
+    assert_true(legs_mid >= 8);
     assert_true(txns_mid >= 30);
     assert_string_equal(txn_by_id(&x, 1)->t.end_reason, "timeout");
     assert_int_equal(txn_by_id(&x, 1)->t.timeout_us, BASE_US + 32 * SEC);
@@ -1345,6 +1348,341 @@ static void test_txn_random_sequences_report_everything_once(void **state)
     }
 }
 
+/* ------------------------------------- matching without CSeq number -- */
+
+/* RFC 3261 17.1.3, 17.2.3: a cookie branch matches by branch, sent-by and
+ * method; the CSeq number is not part of it (testdata/cseq-ack, -cancel,
+ * -response). */
+static void test_txn_cookie_branch_matches_without_cseq_number(void **state)
+{
+    struct fx x;
+    int64_t inv, cancel, c481, ok, reinv, r488, ack, bye, bye_ok, again, again_ok;
+    const struct rtxn *ti, *tc, *tr, *tb, *tg;
+
+    (void)state;
+    fx_init(&x);
+    inv = feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1", "1 INVITE",
+               NULL);
+    feed(&x, 10, B, A, "SIP/2.0 180 Ringing", VIA_A("i1"), "a", "b", "c1", "1 INVITE", NULL);
+    /* CANCEL with the INVITE's branch but CSeq 2 */
+    cancel = feed(&x, 1000, A, B, "CANCEL sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1",
+                  "2 CANCEL", NULL);
+    c481 = feed(&x, 1010, B, A, "SIP/2.0 481 Call/Transaction Does Not Exist", VIA_A("i1"), "a",
+                "b", "c1", "2 CANCEL", NULL);
+    ok = feed(&x, 2000, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "b", "c1", "1 INVITE", NULL);
+    feed(&x, 2010, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("k1"), "a", "b", "c1", "1 ACK", NULL);
+    /* re-INVITE 3 rejected, its ACK says CSeq 4 */
+    reinv = feed(&x, 3000, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("r3"), "a", "b", "c1",
+                 "3 INVITE", NULL);
+    r488 = feed(&x, 3010, B, A, "SIP/2.0 488 Not Acceptable Here", VIA_A("r3"), "a", "b", "c1",
+                "3 INVITE", NULL);
+    ack = feed(&x, 3020, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("r3"), "a", "b", "c1", "4 ACK", NULL);
+    /* a request of the same method on a used branch with a new CSeq: new */
+    again = feed(&x, 3500, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("r3"), "a", "b", "c1",
+                 "5 INVITE", NULL);
+    again_ok =
+            feed(&x, 3510, B, A, "SIP/2.0 200 OK", VIA_A("r3"), "a", "b", "c1", "5 INVITE", NULL);
+    feed(&x, 3520, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("k5"), "a", "b", "c1", "5 ACK", NULL);
+    /* BYE 6 answered with CSeq 7 */
+    bye = feed(&x, 4000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("y6"), "a", "b", "c1", "6 BYE", NULL);
+    bye_ok = feed(&x, 4010, B, A, "SIP/2.0 200 OK", VIA_A("y6"), "a", "b", "c1", "7 BYE", NULL);
+
+    assert_int_equal(x.links[c481].txn_id, x.links[cancel].txn_id);
+    assert_int_equal(x.links[ok].txn_id, x.links[inv].txn_id);
+    assert_int_equal(x.links[r488].txn_id, x.links[reinv].txn_id);
+    assert_int_equal(x.links[ack].txn_id, x.links[reinv].txn_id); // folded, not an ACK2XX
+    assert_false(x.links[again].is_retrans);
+    assert_int_not_equal(x.links[again].txn_id, x.links[reinv].txn_id);
+    assert_int_equal(x.links[again_ok].txn_id, x.links[again].txn_id);
+    assert_int_equal(x.links[bye_ok].txn_id, x.links[bye].txn_id);
+    assert_int_equal(x.links[bye_ok].dialog_id, x.links[bye].dialog_id);
+    assert_no_retrans(&x);
+    fx_finish(&x);
+    ti = txn_by_id(&x, x.links[inv].txn_id);
+    tc = txn_by_id(&x, x.links[cancel].txn_id);
+    assert_int_equal(tc->t.kind, SL_TXN_CANCEL);
+    assert_int_equal(tc->t.cancels_txn_id, ti->t.id);
+    assert_int_equal(ti->t.cancel_txn_id, tc->t.id);
+    assert_int_equal(tc->t.final_status, 481);
+    tr = txn_by_id(&x, x.links[reinv].txn_id);
+    assert_int_equal(tr->t.final_status, 488);
+    assert_int_equal(tr->t.ack_msg_id, ack);
+    tg = txn_by_id(&x, x.links[again].txn_id);
+    assert_int_equal(tg->t.cseq_num, 5);
+    assert_int_equal(tg->t.final_status, 200);
+    tb = txn_by_id(&x, x.links[bye].txn_id);
+    assert_int_equal(tb->t.final_status, 200);
+    assert_int_equal(tb->t.final_msg_id, bye_ok);
+    assert_int_equal(count_kind(&x, SL_TXN_ACK2XX), 2); // the ACKs of the two 2xx only
+    assert_int_equal(x.r.n_dlgs, 1);
+    assert_string_equal(x.r.dlgs[0].d.term_cause, "bye");
+    assert_int_equal(x.r.legs[0].l.end_us, BASE_US + 4010 * MS);
+    fx_fini(&x);
+}
+
+/* RFC 3261 18.2.1, 19.1.2: a sent-by without port is the default port
+ * (5060, 5061 for TLS); hosts compare case-insensitively (zeek
+ * wireshark.pcap frame 23: a CANCEL not linked to its INVITE). */
+static void test_txn_sent_by_default_port(void **state)
+{
+    struct fx x;
+    int64_t inv, cancel, c200, r487, ack, tinv, tcancel, t6, t6c;
+
+    (void)state;
+    fx_init(&x);
+    inv = feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0",
+               "SIP/2.0/UDP Host.Example.com:5060;branch=z9hG4bKs1", "a", NULL, "c1", "1 INVITE",
+               NULL);
+    feed(&x, 10, B, A, "SIP/2.0 180 Ringing", "SIP/2.0/UDP host.example.com;branch=z9hG4bKs1", "a",
+         "b", "c1", "1 INVITE", NULL);
+    cancel = feed(&x, 1000, A, B, "CANCEL sip:bob@b SIP/2.0",
+                  "SIP/2.0/UDP host.example.com;branch=z9hG4bKs1", "a", NULL, "c1", "1 CANCEL",
+                  NULL);
+    c200 = feed(&x, 1010, B, A, "SIP/2.0 200 OK", "SIP/2.0/UDP HOST.example.com;branch=z9hG4bKs1",
+                "a", "b", "c1", "1 CANCEL", NULL);
+    r487 = feed(&x, 1020, B, A, "SIP/2.0 487 Request Terminated",
+                "SIP/2.0/UDP host.example.com;branch=z9hG4bKs1", "a", "b", "c1", "1 INVITE", NULL);
+    ack = feed(&x, 1030, A, B, "ACK sip:bob@b SIP/2.0",
+               "SIP/2.0/UDP host.example.com;branch=z9hG4bKs1", "a", "b", "c1", "1 ACK", NULL);
+    /* TLS: no port is 5061, not 5060 */
+    tinv = feed(&x, 2000, A, B, "INVITE sip:bob@b SIP/2.0",
+                "SIP/2.0/TLS 10.0.0.1:5061;branch=z9hG4bKt1", "a2", NULL, "c2", "1 INVITE", NULL);
+    tcancel = feed(&x, 2500, A, B, "CANCEL sip:bob@b SIP/2.0",
+                   "SIP/2.0/TLS 10.0.0.1;branch=z9hG4bKt1", "a2", NULL, "c2", "1 CANCEL", NULL);
+    t6 = feed(&x, 3000, A, B, "INVITE sip:bob@b SIP/2.0",
+              "SIP/2.0/TLS 10.0.0.1:5060;branch=z9hG4bKt2", "a3", NULL, "c3", "1 INVITE", NULL);
+    t6c = feed(&x, 3500, A, B, "CANCEL sip:bob@b SIP/2.0", "SIP/2.0/TLS 10.0.0.1;branch=z9hG4bKt2",
+               "a3", NULL, "c3", "1 CANCEL", NULL);
+
+    assert_int_equal(x.links[c200].txn_id, x.links[cancel].txn_id);
+    assert_int_equal(x.links[r487].txn_id, x.links[inv].txn_id);
+    assert_int_equal(x.links[ack].txn_id, x.links[inv].txn_id);
+    assert_int_equal(x.links[cancel].leg_id, x.links[inv].leg_id);
+    fx_finish(&x);
+    assert_int_equal(txn_by_id(&x, x.links[cancel].txn_id)->t.cancels_txn_id, x.links[inv].txn_id);
+    assert_int_equal(txn_by_id(&x, x.links[inv].txn_id)->t.cancel_txn_id, x.links[cancel].txn_id);
+    assert_int_equal(txn_by_id(&x, x.links[inv].txn_id)->t.ack_msg_id, ack);
+    assert_string_equal(leg_by_id(&x, x.links[inv].leg_id)->l.outcome, "cancelled");
+    assert_int_equal(txn_by_id(&x, x.links[tcancel].txn_id)->t.cancels_txn_id,
+                     x.links[tinv].txn_id);
+    assert_int_equal(txn_by_id(&x, x.links[t6c].txn_id)->t.cancels_txn_id, 0);
+    (void)t6;
+    fx_fini(&x);
+}
+
+/* docs/schema.md: txn.dialog_id of a forked INVITE is the dialog of its
+ * first 2xx, else of its latest provisional. */
+static void test_txn_forked_invite_dialog_id(void **state)
+{
+    struct fx x;
+    int64_t inv, inv2, ra, okb, oka, rc2, rd2;
+
+    (void)state;
+    fx_init(&x);
+    inv = feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1", "1 INVITE",
+               NULL);
+    ra = feed(&x, 100, B, A, "SIP/2.0 180 Ringing", VIA_A("i1"), "a", "fa", "c1", "1 INVITE", NULL);
+    feed(&x, 150, B, A, "SIP/2.0 180 Ringing", VIA_A("i1"), "a", "fb", "c1", "1 INVITE", NULL);
+    okb = feed(&x, 200, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "fb", "c1", "1 INVITE", NULL);
+    oka = feed(&x, 300, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "fa", "c1", "1 INVITE", NULL);
+    /* no 2xx: the latest provisional */
+    inv2 = feed(&x, 1000, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i2"), "a2", NULL, "c2",
+                "1 INVITE", NULL);
+    rc2 = feed(&x, 1100, B, A, "SIP/2.0 183 Session Progress", VIA_A("i2"), "a2", "fc", "c2",
+               "1 INVITE", NULL);
+    rd2 = feed(&x, 1200, B, A, "SIP/2.0 180 Ringing", VIA_A("i2"), "a2", "fd", "c2", "1 INVITE",
+               NULL);
+    assert_int_not_equal(x.links[okb].dialog_id, x.links[oka].dialog_id);
+    assert_int_equal(x.links[oka].dialog_id, x.links[ra].dialog_id);
+    assert_int_not_equal(x.links[rc2].dialog_id, x.links[rd2].dialog_id);
+    fx_finish(&x);
+    assert_int_equal(txn_by_id(&x, x.links[inv].txn_id)->t.dialog_id, x.links[okb].dialog_id);
+    assert_int_equal(txn_by_id(&x, x.links[inv2].txn_id)->t.dialog_id, x.links[rd2].dialog_id);
+    fx_fini(&x);
+}
+
+/* The call ends with its dialog that ends last (testdata/fork-2x200-noack,
+ * fork-ghost-dialog): each fork's BYE counts, and a fork still up at the
+ * end of the capture keeps the call up. */
+static void test_txn_forked_call_ends_with_last_dialog(void **state)
+{
+    struct fx x;
+    const struct rleg *l;
+
+    (void)state;
+    fx_init(&x);
+    feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1", "1 INVITE", NULL);
+    feed(&x, 100, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "fa", "c1", "1 INVITE", NULL);
+    feed(&x, 110, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("ka"), "a", "fa", "c1", "1 ACK", NULL);
+    feed(&x, 300, B, A, "SIP/2.0 200 OK", VIA_A("i1"), "a", "fb", "c1", "1 INVITE", NULL);
+    feed(&x, 310, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("kb"), "a", "fb", "c1", "1 ACK", NULL);
+    /* the callee ends fork B first, the caller ends fork A 60 s later */
+    feed(&x, 2000, B, A, "BYE sip:alice@a SIP/2.0", VIA_B("yb"), "fb", "a", "c1", "1 BYE",
+         "Reason: Q.850;cause=17\r\n");
+    feed(&x, 2010, A, B, "SIP/2.0 200 OK", VIA_B("yb"), "fb", "a", "c1", "1 BYE", NULL);
+    feed(&x, 62000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("ya"), "a", "fa", "c1", "2 BYE",
+         "Reason: Q.850;cause=16\r\n");
+    feed(&x, 62010, B, A, "SIP/2.0 200 OK", VIA_A("ya"), "a", "fa", "c1", "2 BYE", NULL);
+    /* another call: fork A ended by BYE, fork B still up at the end */
+    feed(&x, 63000, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("j1"), "a2", NULL, "c2", "1 INVITE",
+         NULL);
+    feed(&x, 63100, B, A, "SIP/2.0 200 OK", VIA_A("j1"), "a2", "ga", "c2", "1 INVITE", NULL);
+    feed(&x, 63110, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("la"), "a2", "ga", "c2", "1 ACK", NULL);
+    feed(&x, 63200, B, A, "SIP/2.0 200 OK", VIA_A("j1"), "a2", "gb", "c2", "1 INVITE", NULL);
+    feed(&x, 63210, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("lb"), "a2", "gb", "c2", "1 ACK", NULL);
+    feed(&x, 64000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("za"), "a2", "ga", "c2", "2 BYE", NULL);
+    feed(&x, 64010, B, A, "SIP/2.0 200 OK", VIA_A("za"), "a2", "ga", "c2", "2 BYE", NULL);
+    feed(&x, 65000, A, B, "INFO sip:bob@b SIP/2.0", VIA_A("nb"), "a2", "gb", "c2", "3 INFO", NULL);
+    fx_finish(&x);
+    assert_int_equal(x.r.n_legs, 2);
+    l = leg_by_id(&x, 1);
+    assert_int_equal(l->l.n_dialogs, 2);
+    assert_int_equal(l->l.end_us, BASE_US + 62010 * MS);
+    assert_int_equal(l->l.ended_by, SL_SIDE_CALLER);
+    assert_string_equal(l->l.end_how, "bye");
+    assert_int_equal(l->l.q850_cause, 16);
+    l = leg_by_id(&x, 2);
+    assert_int_equal(l->l.n_dialogs, 2);
+    assert_string_equal(l->l.end_how, "capture-end");
+    assert_int_equal(l->l.ended_by, SL_SIDE_UNKNOWN);
+    assert_int_equal(l->l.end_us, BASE_US + 65000 * MS);
+    fx_fini(&x);
+}
+
+/* One basic call, all branches suffixed with sfx, starting at t0 ms. */
+static void feed_basic_call(struct fx *x, int64_t t0, const char *sfx, int64_t ids[7])
+{
+    char vi[64], vk[64], vy[64];
+
+    snprintf(vi, sizeof(vi), VIA_A("i%s"), sfx);
+    snprintf(vk, sizeof(vk), VIA_A("k%s"), sfx);
+    snprintf(vy, sizeof(vy), VIA_A("y%s"), sfx);
+    ids[0] = feed(x, t0, A, B, "INVITE sip:bob@b SIP/2.0", vi, "a", NULL, "c1", "1 INVITE", NULL);
+    ids[1] = feed(x, t0 + 10, B, A, "SIP/2.0 180 Ringing", vi, "a", "b", "c1", "1 INVITE", NULL);
+    ids[2] = feed(x, t0 + 1000, B, A, "SIP/2.0 200 OK", vi, "a", "b", "c1", "1 INVITE", NULL);
+    ids[3] = feed(x, t0 + 1010, A, B, "ACK sip:bob@b SIP/2.0", vk, "a", "b", "c1", "1 ACK", NULL);
+    ids[4] = feed(x, t0 + 3000, A, B, "BYE sip:bob@b SIP/2.0", vy, "a", "b", "c1", "2 BYE", NULL);
+    ids[5] = feed(x, t0 + 3010, B, A, "SIP/2.0 200 OK", vy, "a", "b", "c1", "2 BYE", NULL);
+    ids[6] = 0;
+}
+
+/* A Call-ID (with its From tag and To tag) used again for a new call after
+ * the first one ended with BYE: a new leg and a new dialog, never the old
+ * terminated one -- whether the new INVITE has a new branch (10 s later,
+ * while the old dialog is still remembered) or is the very same call
+ * replayed 60 s later (all its transactions are over by then, even when the
+ * caller never calls sl_txn_expire). */
+static void test_txn_call_id_replayed_after_bye_is_a_new_call(void **state)
+{
+    struct fx x;
+    int64_t c1[7], c2[7], c3[7];
+    int k;
+
+    (void)state;
+    fx_init(&x);
+    feed_basic_call(&x, 0, "1", c1);
+    feed_basic_call(&x, 10000, "2", c2); // new branches, 7 s after the BYE
+    feed_basic_call(&x, 70000, "2", c3); // the second call replayed: same bytes
+    for (k = 0; k < 6; k++) {
+        assert_false(x.links[c2[k]].is_retrans);
+        assert_false(x.links[c3[k]].is_retrans);
+        assert_int_equal(x.links[c2[k]].dup_of, 0);
+        assert_int_not_equal(x.links[c2[k]].txn_id, x.links[c1[k]].txn_id);
+        assert_int_not_equal(x.links[c3[k]].txn_id, x.links[c2[k]].txn_id);
+        assert_int_not_equal(x.links[c2[k]].leg_id, x.links[c1[k]].leg_id);
+        assert_int_not_equal(x.links[c3[k]].leg_id, x.links[c2[k]].leg_id);
+    }
+    for (k = 1; k < 6; k++) {
+        assert_int_not_equal(x.links[c2[k]].dialog_id, 0);
+        assert_int_not_equal(x.links[c2[k]].dialog_id, x.links[c1[k]].dialog_id);
+        assert_int_not_equal(x.links[c3[k]].dialog_id, x.links[c2[k]].dialog_id);
+    }
+    fx_finish(&x);
+    assert_int_equal(x.r.n_legs, 3);
+    assert_int_equal(x.r.n_dlgs, 3);
+    for (k = 0; k < 3; k++) {
+        const struct rleg *l = leg_by_id(&x, k + 1);
+        const struct rdlg *d = dlg_by_id(&x, k + 1);
+
+        assert_string_equal(l->l.outcome, "answered");
+        assert_string_equal(l->l.end_how, "bye");
+        assert_int_equal(l->l.n_dialogs, 1);
+        assert_int_equal(l->l.n_messages, 6);
+        assert_int_equal(d->d.state, SL_DLG_TERMINATED);
+        assert_string_equal(d->d.term_cause, "bye");
+        assert_false(d->d.partial);
+    }
+    assert_int_equal(dlg_by_id(&x, 2)->d.confirmed_us, BASE_US + 11000 * MS);
+    assert_int_equal(dlg_by_id(&x, 2)->d.terminated_us, BASE_US + 13010 * MS);
+    assert_int_equal(leg_by_id(&x, 2)->l.start_us, BASE_US + 10000 * MS);
+    assert_int_equal(leg_by_id(&x, 2)->l.end_us, BASE_US + 13010 * MS);
+    assert_int_equal(leg_by_id(&x, 3)->l.end_us, BASE_US + 73010 * MS);
+    fx_fini(&x);
+}
+
+/* G9: an INVITE resubmitted with credentials a minute after the 407 (all
+ * transactions of the first attempt are over by then) is the same call
+ * attempt (zeek wireshark.pcap, Call-ID 24487391-449bf2a0). */
+static void test_txn_late_auth_resubmission_is_the_same_leg(void **state)
+{
+    struct fx x;
+    int64_t i1, i2;
+
+    (void)state;
+    fx_init(&x);
+    i1 = feed(&x, 0, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i1"), "a", NULL, "c1", "1 INVITE",
+              NULL);
+    feed(&x, 50, B, A, "SIP/2.0 407 Proxy Authentication Required", VIA_A("i1"), "a", "p7", "c1",
+         "1 INVITE", NULL);
+    feed(&x, 60, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("i1"), "a", "p7", "c1", "1 ACK", NULL);
+    i2 = feed(&x, 51000, A, B, "INVITE sip:bob@b SIP/2.0", VIA_A("i2"), "a", NULL, "c1", "2 INVITE",
+              NULL);
+    feed(&x, 51100, B, A, "SIP/2.0 403 Forbidden", VIA_A("i2"), "a", "p8", "c1", "2 INVITE", NULL);
+    feed(&x, 51110, A, B, "ACK sip:bob@b SIP/2.0", VIA_A("i2"), "a", "p8", "c1", "2 ACK", NULL);
+    assert_int_equal(x.links[i2].leg_id, x.links[i1].leg_id);
+    fx_finish(&x);
+    assert_int_equal(x.r.n_legs, 1);
+    assert_int_equal(x.r.legs[0].l.final_status, 403);
+    assert_string_equal(x.r.legs[0].l.outcome, "failed");
+    fx_fini(&x);
+}
+
+/* ipv6frag.pcap: the INVITE is not seen; two To tags (two 183s) make two
+ * partial dialogs; the BYE of one ends the call, the other (perhaps only
+ * an early dialog) does not keep it up until the capture ends. */
+static void test_txn_partial_fork_does_not_outlive_the_bye(void **state)
+{
+    struct fx x;
+    int64_t p1, p2, r2;
+
+    (void)state;
+    fx_init(&x);
+    feed(&x, 0, B, A, "SIP/2.0 183 Session Progress", VIA_A("i1"), "a", "t1", "c1", "1 INVITE",
+         NULL);
+    p1 = feed(&x, 10, A, B, "PRACK sip:bob@b SIP/2.0", VIA_A("p1"), "a", "t1", "c1", "2 PRACK",
+              NULL);
+    feed(&x, 20, B, A, "SIP/2.0 200 OK", VIA_A("p1"), "a", "t1", "c1", "2 PRACK", NULL);
+    r2 = feed(&x, 100, B, A, "SIP/2.0 183 Session Progress", VIA_A("i1"), "a", "t2", "c1",
+              "1 INVITE", NULL);
+    p2 = feed(&x, 110, A, B, "PRACK sip:bob@b SIP/2.0", VIA_A("p2"), "a", "t2", "c1", "2 PRACK",
+              NULL);
+    feed(&x, 120, B, A, "SIP/2.0 200 OK", VIA_A("p2"), "a", "t2", "c1", "2 PRACK", NULL);
+    feed(&x, 5000, A, B, "BYE sip:bob@b SIP/2.0", VIA_A("y1"), "a", "t1", "c1", "3 BYE", NULL);
+    feed(&x, 5010, B, A, "SIP/2.0 200 OK", VIA_A("y1"), "a", "t1", "c1", "3 BYE", NULL);
+    assert_int_not_equal(x.links[p1].dialog_id, x.links[p2].dialog_id);
+    assert_int_equal(x.links[r2].txn_id, 0); // its INVITE was not captured
+    fx_finish(&x);
+    assert_int_equal(x.r.n_dlgs, 2);
+    assert_true(dlg_by_callee_tag(&x, "t1")->d.partial);
+    assert_true(dlg_by_callee_tag(&x, "t2")->d.partial);
+    assert_int_equal(x.r.n_legs, 1);
+    assert_string_equal(x.r.legs[0].l.outcome, "partial");
+    assert_string_equal(x.r.legs[0].l.end_how, "bye");
+    assert_int_equal(x.r.legs[0].l.ended_by, SL_SIDE_CALLER);
+    assert_int_equal(x.r.legs[0].l.end_us, BASE_US + 5010 * MS);
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1374,6 +1712,13 @@ int main(void)
         cmocka_unit_test(test_txn_sink_error_aborts_but_frees),
         cmocka_unit_test(test_txn_time_jump_back_between_inputs),
         cmocka_unit_test(test_txn_random_sequences_report_everything_once),
+        cmocka_unit_test(test_txn_cookie_branch_matches_without_cseq_number),
+        cmocka_unit_test(test_txn_sent_by_default_port),
+        cmocka_unit_test(test_txn_forked_invite_dialog_id),
+        cmocka_unit_test(test_txn_forked_call_ends_with_last_dialog),
+        cmocka_unit_test(test_txn_call_id_replayed_after_bye_is_a_new_call),
+        cmocka_unit_test(test_txn_late_auth_resubmission_is_the_same_leg),
+        cmocka_unit_test(test_txn_partial_fork_does_not_outlive_the_bye),
     };
 
     sl_sip_init();
