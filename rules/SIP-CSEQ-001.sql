@@ -21,6 +21,10 @@
 -- also reported by SIP-CSEQ-009 (warning, the receiver's fault), anything else is named.
 -- Confidence is low when the two requests were seen less than the timing tolerance apart:
 -- two requests sent back-to-back may have been reordered in transit before this hop.
+-- One fault, one finding (RULES.md A.9.4): a proxy relays the request unchanged, so the
+-- same decrease shows again on the next hop (txn.parent_txn_id, the Via-suffix relation);
+-- a hit whose parent transaction is itself a hit is left out, the finding stays on the hop
+-- next to the sender (irontec__sngrep/ipv6frag.pcap: the caller's BYE, frames 31 and 32).
 -- Not handled: a Proxy-B2BUA renumbering CSeq is seen as its own side on its own hop (the
 -- partition is per hop, so it is compared with itself only); a UA restart that restarts
 -- its numbering is reported (RFC 3261 §12.2.2 gives no exception).
@@ -28,7 +32,7 @@ WITH dtx AS (
     SELECT DISTINCT dialog_id, txn_id FROM lm
     WHERE dialog_id IS NOT NULL AND txn_id IS NOT NULL
 ), r AS (
-    SELECT d.dialog_id, t.txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
+    SELECT d.dialog_id, t.txn_id, t.parent_txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
            t.cseq_num, t.req_msg_id, t.req_first_us, t.final_status, t.final_msg_id,
            max(printf('%012d %d', t.cseq_num, t.req_msg_id)) OVER w AS prev_top
     FROM dtx d JOIN t ON t.txn_id = d.txn_id
@@ -65,4 +69,5 @@ SELECT h.req_msg_id AS msg_id,
 FROM hit h
 JOIN m p ON p.msg_id = h.prev_msg_id
 LEFT JOIN m f ON f.msg_id = h.final_msg_id
+WHERE NOT EXISTS (SELECT 1 FROM hit u WHERE u.txn_id = h.parent_txn_id)
 ORDER BY h.req_msg_id;

@@ -22,22 +22,31 @@
 -- transport error or no answer) goes to another address, i.e. another hop, and is never
 -- compared.  PRACK and UPDATE are ordinary rows (they take new numbers).  Other
 -- out-of-dialog reuse (outside a challenge) is not reported: out-of-dialog CSeq is arbitrary.
+-- One fault, one finding: an in-dialog request whose number is also below one the side used
+-- before on that hop is SIP-CSEQ-001's (it takes over: the counter went back, and meeting an
+-- old number on the way down is a consequence); and a proxy relays the request unchanged, so
+-- a row whose parent transaction (txn.parent_txn_id, previous hop) is itself a row is left
+-- out: the finding stays on the hop next to the sender (RULES.md A.9.4).
 WITH dtx AS (
     SELECT DISTINCT dialog_id, txn_id FROM lm
     WHERE dialog_id IS NOT NULL AND txn_id IS NOT NULL
 ), r AS (
-    SELECT d.dialog_id, t.txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
+    SELECT d.dialog_id, t.txn_id, t.parent_txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
            t.cseq_num, t.req_msg_id, t.final_status, t.final_msg_id,
            first_value(t.txn_id) OVER w AS first_txn,
-           row_number() OVER w AS nth
+           row_number() OVER w AS nth,
+           max(t.cseq_num) OVER w2 AS prev_max
     FROM dtx d JOIN t ON t.txn_id = d.txn_id
     WHERE t.kind IN ('INVITE', 'NONINVITE') AND t.method NOT IN ('ACK', 'CANCEL')
       AND t.cseq_num IS NOT NULL AND t.uac_side IN ('caller', 'callee')
     WINDOW w AS (PARTITION BY d.dialog_id, t.uac_side, min(t.uac, t.uas), max(t.uac, t.uas), t.transport,
                               t.cseq_num
-                 ORDER BY t.req_first_us, t.req_msg_id)
+                 ORDER BY t.req_first_us, t.req_msg_id),
+           w2 AS (PARTITION BY d.dialog_id, t.uac_side, min(t.uac, t.uas), max(t.uac, t.uas), t.transport
+                  ORDER BY t.req_first_us, t.req_msg_id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ), ood AS (
-    SELECT t.txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog, t.cseq_num,
+    SELECT t.txn_id, t.parent_txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog, t.cseq_num,
            t.req_msg_id, t.final_status, t.final_msg_id, t.dialog_id,
            lag(t.txn_id) OVER w AS first_txn,
            lag(t.final_status) OVER w AS first_status
@@ -47,12 +56,12 @@ WITH dtx AS (
     WINDOW w AS (PARTITION BY t.call_id, t.from_tag, t.method, t.cseq_num, t.uac, t.uas, t.transport
                  ORDER BY t.req_first_us, t.req_msg_id)
 ), pair AS (
-    SELECT txn_id, dialog_id, side, uac, uas, method, in_dialog, cseq_num, req_msg_id, final_status,
-           final_msg_id, first_txn
-    FROM r WHERE nth > 1 AND in_dialog = 1
+    SELECT txn_id, parent_txn_id, dialog_id, side, uac, uas, method, in_dialog, cseq_num, req_msg_id,
+           final_status, final_msg_id, first_txn
+    FROM r WHERE nth > 1 AND in_dialog = 1 AND NOT (prev_max > cseq_num)
     UNION ALL
-    SELECT txn_id, dialog_id, side, uac, uas, method, in_dialog, cseq_num, req_msg_id, final_status,
-           final_msg_id, first_txn
+    SELECT txn_id, parent_txn_id, dialog_id, side, uac, uas, method, in_dialog, cseq_num, req_msg_id,
+           final_status, final_msg_id, first_txn
     FROM ood WHERE first_txn IS NOT NULL AND first_status IN (401, 407)
 )
 SELECT p.req_msg_id AS msg_id,
@@ -80,4 +89,5 @@ FROM pair p
 JOIN t a ON a.txn_id = p.first_txn
 JOIN m p_m ON p_m.msg_id = p.req_msg_id
 LEFT JOIN m f ON f.msg_id = p.final_msg_id
+WHERE NOT EXISTS (SELECT 1 FROM pair u WHERE u.txn_id = p.parent_txn_id)
 ORDER BY p.req_msg_id;

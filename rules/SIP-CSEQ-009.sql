@@ -19,11 +19,16 @@
 -- the reaction.  Retransmissions (same branch) are one transaction and never compared.
 -- Medium confidence: on a hop away from the receiver the order it saw may differ (RULES.md
 -- FP trap), and an equal number is not strictly forbidden to accept by §12.2.2.
+-- One fault, one finding (RULES.md A.9.4): the receiver is the UAS at the end of the chain; a
+-- proxy in between only relays its 2xx, so a hit whose request a proxy relayed to the next
+-- hop where it is a hit again (a child transaction, txn.parent_txn_id) is left out: the
+-- finding stays on the hop next to the receiver (irontec__sngrep/ipv6frag.pcap: the BYE
+-- accepted by [..:4222]:25060, frames 32 and 33, not again on the caller's hop).
 WITH dtx AS (
     SELECT DISTINCT dialog_id, txn_id FROM lm
     WHERE dialog_id IS NOT NULL AND txn_id IS NOT NULL
 ), r AS (
-    SELECT d.dialog_id, t.txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
+    SELECT d.dialog_id, t.txn_id, t.parent_txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
            t.cseq_num, t.req_msg_id, t.final_status, t.final_msg_id,
            max(CASE WHEN t.first_1xx_us IS NOT NULL OR t.first_final_us IS NOT NULL
                     THEN printf('%012d %d', t.cseq_num, t.req_msg_id) END) OVER w AS prev_top
@@ -58,4 +63,5 @@ SELECT h.req_msg_id AS msg_id,
 FROM hit h
 JOIN m p ON p.msg_id = h.prev_msg_id
 LEFT JOIN m f ON f.msg_id = h.final_msg_id
+WHERE NOT EXISTS (SELECT 1 FROM hit u WHERE u.parent_txn_id = h.txn_id)
 ORDER BY h.req_msg_id;
