@@ -21,9 +21,10 @@
 -- timeout): then no resubmission can come any more.  When the capture stops before the end of
 -- the window (plus the tolerance) and the dialog is still up, or a resubmission with credentials
 -- is still without an answer at the end of the capture, the row is inconclusive (G3).
--- Severity: error when X is a BYE (the call is never released) or when SIP-DLG-001 fires on the
--- same transaction (the challenge came with a foreign To tag: the UAS treated the request as a
--- new call); warning otherwise (a proxy may legitimately challenge in-dialog requests).
+-- Severity: error when X is a BYE (the call is never released), when X is a session refresh (a
+-- re-INVITE/UPDATE while a session timer armed by a 2xx runs: the session then expires, RULES.md
+-- SIP-ST-003), or when SIP-DLG-001 fires on the same transaction (the challenge came with a
+-- foreign To tag: the UAS treated the request as a new call); warning otherwise (a proxy may legitimately challenge in-dialog requests).
 -- Evidence: X's request and challenge, the failed resubmission(s) with credentials, and the
 -- first BYE of the dialog after the challenge.
 -- A final that a proxy relayed from the next hop (a child transaction, parent_txn_id, with the
@@ -66,14 +67,22 @@ z AS (
                    WHERE f.txn_id = x.txn_id AND f.status <> 100 AND f.to_tag <> x.req_to_tag
                      AND NOT (x.rfc2543 = 1 AND f.to_tag = '')) AS foreign_tag,
            CASE WHEN x.terminated_us IS NOT NULL AND x.term_cause <> 'capture_end'
-                     AND x.terminated_us <= x.window_end THEN 1 ELSE 0 END AS ended
+                     AND x.terminated_us <= x.window_end THEN 1 ELSE 0 END AS ended,
+           -- a re-INVITE/UPDATE while a session timer runs is a session refresh (RFC 4028 §7.2)
+           x.method IN ('INVITE', 'UPDATE') AND EXISTS (
+               SELECT 1 FROM session_timer s
+               WHERE s.dialog_id = x.dialog_id AND s.kind = 'armed' AND s.ts_us < x.req_first_us
+                 AND s.expiry_us > x.req_first_us
+                 AND NOT EXISTS (SELECT 1 FROM session_timer n
+                                 WHERE n.dialog_id = s.dialog_id AND n.kind IN ('armed', 'disarmed')
+                                   AND n.ts_us > s.ts_us AND n.ts_us < x.req_first_us)) AS refresh
     FROM x
     WHERE NOT EXISTS (SELECT 1 FROM y WHERE y.x_id = x.txn_id AND y.final_status BETWEEN 200 AND 299)
 )
 SELECT z.final_msg_id AS msg_id,
        z.dialog_id,
        z.req_msg_id || coalesce(' ' || z.tries, '') || coalesce(' ' || z.bye_msg, '') AS evidence,
-       CASE WHEN z.method = 'BYE' OR z.foreign_tag THEN 'error' ELSE 'warning' END AS severity,
+       CASE WHEN z.method = 'BYE' OR z.foreign_tag OR z.refresh THEN 'error' ELSE 'warning' END AS severity,
        CASE WHEN z.try_open THEN 1
             WHEN z.ended = 0 AND c.end_us < z.window_end + :tol_us THEN 1
             ELSE 0 END AS inconclusive,
