@@ -38,6 +38,17 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+char *sl_strndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
 bool sl_str_is_utf8(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;

@@ -14,6 +14,10 @@
  * is set when the copy differs from the input.  NULL on out of memory. */
 char *sl_str_clean(const char *s, size_t n, bool no_controls, bool *changed);
 
+/* A malloc'd NUL-terminated copy of the n bytes at s (which may hold NULs),
+ * or NULL on out of memory. */
+char *sl_strndup(const char *s, size_t n);
+
 /* True when the n bytes at s are valid UTF-8 with no NUL. */
 bool sl_str_is_utf8(const char *s, size_t n);
 

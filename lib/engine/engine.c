@@ -8,17 +8,7 @@
 
 #include "base/sbuf.h"
 #include "base/status.h"
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
+#include "base/str.h"
 
 static char *dup_col(sqlite3_stmt *st, int col)
 {
@@ -26,7 +16,7 @@ static char *dup_col(sqlite3_stmt *st, int col)
 
     if (t == NULL)
         return NULL;
-    return dup_n((const char *)t, (size_t)sqlite3_column_bytes(st, col));
+    return sl_strndup((const char *)t, (size_t)sqlite3_column_bytes(st, col));
 }
 
 /* "ip:port" from two columns, or NULL. */
@@ -38,7 +28,7 @@ static char *endpoint_col(sqlite3_stmt *st, int ip_col, int port_col)
     if (ip == NULL)
         return NULL;
     sl_db_ep_text(ip, sqlite3_column_int(st, port_col), buf, sizeof(buf));
-    return dup_n(buf, strlen(buf));
+    return sl_strndup(buf, strlen(buf));
 }
 
 /* The first line of a raw blob column (at most 200 bytes). */
@@ -51,7 +41,7 @@ static char *first_line_col(sqlite3_stmt *st, int col)
     if (raw == NULL)
         return NULL;
     p = sl_db_first_line(raw, (size_t)sqlite3_column_bytes(st, col), 200, &n);
-    return dup_n(p, n);
+    return sl_strndup(p, n);
 }
 
 static struct sl_finding *push(struct sl_findings *fs)
@@ -91,7 +81,7 @@ static char *fmt_dup(const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return NULL;
-    return dup_n(buf, strlen(buf));
+    return sl_strndup(buf, strlen(buf));
 }
 
 /* Decode problems recorded by the capture and SIP stages. */

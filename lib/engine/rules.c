@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "base/str.h"
 #include "engine/engine.h"
 
 struct sl_embedded {
@@ -46,17 +47,6 @@ static const struct sl_rule_info catalog[] = {
 #undef SL_RULE
 };
 /* clang-format on */
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
 
 /* free() of a string the catalog holds as const. */
 static char *unconst(const char *p)
@@ -143,7 +133,7 @@ static int set_value(const char **slot, const char *v, size_t n, bool append)
         s[old + 1 + n] = '\0';
     } else {
         free(unconst(*slot));
-        if ((s = dup_n(v, n)) == NULL)
+        if ((s = sl_strndup(v, n)) == NULL)
             return SL_ENOMEM;
     }
     *slot = s;
@@ -263,7 +253,7 @@ static int parse_rule(const char *name, const char *origin, const char *text, si
     free(unconst(sev));
     sev = NULL;
     if (r->confidence == NULL) {
-        if ((r->confidence = dup_n("high", 4)) == NULL)
+        if ((r->confidence = sl_strndup("high", 4)) == NULL)
             goto nomem;
     } else if (strcmp(r->confidence, "high") != 0 && strcmp(r->confidence, "medium") != 0 &&
                strcmp(r->confidence, "low") != 0) {
@@ -271,7 +261,8 @@ static int parse_rule(const char *name, const char *origin, const char *text, si
                      r->confidence);
         goto fail;
     }
-    if ((r->sql = dup_n(text, len)) == NULL || (r->origin = dup_n(origin, strlen(origin))) == NULL)
+    if ((r->sql = sl_strndup(text, len)) == NULL ||
+        (r->origin = sl_strndup(origin, strlen(origin))) == NULL)
         goto nomem;
     return SL_OK;
 nomem:
@@ -350,7 +341,7 @@ static int load_dir(struct sl_ruleset *rs, const char *dir, struct sl_err *err)
             names = v;
             cap = ncap;
         }
-        if ((names[n] = dup_n(e->d_name, strlen(e->d_name))) == NULL) {
+        if ((names[n] = sl_strndup(e->d_name, strlen(e->d_name))) == NULL) {
             rc = sl_fail(err, SL_ENOMEM, "out of memory");
             goto out;
         }
@@ -407,7 +398,7 @@ int sl_ruleset_load(struct sl_ruleset **out, const char *rules_dir, struct sl_er
         char origin[96];
 
         if (strcmp(e->name, "prelude.sql") == 0) {
-            if ((rs->prelude = dup_n((const char *)e->text, e->len)) == NULL) {
+            if ((rs->prelude = sl_strndup((const char *)e->text, e->len)) == NULL) {
                 rc = sl_fail(err, SL_ENOMEM, "out of memory");
                 goto fail;
             }
@@ -420,7 +411,7 @@ int sl_ruleset_load(struct sl_ruleset **out, const char *rules_dir, struct sl_er
             goto fail;
         }
         free(unconst(r.origin));
-        if ((r.origin = dup_n("built-in", 8)) == NULL || add_rule(rs, &r, true) != SL_OK) {
+        if ((r.origin = sl_strndup("built-in", 8)) == NULL || add_rule(rs, &r, true) != SL_OK) {
             free_info(&r);
             rc = sl_fail(err, SL_ENOMEM, "out of memory");
             goto fail;
