@@ -171,6 +171,21 @@ static void short_uri(const char *uri, char *buf, size_t len)
     snprintf(buf, len, "%.*s", (int)n, p);
 }
 
+/* The texts of a call-list row that both the call list and the report's
+ * call headers show. */
+struct call_text {
+    char when[40], dur[32], outc[48], fu[72], tu[72];
+};
+
+static void call_text(sqlite3_stmt *st, struct call_text *ct)
+{
+    sl_format_time(sqlite3_column_int64(st, C_START), ct->when, sizeof(ct->when));
+    duration_text(st, ct->dur, sizeof(ct->dur));
+    outcome_text(st, ct->outc, sizeof(ct->outc));
+    short_uri(col_text(st, C_FROM), ct->fu, sizeof(ct->fu));
+    short_uri(col_text(st, C_TO), ct->tu, sizeof(ct->tu));
+}
+
 static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, struct sl_sbuf *b)
 {
     int step, n = 0;
@@ -179,19 +194,16 @@ static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, str
                    "method", "from -> to", "outcome", "duration", "hangup", "reason", "find",
                    "call-id");
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        char when[40], dur[32], outc[48], ft[160];
+        struct call_text ct;
+        char ft[160], rbuf[96], hbuf[32];
         const char *reason = col_text(st, C_Q850_TEXT);
         const char *how = col_text(st, C_END_HOW);
         const char *by = col_text(st, C_ENDED_BY);
-        char rbuf[96], hbuf[32], fu[72], tu[72];
         const char *method = col_text(st, C_METHOD);
+        const char *outc = ct.outc;
 
-        sl_format_time(sqlite3_column_int64(st, C_START), when, sizeof(when));
-        duration_text(st, dur, sizeof(dur));
-        outcome_text(st, outc, sizeof(outc));
-        short_uri(col_text(st, C_FROM), fu, sizeof(fu));
-        short_uri(col_text(st, C_TO), tu, sizeof(tu));
-        snprintf(ft, sizeof(ft), "%s -> %s", fu, tu);
+        call_text(st, &ct);
+        snprintf(ft, sizeof(ft), "%s -> %s", ct.fu, ct.tu);
         if (reason != NULL)
             snprintf(rbuf, sizeof(rbuf), "Q.850 %d %s", sqlite3_column_int(st, C_Q850), reason);
         else if (col_text(st, C_REASON) != NULL)
@@ -206,7 +218,7 @@ static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, str
             snprintf(hbuf, sizeof(hbuf), "(open)");
         else
             snprintf(hbuf, sizeof(hbuf), "-");
-        sl_sbuf_printf(b, "%-27s  ", when);
+        sl_sbuf_printf(b, "%-27s  ", ct.when);
         oput_safe(b, method ? method : "?", 9);
         sl_sbuf_printf(
                 b, "%*s  ",
@@ -214,7 +226,7 @@ static int render_calls_text(sqlite3_stmt *st, const struct sl_findings *fs, str
                 "");
         oput_safe(b, ft, 44);
         sl_sbuf_printf(b, "%*s  %-14s  %-10s  %-7s  ",
-                       (int)(44 - (strlen(ft) > 44 ? 44 : strlen(ft))), "", outc, dur, hbuf);
+                       (int)(44 - (strlen(ft) > 44 ? 44 : strlen(ft))), "", outc, ct.dur, hbuf);
         oput_safe(b, rbuf, 28);
         sl_sbuf_printf(b, "%*s  %-4ld  ", (int)(28 - (strlen(rbuf) > 28 ? 28 : strlen(rbuf))), "",
                        findings_for(fs, sqlite3_column_int64(st, C_LEG), col_text(st, C_CALL_ID)));
@@ -686,15 +698,12 @@ int sl_report_call_line(struct sl_db *db, int64_t leg_id, struct sl_sbuf *b, str
     sqlite3_bind_int64(st, 2, leg_id);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
-        char when[40], dur[32], outc[48], fu[72], tu[72];
+        struct call_text ct;
         const char *by = col_text(st, C_ENDED_BY), *how = col_text(st, C_END_HOW);
         const char *method = col_text(st, C_METHOD);
+        const char *when = ct.when, *dur = ct.dur, *outc = ct.outc, *fu = ct.fu, *tu = ct.tu;
 
-        sl_format_time(sqlite3_column_int64(st, C_START), when, sizeof(when));
-        duration_text(st, dur, sizeof(dur));
-        outcome_text(st, outc, sizeof(outc));
-        short_uri(col_text(st, C_FROM), fu, sizeof(fu));
-        short_uri(col_text(st, C_TO), tu, sizeof(tu));
+        call_text(st, &ct);
         sl_sbuf_printf(b, "Call-ID ");
         oput_safe(b, col_text(st, C_CALL_ID), 0);
         sl_sbuf_printf(b, "\n  %s ", when);
