@@ -8,7 +8,7 @@
 --   (CSeq {cseq}) within 64*T1 (T1 = {t1_ms} ms){more}
 -- inconclusive: {uac} had not ACKed the {status} {reason} (To tag {to_tag}) that {uas} sent to its
 --   {what} (CSeq {cseq}) when the capture ended {seen_s} s after it, before the 64*T1 deadline
---   (T1 = {t1_ms} ms)
+--   (T1 = {t1_ms} ms){copies_note}
 -- confidence: high
 --
 -- For every INVITE transaction (initial or re-INVITE, per hop) and every To tag T of its 2xx:
@@ -87,6 +87,8 @@ SELECT h.first_msg_id AS msg_id,
        CASE WHEN h.ended THEN 'info' ELSE 'error' END AS severity,
        CASE WHEN h.ack_us IS NULL AND cv.end_us < h.deadline AND NOT h.ended THEN 1 ELSE 0 END AS inconclusive,
        printf('%.1f', (cv.end_us - h.first_us) / 1e6) AS seen_s,
+       CASE WHEN h.copies > 1 THEN printf('; the %d was sent %d times so far', r.status, h.copies)
+            ELSE '' END AS copies_note,
        CASE WHEN h.ack_us IS NOT NULL
                  THEN printf('; the ACK came only %.1f s after it', (h.ack_us - h.first_us) / 1e6)
             ELSE '' END
