@@ -191,7 +191,7 @@ static int store_message(struct sl_session *s, const struct sl_db_origin *o,
     in.msg_id = *msg_id;
     in.capture_id = o->capture_id;
     in.frame = f->number;
-    in.ts_us = f->ts_us;
+    in.ts_us = o->ts_us;
     in.src = f->src;
     in.dst = f->dst;
     in.transport = f->transport;
@@ -221,8 +221,8 @@ static int store_message(struct sl_session *s, const struct sl_db_origin *o,
                            f->payload_truncated ? 1 : 0, err);
     if (rc != SL_OK)
         return rc;
-    if (f->ts_us > s->max_ts_us)
-        s->max_ts_us = f->ts_us;
+    if (o->ts_us > s->max_ts_us)
+        s->max_ts_us = o->ts_us;
     if (++s->since_expire >= EXPIRE_EVERY) {
         s->since_expire = 0;
         sl_err_clear(&terr);
@@ -402,6 +402,15 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
             o.src = &f.src;
             o.dst = &f.dst;
             o.transport = f.transport;
+            if (f.hep_version != 0) {
+                /* HEP names the original packet's time (RULES.md C.7) */
+                if (f.hep_ts_us != 0)
+                    o.ts_us = f.hep_ts_us;
+                o.has_hep_agent_id = f.hep_has_agent_id;
+                o.hep_agent_id = f.hep_agent_id;
+                o.hep_correlation = f.hep_correlation;
+                o.hep_correlation_len = f.hep_correlation_len;
+            }
             rc = ingest_datagram(s, &o, &f, &cap, fc, &n_fc, err);
             if (rc != SL_OK)
                 goto out;

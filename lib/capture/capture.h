@@ -74,6 +74,15 @@ struct sl_frame {
     size_t payload_len;
     bool payload_truncated; /* DATAGRAM: payload shorter than the UDP length says
                                (snaplen); payload holds what was captured */
+    /* A DATAGRAM decapsulated from HEP (RULES.md part C): src, dst, transport
+     * and payload are those the HEP packet names, not the outer packet's. */
+    uint8_t hep_version;            /* 2 or 3; 0 = not from HEP */
+    int64_t hep_ts_us;              /* the HEP timestamp (µs since the epoch); 0 = none,
+                                       then the frame time stands */
+    bool hep_has_agent_id;          /* chunk 12 (v3) or the capture id (v2) was there */
+    uint32_t hep_agent_id;          /* capture agent id */
+    const uint8_t *hep_correlation; /* chunk 17, borrowed like payload; NULL = none */
+    size_t hep_correlation_len;
 };
 
 struct sl_capture;
@@ -110,5 +119,21 @@ void sl_capture_close(struct sl_capture *c);
  */
 void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
                      struct sl_frame *f);
+
+/*
+ * HEP (Homer Encapsulation Protocol, RULES.md part C) inside a UDP payload.
+ *
+ * sl_hep_detect: whether the payload starts like a HEP packet: "HEP3", or
+ * version 1/2 with a sane family, protocol and room for its header.
+ *
+ * sl_hep_decode: decodes the HEP packet in p (n bytes captured; `cut` when
+ * the capture dropped the end of the datagram) into *f.  On success f is a
+ * DATAGRAM whose src, dst, transport, payload and hep_* fields come from the
+ * HEP packet.  Otherwise f is OTHER (a payload type that is not SIP: RTCP,
+ * logs), NOT_DECODED (compressed payload), TRUNCATED or MALFORMED, with a
+ * reason starting with "HEP" and a detail sentence.
+ */
+bool sl_hep_detect(const uint8_t *p, size_t n);
+void sl_hep_decode(const uint8_t *p, size_t n, bool cut, struct sl_frame *f);
 
 #endif /* SL_CAPTURE_CAPTURE_H */

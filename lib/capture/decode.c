@@ -114,23 +114,18 @@ static void short_header(struct sl_frame *f, const char *reason, const char *wha
  * UDP payloads that carry another packet: capture encapsulations and tunnels
  * that a later version decodes.  Until then they are counted as not decoded,
  * never as "not SIP".  Returns the reason, or NULL for a plain datagram.
- *   HEP v3: "HEP3" (RULES.md C.1).  HEP v1/v2: version 1 or 2, header length
- *   16/28 (IPv4) or 40/52 (IPv6), family 2 or 10, protocol UDP/TCP/SCTP (C.6).
+ * (HEP is decoded: hep.c, before this is asked.)
  *   GTP-U (3GPP TS 29.281 5.1): port 2152, version 1, PT 1, G-PDU (255).
  *   VXLAN (RFC 7348 5): port 4789 (8472 on Linux), the I flag set.
  */
 static const char *udp_encapsulation(uint16_t sport, uint16_t dport, const uint8_t *p, size_t n)
 {
     struct sl_rd r = sl_rd_init(p, n);
-    uint8_t b0 = sl_rd_u8(&r), b1 = sl_rd_u8(&r), b2 = sl_rd_u8(&r), b3 = sl_rd_u8(&r);
+    uint8_t b0 = sl_rd_u8(&r), b1 = sl_rd_u8(&r);
 
+    (void)sl_rd_skip(&r, 2); /* both checks want at least 4 bytes */
     if (r.bad)
         return NULL;
-    if (b0 == 'H' && b1 == 'E' && b2 == 'P' && b3 == '3')
-        return "HEP";
-    if ((b0 == 1 || b0 == 2) && (b3 == 17 || b3 == 6 || b3 == 132) &&
-        ((b2 == 2 && (b1 == 16 || b1 == 28)) || (b2 == 10 && (b1 == 40 || b1 == 52))))
-        return "HEP";
     if ((sport == 2152 || dport == 2152) && (b0 >> 5) == 1 && (b0 & 0x10) != 0 && b1 == 0xff)
         return "GTP-U";
     if ((dport == 4789 || dport == 8472) && n >= 8 && (b0 & 0x08) != 0)
@@ -182,6 +177,11 @@ static void decode_udp(struct sl_rd *r, size_t missing, struct sl_frame *f)
     if (!complete)
         snprintf(f->detail, sizeof(f->detail), "UDP payload: %zu of %u bytes captured",
                  f->payload_len, (unsigned)ulen - 8);
+    if (sl_hep_detect(f->payload, f->payload_len)) {
+        /* HEP on any port, recognised by its header (RULES.md C.7) */
+        sl_hep_decode(f->payload, f->payload_len, f->payload_truncated, f);
+        return;
+    }
     {
         const char *encap = udp_encapsulation(sport, dport, f->payload, f->payload_len);
 
@@ -687,6 +687,12 @@ void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
     f->payload = NULL;
     f->payload_len = 0;
     f->payload_truncated = false;
+    f->hep_version = 0;
+    f->hep_ts_us = 0;
+    f->hep_has_agent_id = false;
+    f->hep_agent_id = 0;
+    f->hep_correlation = NULL;
+    f->hep_correlation_len = 0;
 
     switch (dlt) {
     case DLT_EN10MB:

@@ -66,7 +66,8 @@ static const char *const schema_sql[] = {
     "  txn_id INTEGER, dialog_id INTEGER, leg_id INTEGER,\n"
     "  is_retrans INTEGER NOT NULL DEFAULT 0, retrans_of INTEGER, dup_of INTEGER,\n"
     "  side TEXT CHECK (side IN ('caller', 'callee')), cseq_prev INTEGER,\n"
-    "  raw BLOB NOT NULL);\n",
+    "  raw BLOB NOT NULL,\n"
+    "  hep_agent_id INTEGER, hep_correlation TEXT);\n",
     "CREATE TABLE problem (\n"
     "  problem_id INTEGER PRIMARY KEY,\n"
     "  capture_id INTEGER NOT NULL REFERENCES capture,\n"
@@ -166,12 +167,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                    "rseq, rack_rseq, rack_cseq, rack_method, reason_hdr, user_agent, has_auth, "
                    "content_type, content_length, body_len, sdp_o_user, sdp_o_sess_id, "
                    "sdp_o_version, sdp_o_addr, n_headers, first_line, size, truncated, txn_id, "
-                   "dialog_id, leg_id, is_retrans, retrans_of, dup_of, side, cseq_prev, raw) "
+                   "dialog_id, leg_id, is_retrans, retrans_of, dup_of, side, cseq_prev, raw, "
+                   "hep_agent_id, hep_correlation) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
                    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
                    "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, "
                    "?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, "
-                   "?61, ?62, ?63, ?64, ?65, ?66)",
+                   "?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68)",
     [ST_PROBLEM] = "INSERT INTO problem VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_TXN] = "INSERT INTO txn VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
                "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, "
@@ -576,6 +578,15 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
         i += 8;
     }
     sqlite3_bind_blob(st, i++, raw + skip, (int)(raw_len - skip), SQLITE_TRANSIENT);
+    if (o->has_hep_agent_id)
+        sqlite3_bind_int64(st, i++, (sqlite3_int64)o->hep_agent_id);
+    else
+        sqlite3_bind_null(st, i++);
+    if (o->hep_correlation != NULL)
+        sqlite3_bind_text(st, i++, (const char *)o->hep_correlation, (int)o->hep_correlation_len,
+                          SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i++);
     return step_done(db, st, err, "insert message");
 }
 

@@ -73,6 +73,11 @@ struct sl_db_origin {
     const struct sl_endpoint *src; /* may be NULL */
     const struct sl_endpoint *dst;
     enum sl_transport transport;
+    /* messages from HEP (RULES.md part C): capture agent id and correlation id */
+    bool has_hep_agent_id;
+    uint32_t hep_agent_id;
+    const uint8_t *hep_correlation; /* NULL = none */
+    size_t hep_correlation_len;
 };
 
 /* Inserts a parsed SIP message with its raw bytes under id msg_id (the

@@ -472,22 +472,12 @@ static void put_udp_payload(struct pkt *p, unsigned sport, unsigned dport, const
 
 static void test_decode_udp_encapsulations_are_not_decoded(void **state)
 {
-    static const uint8_t hep3[] = { 'H', 'E', 'P', '3', 0, 20, 0, 0, 0, 1,
-                                    0,   7,   2,   0,   0, 0,  0, 0, 0, 0 };
-    static const uint8_t hep2[28] = { 2, 28, 2, 17 };
     static const uint8_t gtp[16] = { 0x30, 0xff, 0, 8, 0, 0, 0, 1 };
     static const uint8_t vxlan[16] = { 0x08 };
     struct pkt p;
     struct sl_frame f;
 
     (void)state;
-    put_udp_payload(&p, 40000, 9060, hep3, sizeof(hep3));
-    decode(DLT_EN10MB, &p, &f);
-    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
-    assert_string_equal(f.reason, "HEP");
-    put_udp_payload(&p, 40000, 9060, hep2, sizeof(hep2));
-    decode(DLT_EN10MB, &p, &f);
-    assert_string_equal(f.reason, "HEP");
     put_udp_payload(&p, 2152, 2152, gtp, sizeof(gtp));
     decode(DLT_EN10MB, &p, &f);
     assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
@@ -502,6 +492,308 @@ static void test_decode_udp_encapsulations_are_not_decoded(void **state)
     put_udp_payload(&p, 5060, 5060, vxlan, sizeof(vxlan));
     decode(DLT_EN10MB, &p, &f);
     assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+}
+
+/* ---- HEP (RULES.md part C) ----------------------------------------------- */
+
+static void put_chunk(struct pkt *p, unsigned vendor, unsigned type, const void *v, size_t n)
+{
+    put16(p, vendor);
+    put16(p, type);
+    put16(p, (unsigned)(6 + n));
+    put_bytes(p, v, n);
+}
+
+static void put_chunk8(struct pkt *p, unsigned type, unsigned v)
+{
+    uint8_t b = (uint8_t)v;
+
+    put_chunk(p, 0, type, &b, 1);
+}
+
+static void put_chunk16(struct pkt *p, unsigned type, unsigned v)
+{
+    uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+    put_chunk(p, 0, type, b, 2);
+}
+
+static void put_chunk32(struct pkt *p, unsigned type, uint32_t v)
+{
+    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+
+    put_chunk(p, 0, type, b, 4);
+}
+
+/* "HEP3" and a length to fill in with hep3_end(). */
+static void hep3_begin(struct pkt *h)
+{
+    h->n = 0;
+    put_bytes(h, "HEP3", 4);
+    put16(h, 0);
+}
+
+static void hep3_end(struct pkt *h)
+{
+    set16(h, 4, (unsigned)h->n);
+}
+
+/* The worked example of RULES.md C.5 (HEP3 spec rev 37), with `sip` as the
+ * payload and a correlation id; `pt` is the payload type chunk. */
+static void build_hep3_v4(struct pkt *h, unsigned pt)
+{
+    static const uint8_t s[4] = { 212, 202, 0, 1 }, d[4] = { 82, 116, 0, 211 };
+
+    hep3_begin(h);
+    put_chunk8(h, 1, 2);
+    put_chunk8(h, 2, 17);
+    put_chunk(h, 0, 3, s, 4);
+    put_chunk(h, 0, 4, d, 4);
+    put_chunk16(h, 7, 12010);
+    put_chunk16(h, 8, 5060);
+    put_chunk32(h, 9, 1313440459);
+    put_chunk32(h, 10, 120000);
+    put_chunk8(h, 11, pt);
+    put_chunk32(h, 12, 228);
+    put_chunk(h, 0, 17, "corr-1", 6);
+    put_chunk(h, 0, 15, sip, SIP_LEN);
+    hep3_end(h);
+}
+
+static void test_decode_hep3_ipv4(void **state)
+{
+    struct pkt h, p;
+    struct sl_frame f;
+    char a[64], b[64];
+
+    (void)state;
+    build_hep3_v4(&h, 1);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.hep_version, 3);
+    assert_int_equal(f.transport, SL_TP_UDP);
+    assert_string_equal(sl_endpoint_format(&f.src, a, sizeof(a)), "212.202.0.1:12010");
+    assert_string_equal(sl_endpoint_format(&f.dst, b, sizeof(b)), "82.116.0.211:5060");
+    assert_true(f.hep_ts_us == (int64_t)1313440459 * 1000000 + 120000);
+    assert_true(f.hep_has_agent_id);
+    assert_int_equal(f.hep_agent_id, 228);
+    assert_int_equal(f.hep_correlation_len, 6);
+    assert_memory_equal(f.hep_correlation, "corr-1", 6);
+    assert_int_equal(f.payload_len, SIP_LEN);
+    assert_memory_equal(f.payload, sip, SIP_LEN);
+    assert_false(f.payload_truncated);
+    /* any port: recognised by "HEP3" */
+    put_udp_payload(&p, 5060, 5060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.hep_version, 3);
+}
+
+static void test_decode_hep3_ipv6_tcp(void **state)
+{
+    struct pkt h, p;
+    struct sl_frame f;
+    char a[64], b[64];
+
+    (void)state;
+    hep3_begin(&h);
+    put_chunk(&h, 0, 15, sip, SIP_LEN); /* order does not matter */
+    put_chunk8(&h, 1, 10);
+    put_chunk8(&h, 2, 6);
+    put_chunk(&h, 0, 5, src6, 16);
+    put_chunk(&h, 0, 6, dst6, 16);
+    put_chunk16(&h, 7, 5060);
+    put_chunk16(&h, 8, 5080);
+    put_chunk8(&h, 11, 1);
+    hep3_end(&h);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.transport, SL_TP_TCP);
+    assert_string_equal(sl_endpoint_format(&f.src, a, sizeof(a)), "[2001:db8::1]:5060");
+    assert_string_equal(sl_endpoint_format(&f.dst, b, sizeof(b)), "[2001:db8::2]:5080");
+    assert_true(f.hep_ts_us == 0); /* no time chunk: the frame time stands */
+    assert_false(f.hep_has_agent_id);
+    assert_null(f.hep_correlation);
+    assert_int_equal(f.payload_len, SIP_LEN);
+}
+
+static void test_decode_hep2(void **state)
+{
+    struct pkt h, p;
+    struct sl_frame f;
+
+    (void)state;
+    h.n = 0;
+    put8(&h, 2);
+    put8(&h, 28);
+    put8(&h, 2);
+    put8(&h, 17);
+    put16(&h, 5060);
+    put16(&h, 5080);
+    put_bytes(&h, src4, 4);
+    put_bytes(&h, dst4, 4);
+    put_le32(&h, 1313440459); /* the time header in the sender's (little-endian) order */
+    put_le32(&h, 120000);
+    put_le16(&h, 2001);
+    put_zero(&h, 2); /* struct padding */
+    put_bytes(&h, sip, SIP_LEN);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 4);
+    assert_int_equal(f.hep_version, 2);
+    assert_true(f.hep_ts_us == (int64_t)1313440459 * 1000000 + 120000);
+    assert_int_equal(f.hep_agent_id, 2001);
+    /* a sender that writes something else in hp_l: found by the payload */
+    h.b[1] = 0x01;
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_sip_datagram(&f, 4);
+    /* ... and without a SIP payload such bytes are a plain datagram */
+    put_udp_payload(&p, 40000, 9060, h.b, 30);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.hep_version, 0);
+}
+
+static void test_decode_hep3_chunk_lies(void **state)
+{
+    struct pkt h, p;
+    struct sl_frame f;
+
+    (void)state;
+    /* a chunk length < 6 */
+    build_hep3_v4(&h, 1);
+    set16(&h, 6 + 4, 3);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "HEP");
+    assert_non_null(strstr(f.detail, "< 6"));
+    /* the payload chunk's length goes past the end of the packet */
+    build_hep3_v4(&h, 1);
+    set16(&h, h.n - SIP_LEN - 2, 6 + SIP_LEN + 1);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_non_null(strstr(f.detail, "bytes left in the packet"));
+    /* a fixed-size chunk of the wrong size */
+    hep3_begin(&h);
+    put_chunk(&h, 0, 7, "abc", 3);
+    hep3_end(&h);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    /* total length past the datagram */
+    build_hep3_v4(&h, 1);
+    set16(&h, 4, (unsigned)h.n + 1);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    /* total length < 6 */
+    set16(&h, 4, 5);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+}
+
+static void test_decode_hep3_truncated_chunk(void **state)
+{
+    struct pkt h, p;
+    struct sl_frame f;
+    size_t cut;
+
+    (void)state;
+    /* the packet ends 3 bytes into a chunk header (the datagram is whole) */
+    build_hep3_v4(&h, 1);
+    put_bytes(&h, "\0\0\0", 3);
+    hep3_end(&h);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_non_null(strstr(f.detail, "chunk header"));
+    /* the capture (snaplen) cut the datagram inside the payload chunk: the
+     * message is kept, marked truncated */
+    build_hep3_v4(&h, 1);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    memset(&f, 0xa5, sizeof(f));
+    sl_frame_decode(DLT_EN10MB, p.b, p.n - 5, p.n, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_true(f.payload_truncated);
+    assert_int_equal(f.payload_len, SIP_LEN - 5);
+    /* ... or inside an earlier chunk: truncated, not malformed */
+    cut = 14 + 20 + 8 + 6 + 7 + 7 + 3;
+    memset(&f, 0xa5, sizeof(f));
+    sl_frame_decode(DLT_EN10MB, p.b, cut, p.n, &f);
+    assert_int_equal(f.kind, SL_FRAME_TRUNCATED);
+    assert_string_equal(f.reason, "HEP");
+    /* every caplen: never a crash, never a DATAGRAM with bytes past the cut */
+    for (cut = 0; cut <= p.n; cut++) {
+        memset(&f, 0xa5, sizeof(f));
+        sl_frame_decode(DLT_EN10MB, p.b, cut, p.n, &f);
+        if (f.kind == SL_FRAME_DATAGRAM)
+            assert_true(f.payload_len <= cut);
+    }
+}
+
+static void test_decode_hep3_unknown_chunks(void **state)
+{
+    struct pkt h, p;
+    struct sl_frame f;
+
+    (void)state;
+    hep3_begin(&h);
+    put_chunk(&h, 0, 0x13, "node1", 5);  /* capture agent name: not needed */
+    put_chunk(&h, 0, 0x1234, "??", 2);   /* a type nobody defined */
+    put_chunk(&h, 2, 3, "vendor!", 7);   /* Kamailio vendor chunk: type 3 is not an address */
+    put_chunk(&h, 0, 0x0e, "secret", 6); /* auth key */
+    put_chunk(&h, 0, 0x0d, "\0\x1e", 2); /* keep-alive */
+    put_chunk(&h, 0, 15, sip, SIP_LEN);
+    hep3_end(&h);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.src.family, 0); /* no address chunk */
+    assert_int_equal(f.payload_len, SIP_LEN);
+}
+
+static void test_decode_hep3_not_sip(void **state)
+{
+    struct pkt h, p;
+    struct sl_frame f;
+
+    (void)state;
+    build_hep3_v4(&h, 100); /* a log line */
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "HEP, not SIP");
+    assert_non_null(strstr(f.detail, "100 (log)"));
+    build_hep3_v4(&h, 5); /* RTCP as JSON */
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_non_null(strstr(f.detail, "RTCP"));
+}
+
+static void test_decode_hep3_compressed(void **state)
+{
+    static const uint8_t deflated[] = { 0x78, 0x9c, 0x4b, 0x4c, 0x4a, 0x06,
+                                        0x00, 0x02, 0x4d, 0x01, 0x27 };
+    struct pkt h, p;
+    struct sl_frame f;
+
+    (void)state;
+    hep3_begin(&h);
+    put_chunk8(&h, 1, 2);
+    put_chunk8(&h, 11, 1);
+    put_chunk(&h, 0, 16, deflated, sizeof(deflated));
+    hep3_end(&h);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "HEP compressed payload");
 }
 
 static void test_decode_ethertypes(void **state)
@@ -1276,6 +1568,14 @@ int main(void)
         cmocka_unit_test(test_decode_unsupported_link_type),
         cmocka_unit_test(test_decode_ethertypes),
         cmocka_unit_test(test_decode_udp_encapsulations_are_not_decoded),
+        cmocka_unit_test(test_decode_hep3_ipv4),
+        cmocka_unit_test(test_decode_hep3_ipv6_tcp),
+        cmocka_unit_test(test_decode_hep2),
+        cmocka_unit_test(test_decode_hep3_chunk_lies),
+        cmocka_unit_test(test_decode_hep3_truncated_chunk),
+        cmocka_unit_test(test_decode_hep3_unknown_chunks),
+        cmocka_unit_test(test_decode_hep3_not_sip),
+        cmocka_unit_test(test_decode_hep3_compressed),
         cmocka_unit_test(test_decode_pppoe_session_ipv4_and_ipv6),
         cmocka_unit_test(test_decode_ipv6_extension_headers),
         cmocka_unit_test(test_decode_ipv6_jumbo_payload_length_zero),
