@@ -120,14 +120,21 @@ fail:
     return rc;
 }
 
-static void count_frame(struct frame_count *fc, size_t *n, const char *kind, const char *reason,
-                        uint64_t frame, int64_t ts_us)
+/* Counts `count` frames of a kind and reason, the first of them `frame`
+ * (IP fragments are counted when their datagram is settled, so a count may
+ * come after one of later frames). */
+static void count_frames(struct frame_count *fc, size_t *n, const char *kind, const char *reason,
+                         uint64_t count, uint64_t frame, int64_t ts_us)
 {
     size_t i;
 
     for (i = 0; i < *n; i++) {
         if (fc[i].kind == kind && (fc[i].reason == reason || strcmp(fc[i].reason, reason) == 0)) {
-            fc[i].frames++;
+            fc[i].frames += count;
+            if (frame < fc[i].first_frame) {
+                fc[i].first_frame = frame;
+                fc[i].first_ts_us = ts_us;
+            }
             return;
         }
     }
@@ -135,15 +142,21 @@ static void count_frame(struct frame_count *fc, size_t *n, const char *kind, con
         /* Reasons are a fixed set of static strings; this is only a backstop. */
         i = *n - 1;
         fc[i].reason = "other reasons";
-        fc[i].frames++;
+        fc[i].frames += count;
         return;
     }
     fc[*n].kind = kind;
     fc[*n].reason = reason;
-    fc[*n].frames = 1;
+    fc[*n].frames = count;
     fc[*n].first_frame = frame;
     fc[*n].first_ts_us = ts_us;
     (*n)++;
+}
+
+static void count_frame(struct frame_count *fc, size_t *n, const char *kind, const char *reason,
+                        uint64_t frame, int64_t ts_us)
+{
+    count_frames(fc, n, kind, reason, 1, frame, ts_us);
 }
 
 /* Parses the whole header lines of a message cut by the capture: the bytes
@@ -346,6 +359,56 @@ int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *bu
     return ingest_capture(s, c, name, err);
 }
 
+/*
+ * The reassembler's events since the last frame: the held IP fragments they
+ * settle are counted (reassembled: kind other; lost: kind problem; dropped at
+ * a cap: not decoded), and what went wrong is a problem (SIP-CAP-005 for an
+ * incomplete or overlapping datagram, SIP-CAP-006 for a cap).
+ */
+static int ingest_frag_events(struct sl_session *s, struct sl_capture *c, int64_t capture_id,
+                              struct sl_db_capture *cap, struct frame_count *fc, size_t *n_fc,
+                              struct sl_err *err)
+{
+    struct sl_ipfrag_event ev;
+    int rc;
+
+    while (sl_capture_event(c, &ev) == 1) {
+        if (ev.frames > 0) {
+            switch (ev.stat_kind) {
+            case SL_FRAME_OTHER:
+                cap->other_frames += ev.frames;
+                count_frames(fc, n_fc, "other", ev.reason, ev.frames, ev.frame, ev.ts_us);
+                break;
+            case SL_FRAME_NOT_DECODED:
+                cap->not_decoded_frames += ev.frames;
+                count_frames(fc, n_fc, "not_decoded", ev.reason, ev.frames, ev.frame, ev.ts_us);
+                break;
+            default:
+                count_frames(fc, n_fc, "problem", ev.reason, ev.frames, ev.frame, ev.ts_us);
+                break;
+            }
+        }
+        if (ev.kind != SL_IPFRAG_REASSEMBLED) {
+            struct sl_db_origin o;
+            char text[sizeof(ev.text) + 32];
+
+            memset(&o, 0, sizeof(o));
+            o.capture_id = capture_id;
+            o.frame = ev.frame;
+            o.ts_us = ev.ts_us;
+            /* no ports: the addresses are named in the text */
+            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", ev.frame, ev.text);
+            cap->problems++;
+            rc = sl_db_add_problem(s->db, &o,
+                                   ev.kind == SL_IPFRAG_LIMIT ? "SIP-CAP-006" : "SIP-CAP-005",
+                                   SL_SEV_WARNING, text, NULL, 0, 0, err);
+            if (rc != SL_OK)
+                return rc;
+        }
+    }
+    return SL_OK;
+}
+
 /* Reads every frame of an open capture into the database; closes c. */
 static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char *path,
                           struct sl_err *err)
@@ -371,6 +434,16 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
 
         sl_err_clear(&cerr);
         rc = sl_capture_next(c, &f, &cerr);
+        if (rc <= 0) {
+            /* end of the file (or of what can be read): the fragments still
+             * held are given up before anything else is reported */
+            int erc = ingest_frag_events(s, c, capture_id, &cap, fc, &n_fc, err);
+
+            if (erc != SL_OK) {
+                rc = erc;
+                goto out;
+            }
+        }
         if (rc == 0)
             break;
         if (rc < 0) {
@@ -443,7 +516,12 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
                 goto out;
             break;
         }
+        case SL_FRAME_HELD: /* counted by the event that settles its datagram */
+            break;
         }
+        rc = ingest_frag_events(s, c, capture_id, &cap, fc, &n_fc, err);
+        if (rc != SL_OK)
+            goto out;
     }
     for (i = 0; i < n_fc; i++) {
         rc = sl_db_add_frame_stat(s->db, capture_id, fc[i].kind, fc[i].reason, fc[i].frames,

@@ -52,7 +52,9 @@ enum sl_frame_kind {
     SL_FRAME_NOT_DECODED = 2, /* may carry SIP but is not decoded yet (TCP, IP fragment,
                                  GRE, unsupported link type, ...): reason */
     SL_FRAME_TRUNCATED = 3,   /* headers cut short by the capture (snaplen): reason, detail */
-    SL_FRAME_MALFORMED = 4    /* headers contradict themselves: reason, detail */
+    SL_FRAME_MALFORMED = 4,   /* headers contradict themselves: reason, detail */
+    SL_FRAME_HELD = 5         /* an IP fragment kept for reassembly: counted later, by the
+                                 sl_ipfrag_event that settles its datagram */
 };
 
 /* One frame of a capture.  The payload is borrowed: valid until the next
@@ -83,9 +85,12 @@ struct sl_frame {
     uint32_t hep_agent_id;          /* capture agent id */
     const uint8_t *hep_correlation; /* chunk 17, borrowed like payload; NULL = none */
     size_t hep_correlation_len;
+    struct sl_ipfrag *reasm; /* the reassembler the frame was decoded with (NULL:
+                                stateless, fragments are NOT_DECODED) */
 };
 
 struct sl_capture;
+struct sl_ipfrag;
 
 /* Opens a capture file; path "-" reads standard input.  Returns SL_OK with
  * *out set (free with sl_capture_close), or SL_EINPUT with a reason in err
@@ -135,5 +140,79 @@ void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
  */
 bool sl_hep_detect(const uint8_t *p, size_t n);
 void sl_hep_decode(const uint8_t *p, size_t n, bool cut, struct sl_frame *f);
+
+/*
+ * IP fragment reassembly (RFC 791 3.2, RFC 8200 4.5, RFC 815).  A capture owns
+ * one reassembler; frames are decoded with it by sl_frame_decode_reasm().
+ * Fragments are keyed by (family, source, destination, identification,
+ * protocol / next header) and may come in any order.  A fragment is copied in
+ * and its frame comes back as SL_FRAME_HELD, except the one that completes the
+ * datagram: that frame is decoded as if the whole datagram had arrived in it
+ * (its payload points into the reassembler, valid until the next decode).
+ * Duplicates are kept once; where fragments overlap the first copy of each
+ * byte wins.  Memory is bounded: at most max_datagrams in flight, each of at
+ * most max_fragments frames and 65535 bytes; a datagram not complete
+ * timeout_us (capture time) after its first fragment is given up.
+ *
+ * What happens to the held frames is told by events (sl_ipfrag_poll): every
+ * held frame is counted by exactly one event, so every frame is accounted for.
+ */
+#define SL_IPFRAG_MAX_DATAGRAMS 256
+#define SL_IPFRAG_MAX_FRAGMENTS 128
+#define SL_IPFRAG_TIMEOUT_US    (30 * (int64_t)1000000)
+#define SL_IPFRAG_MAX_BYTES     65535
+
+struct sl_ipfrag_opts {
+    unsigned max_datagrams; /* 0: SL_IPFRAG_MAX_DATAGRAMS */
+    unsigned max_fragments; /* fragments (frames) per datagram, duplicates included;
+                               0: SL_IPFRAG_MAX_FRAGMENTS */
+    int64_t timeout_us;     /* 0: SL_IPFRAG_TIMEOUT_US */
+};
+
+enum sl_ipfrag_event_kind {
+    SL_IPFRAG_REASSEMBLED = 0, /* the datagram completed: `frames` are its held fragments
+                                  (the completing one is the datagram's own frame) */
+    SL_IPFRAG_INCOMPLETE = 1,  /* given up (time-out, end of capture): `frames` held
+                                  fragments are lost; text says what was missing */
+    SL_IPFRAG_LIMIT = 2,       /* a cap was hit: `frames` held fragments were dropped */
+    SL_IPFRAG_OVERLAP = 3      /* a fragment overlaps bytes already held (frames = 0);
+                                  the first copy was kept; `frame` is the overlapping one */
+};
+
+struct sl_ipfrag_event {
+    enum sl_ipfrag_event_kind kind;
+    enum sl_frame_kind stat_kind; /* how the `frames` count: OTHER (reassembled) or
+                                     MALFORMED (lost: a problem) */
+    const char *reason;           /* static, e.g. "IPv4 fragment (reassembled)" */
+    uint64_t frames;              /* frames this event accounts for (may be 0) */
+    uint64_t frame;               /* the datagram's first fragment (OVERLAP: the culprit) */
+    int64_t ts_us;                /* that frame's time */
+    struct sl_endpoint src, dst;  /* addresses, ports 0 */
+    char text[384];               /* a sentence for the problem; "" for REASSEMBLED */
+};
+
+/* A new reassembler (opts may be NULL: the defaults).  SL_OK or SL_ENOMEM. */
+int sl_ipfrag_new(struct sl_ipfrag **out, const struct sl_ipfrag_opts *opts);
+
+/* Frees it and everything it holds (no events for what was held).  Accepts NULL. */
+void sl_ipfrag_free(struct sl_ipfrag *rf);
+
+/* The next event, if any: 1 (in *ev) or 0.  Events from the last decode come
+ * first; then datagrams whose time-out has passed at capture time now_us, or,
+ * when flush is set (end of capture), every datagram still held. */
+int sl_ipfrag_poll(struct sl_ipfrag *rf, int64_t now_us, bool flush, struct sl_ipfrag_event *ev);
+
+/* Datagrams held (complete or not) now; for tests. */
+size_t sl_ipfrag_in_flight(const struct sl_ipfrag *rf);
+
+/* sl_frame_decode() with fragment reassembly through rf (f->number and
+ * f->ts_us must be set: they name the fragment). */
+void sl_frame_decode_reasm(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
+                           struct sl_ipfrag *rf, struct sl_frame *f);
+
+/* The capture's reassembler events (sl_ipfrag_poll at the time of the last
+ * frame read; every one is flushed once sl_capture_next() has returned 0 or
+ * an error).  1 (in *ev) or 0.  Call it after every sl_capture_next(). */
+int sl_capture_event(struct sl_capture *c, struct sl_ipfrag_event *ev);
 
 #endif /* SL_CAPTURE_CAPTURE_H */

@@ -23,6 +23,7 @@
 #include <pcap/pcap.h>
 
 #include "base/rd.h"
+#include "capture/ipfrag.h"
 
 /* Deepest stack of VLAN tags accepted (QinQ uses 2; more means a bogus frame). */
 #define SL_MAX_VLAN_TAGS 8
@@ -267,13 +268,74 @@ static bool carve_payload(struct sl_rd *r, size_t len, size_t missing, struct sl
     return true;
 }
 
+/*
+ * One fragment (RFC 791 3.2, RFC 8200 4.5): `data` holds its bytes, `missing`
+ * of them not captured.  Without a reassembler the frame is NOT_DECODED
+ * (`reason`).  Returns true with *whole reading the reassembled payload when
+ * this fragment completes its datagram; otherwise sets the frame's kind (held,
+ * duplicate, dropped at a cap, cut by the capture) and returns false.
+ */
+static bool reassemble(struct sl_frame *f, const char *reason, const struct sl_ipfrag_key *key,
+                       uint32_t offset, bool more, struct sl_rd *data, size_t missing,
+                       struct sl_rd *whole)
+{
+    bool v4 = key->family == 4;
+
+    if (f->reasm == NULL) {
+        set_kind(f, SL_FRAME_NOT_DECODED, reason);
+        return false;
+    }
+    if (missing > 0) {
+        /* a fragment cut by the capture cannot be reassembled; its datagram
+         * will be reported incomplete */
+        set_detail(f, SL_FRAME_TRUNCATED, reason, "%s: %zu of %zu bytes captured", reason, data->n,
+                   data->n + missing);
+        return false;
+    }
+    switch (sl_ipfrag_add(f->reasm, key, offset, more, data, f->number, f->ts_us, whole)) {
+    case SL_IPFRAG_HELD:
+        set_kind(f, SL_FRAME_HELD, reason);
+        return false;
+    case SL_IPFRAG_DUPLICATE:
+        set_kind(f, SL_FRAME_OTHER, v4 ? "IPv4 fragment (duplicate)" : "IPv6 fragment (duplicate)");
+        return false;
+    case SL_IPFRAG_DROPPED:
+        set_kind(f, SL_FRAME_NOT_DECODED,
+                 v4 ? "IPv4 fragment (over a limit)" : "IPv6 fragment (over a limit)");
+        return false;
+    case SL_IPFRAG_DONE:
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Decodes a reassembled datagram: the protocol `proto` (IPv4) or the
+ * fragmentable part starting with header `proto` (IPv6; ipv6_walk decodes
+ * upper protocols the same way).  Its bytes live in the reassembler: a
+ * fragment nested inside is not reassembled (that would free them).
+ */
+static void ipv6_walk(uint8_t nh, struct sl_rd *r, size_t missing, struct sl_frame *f);
+
+static void decode_whole(bool v6, uint8_t proto, struct sl_rd *whole, struct sl_frame *f)
+{
+    struct sl_ipfrag *rf = f->reasm;
+
+    f->reasm = NULL;
+    if (v6)
+        ipv6_walk(proto, whole, 0, f);
+    else
+        decode_upper(proto, whole, 0, f);
+    f->reasm = rf;
+}
+
 /* RFC 791 3.1: the IPv4 header, at least 20 bytes (IHL >= 5). */
 static void decode_ipv4(struct sl_rd *r, size_t missing, struct sl_frame *f)
 {
     struct sl_rd peek = *r, hdr, payload;
     size_t have = r->n, hlen, payload_missing;
     uint8_t vihl, proto;
-    uint16_t total, frag;
+    uint16_t total, frag, id;
 
     vihl = sl_rd_u8(&peek);
     if (peek.bad) {
@@ -298,7 +360,7 @@ static void decode_ipv4(struct sl_rd *r, size_t missing, struct sl_frame *f)
     (void)sl_rd_u8(&hdr); /* version, IHL */
     (void)sl_rd_u8(&hdr); /* DSCP, ECN */
     total = sl_rd_be16(&hdr);
-    (void)sl_rd_be16(&hdr); /* identification */
+    id = sl_rd_be16(&hdr);
     frag = sl_rd_be16(&hdr);
     (void)sl_rd_u8(&hdr); /* TTL */
     proto = sl_rd_u8(&hdr);
@@ -325,7 +387,19 @@ static void decode_ipv4(struct sl_rd *r, size_t missing, struct sl_frame *f)
     }
     /* RFC 791 3.1: MF flag (0x2000) or a non-zero fragment offset (13 bits) */
     if ((frag & 0x2000) != 0 || (frag & 0x1fff) != 0) {
-        set_kind(f, SL_FRAME_NOT_DECODED, "IPv4 fragment");
+        struct sl_ipfrag_key key;
+        struct sl_rd whole;
+
+        memset(&key, 0, sizeof(key));
+        key.family = 4;
+        key.proto = proto;
+        key.id = id;
+        memcpy(key.src, f->src.ip, 4);
+        memcpy(key.dst, f->dst.ip, 4);
+        if (!reassemble(f, "IPv4 fragment", &key, (uint32_t)(frag & 0x1fff) * 8,
+                        (frag & 0x2000) != 0, &payload, payload_missing, &whole))
+            return;
+        decode_whole(false, proto, &whole, f);
         return;
     }
     decode_upper(proto, &payload, payload_missing, f);
@@ -382,9 +456,26 @@ static void ipv6_walk(uint8_t nh, struct sl_rd *r, size_t missing, struct sl_fra
         if (peek.bad)
             need = 8; /* not even the two first bytes: every header has at least 8 */
         if (nh == SL_IPP_FRAGMENT) {
+            uint32_t id;
+
             off_flags = sl_rd_be16(&peek);
+            id = sl_rd_be32(&peek);
             if (!peek.bad && ((off_flags & 0xfff8) != 0 || (off_flags & 0x0001) != 0)) {
-                set_kind(f, SL_FRAME_NOT_DECODED, "IPv6 fragment");
+                struct sl_ipfrag_key key;
+                struct sl_rd whole;
+
+                memset(&key, 0, sizeof(key));
+                key.family = 6;
+                key.proto = next;
+                key.id = id;
+                memcpy(key.src, f->src.ip, 16);
+                memcpy(key.dst, f->dst.ip, 16);
+                (void)sl_rd_skip(r, 8); /* present: read through peek */
+                if (!reassemble(f, "IPv6 fragment", &key, (uint32_t)(off_flags & 0xfff8),
+                                (off_flags & 0x0001) != 0, r, missing, &whole))
+                    return;
+                /* the fragmentable part starts with the header `next` names */
+                decode_whole(true, next, &whole, f);
                 return;
             }
             /* offset 0, M clear: an atomic fragment (RFC 6946), a whole
@@ -674,6 +765,12 @@ static void decode_loopback(struct sl_rd *r, bool host_order, size_t missing, st
 void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
                      struct sl_frame *f)
 {
+    sl_frame_decode_reasm(dlt, data, caplen, wirelen, NULL, f);
+}
+
+void sl_frame_decode_reasm(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
+                           struct sl_ipfrag *rf, struct sl_frame *f)
+{
     struct sl_rd r = sl_rd_init(data, caplen);
     size_t missing = wirelen > caplen ? wirelen - caplen : 0;
     const char *name;
@@ -693,6 +790,7 @@ void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
     f->hep_agent_id = 0;
     f->hep_correlation = NULL;
     f->hep_correlation_len = 0;
+    f->reasm = rf;
 
     switch (dlt) {
     case DLT_EN10MB:

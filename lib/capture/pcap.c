@@ -26,10 +26,12 @@
 
 struct sl_capture {
     pcap_t *pcap;
-    const char *format; /* "pcap" or "pcapng" */
-    int dlt;            /* pcap_datalink() */
-    uint64_t n_frames;  /* records read so far */
-    bool done;          /* end of file or SL_ETRUNC seen: next() returns 0 */
+    const char *format;      /* "pcap" or "pcapng" */
+    int dlt;                 /* pcap_datalink() */
+    uint64_t n_frames;       /* records read so far */
+    bool done;               /* end of file or SL_ETRUNC seen: next() returns 0 */
+    struct sl_ipfrag *reasm; /* IP fragments of this file */
+    int64_t last_ts_us;      /* time of the last frame read: the reassembler's clock */
 };
 
 /*
@@ -75,6 +77,10 @@ static int open_stream(struct sl_capture **out, FILE *fp, struct sl_err *err)
         goto fail;
     }
     c->format = format_of(first);
+    if (sl_ipfrag_new(&c->reasm, NULL) != SL_OK) {
+        rc = sl_fail(err, SL_ENOMEM, "out of memory opening the capture");
+        goto fail;
+    }
 
     errbuf[0] = '\0';
     /* Microsecond precision: libpcap scales nanosecond pcap and pcapng
@@ -92,6 +98,8 @@ static int open_stream(struct sl_capture **out, FILE *fp, struct sl_err *err)
 fail:
     if (fp != stdin)
         (void)fclose(fp);
+    if (c != NULL)
+        sl_ipfrag_free(c->reasm);
     free(c);
     return rc;
 }
@@ -197,8 +205,17 @@ int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err
     f->ts_us = ts_to_us(&hdr->ts);
     f->caplen = hdr->caplen;
     f->wirelen = hdr->len;
-    sl_frame_decode(c->dlt, data, hdr->caplen, hdr->len, f);
+    if (f->ts_us > c->last_ts_us || c->n_frames == 1)
+        c->last_ts_us = f->ts_us;
+    sl_frame_decode_reasm(c->dlt, data, hdr->caplen, hdr->len, c->reasm, f);
     return 1;
+}
+
+int sl_capture_event(struct sl_capture *c, struct sl_ipfrag_event *ev)
+{
+    if (c == NULL)
+        return 0;
+    return sl_ipfrag_poll(c->reasm, c->last_ts_us, c->done, ev);
 }
 
 void sl_capture_close(struct sl_capture *c)
@@ -207,5 +224,6 @@ void sl_capture_close(struct sl_capture *c)
         return;
     if (c->pcap != NULL)
         pcap_close(c->pcap);
+    sl_ipfrag_free(c->reasm);
     free(c);
 }

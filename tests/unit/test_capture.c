@@ -1556,6 +1556,378 @@ static void test_capture_stdin(void **state)
     assert_int_equal(unlink(path), 0);
 }
 
+/* ---- IP fragment reassembly ---------------------------------------------- */
+
+/* The datagram that the reassembly tests cut up: UDP 5060 -> 5080 with `sip`
+ * (35 bytes: fragments of 16, 16 and 3 bytes). */
+static void frag_dgram(uint8_t *u, size_t *n)
+{
+    struct pkt p = { .n = 0 };
+
+    put_udp_sip(&p);
+    memcpy(u, p.b, p.n);
+    *n = p.n;
+}
+
+/* An Ethernet/IPv4 frame with bytes [off, off+len) of the datagram. */
+static void frag4(struct pkt *p, unsigned id, size_t off, size_t len, bool more)
+{
+    uint8_t u[64];
+    size_t n;
+
+    frag_dgram(u, &n);
+    assert_true(off + len <= n);
+    p->n = 0;
+    put_eth(p, 0x0800);
+    put_ipv4(p, 17, len, (unsigned)(off / 8) | (more ? 0x2000u : 0));
+    set16(p, 14 + 4, id);
+    put_bytes(p, u + off, len);
+}
+
+/* A raw IPv6 frame with a Fragment header and bytes [off, off+len). */
+static void frag6(struct pkt *p, uint32_t id, size_t off, size_t len, bool more)
+{
+    uint8_t u[64];
+    size_t n;
+
+    frag_dgram(u, &n);
+    p->n = 0;
+    put_ipv6(p, 44, 8 + len);
+    put8(p, 17);
+    put8(p, 0);
+    put16(p, (unsigned)off | (more ? 1u : 0));
+    put32(p, id);
+    put_bytes(p, u + off, len);
+}
+
+static void decode_rf(struct sl_ipfrag *rf, int dlt, const struct pkt *p, uint64_t number,
+                      int64_t ts_us, struct sl_frame *f)
+{
+    memset(f, 0xa5, sizeof(*f));
+    f->number = number;
+    f->ts_us = ts_us;
+    sl_frame_decode_reasm(dlt, p->b, p->n, p->n, rf, f);
+}
+
+/* Polls every pending event into ev (at most max); returns how many. */
+static size_t poll_all(struct sl_ipfrag *rf, int64_t now, bool flush, struct sl_ipfrag_event *ev,
+                       size_t max)
+{
+    size_t n = 0;
+    struct sl_ipfrag_event spare;
+
+    while (sl_ipfrag_poll(rf, now, flush, n < max ? &ev[n] : &spare) == 1)
+        n++;
+    return n;
+}
+
+static void test_ipfrag_in_order_and_out_of_order(void **state)
+{
+    static const size_t order[2][3] = { { 0, 1, 2 }, { 2, 0, 1 } };
+    static const size_t off[3] = { 0, 16, 32 }, len[3] = { 16, 16, UDP_SIP_LEN - 32 };
+    struct sl_ipfrag *rf;
+    struct sl_ipfrag_event ev[4];
+    struct sl_frame f;
+    struct pkt p;
+    size_t k, i;
+
+    (void)state;
+    assert_int_equal(sl_ipfrag_new(&rf, NULL), SL_OK);
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < 3; i++) {
+            size_t j = order[k][i];
+
+            frag4(&p, (unsigned)(0x100 + k), off[j], len[j], j < 2);
+            decode_rf(rf, DLT_EN10MB, &p, 10 * k + i + 1, 1000 + (int64_t)i, &f);
+            if (i < 2) {
+                assert_int_equal(f.kind, SL_FRAME_HELD);
+                assert_string_equal(f.reason, "IPv4 fragment");
+                assert_int_equal(poll_all(rf, f.ts_us, false, ev, 4), 0);
+            }
+        }
+        /* the last to come carries the datagram */
+        assert_sip_datagram(&f, 4);
+        assert_int_equal(poll_all(rf, f.ts_us, false, ev, 4), 1);
+        assert_int_equal(ev[0].kind, SL_IPFRAG_REASSEMBLED);
+        assert_int_equal(ev[0].stat_kind, SL_FRAME_OTHER);
+        assert_string_equal(ev[0].reason, "IPv4 fragment (reassembled)");
+        assert_int_equal(ev[0].frames, 2);
+        assert_int_equal(ev[0].frame, 10 * k + 1);
+    }
+    /* tombstones only: nothing to report at the end */
+    assert_int_equal(poll_all(rf, 1000, true, ev, 4), 0);
+    assert_int_equal(sl_ipfrag_in_flight(rf), 0);
+    sl_ipfrag_free(rf);
+}
+
+static void test_ipfrag_duplicates(void **state)
+{
+    struct sl_ipfrag *rf;
+    struct sl_ipfrag_event ev[4];
+    struct sl_frame f;
+    struct pkt p;
+
+    (void)state;
+    assert_int_equal(sl_ipfrag_new(&rf, NULL), SL_OK);
+    frag4(&p, 7, 0, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 1, 0, &f);
+    decode_rf(rf, DLT_EN10MB, &p, 2, 0, &f); /* the same fragment again */
+    assert_int_equal(f.kind, SL_FRAME_HELD);
+    frag4(&p, 7, 16, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 3, 0, &f);
+    frag4(&p, 7, 32, UDP_SIP_LEN - 32, false);
+    decode_rf(rf, DLT_EN10MB, &p, 4, 0, &f);
+    assert_sip_datagram(&f, 4);
+    assert_int_equal(poll_all(rf, 0, false, ev, 4), 1);
+    assert_int_equal(ev[0].frames, 3);
+    assert_int_equal(ev[0].frame, 1);
+    /* a late copy of a fragment of the reassembled datagram */
+    frag4(&p, 7, 16, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 5, 0, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "IPv4 fragment (duplicate)");
+    assert_int_equal(poll_all(rf, 0, true, ev, 4), 0);
+    sl_ipfrag_free(rf);
+}
+
+static void test_ipfrag_overlap_first_copy_wins(void **state)
+{
+    struct sl_ipfrag *rf;
+    struct sl_ipfrag_event ev[4];
+    struct sl_frame f;
+    struct pkt p;
+
+    (void)state;
+    assert_int_equal(sl_ipfrag_new(&rf, NULL), SL_OK);
+    frag4(&p, 9, 0, 24, true);
+    decode_rf(rf, DLT_EN10MB, &p, 1, 0, &f);
+    /* bytes 16..31, with 16..23 changed: the first copy must stay */
+    frag4(&p, 9, 16, 16, true);
+    memset(p.b + 14 + 20, 'X', 8);
+    decode_rf(rf, DLT_EN10MB, &p, 2, 0, &f);
+    assert_int_equal(f.kind, SL_FRAME_HELD);
+    frag4(&p, 9, 32, UDP_SIP_LEN - 32, false);
+    decode_rf(rf, DLT_EN10MB, &p, 3, 0, &f);
+    assert_sip_datagram(&f, 4);
+    assert_int_equal(poll_all(rf, 0, false, ev, 4), 2);
+    assert_int_equal(ev[0].kind, SL_IPFRAG_OVERLAP);
+    assert_int_equal(ev[0].frames, 0);
+    assert_int_equal(ev[0].frame, 2);
+    assert_non_null(strstr(ev[0].text, "bytes 16-32"));
+    assert_non_null(strstr(ev[0].text, "192.0.2.1 -> 198.51.100.7 (id 0x9, UDP)"));
+    assert_int_equal(ev[1].kind, SL_IPFRAG_REASSEMBLED);
+    assert_int_equal(ev[1].frames, 2);
+    sl_ipfrag_free(rf);
+}
+
+static void test_ipfrag_missing_fragment_times_out(void **state)
+{
+    struct sl_ipfrag *rf;
+    struct sl_ipfrag_event ev[4];
+    struct sl_frame f;
+    struct pkt p;
+    const int64_t t0 = 1000000;
+
+    (void)state;
+    assert_int_equal(sl_ipfrag_new(&rf, NULL), SL_OK);
+    frag4(&p, 3, 0, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 4, t0, &f);
+    frag4(&p, 3, 32, UDP_SIP_LEN - 32, false);
+    decode_rf(rf, DLT_EN10MB, &p, 6, t0 + 1000, &f);
+    assert_int_equal(f.kind, SL_FRAME_HELD);
+    assert_int_equal(poll_all(rf, t0 + 29000000, false, ev, 4), 0);
+    assert_int_equal(sl_ipfrag_in_flight(rf), 1);
+    assert_int_equal(poll_all(rf, t0 + SL_IPFRAG_TIMEOUT_US, false, ev, 4), 1);
+    assert_int_equal(ev[0].kind, SL_IPFRAG_INCOMPLETE);
+    assert_int_equal(ev[0].stat_kind, SL_FRAME_MALFORMED);
+    assert_int_equal(ev[0].frames, 2);
+    assert_int_equal(ev[0].frame, 4);
+    assert_int_equal(ev[0].ts_us, t0);
+    assert_non_null(strstr(ev[0].text, "after 30 s"));
+    assert_non_null(strstr(ev[0].text, "byte 16 missing"));
+    assert_int_equal(sl_ipfrag_in_flight(rf), 0);
+    /* reported once */
+    assert_int_equal(poll_all(rf, t0 + 2 * SL_IPFRAG_TIMEOUT_US, true, ev, 4), 0);
+
+    /* the end of the capture gives up what is left */
+    frag4(&p, 3, 16, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 9, t0 + 40000000, &f);
+    assert_int_equal(f.kind, SL_FRAME_HELD);
+    assert_int_equal(poll_all(rf, t0 + 40000000, true, ev, 4), 1);
+    assert_int_equal(ev[0].kind, SL_IPFRAG_INCOMPLETE);
+    assert_int_equal(ev[0].frames, 1);
+    assert_non_null(strstr(ev[0].text, "at the end of the capture"));
+    assert_non_null(strstr(ev[0].text, "the last fragment never came"));
+
+    /* without a reassembler a fragment stays not decoded */
+    frag4(&p, 3, 16, 16, true);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "IPv4 fragment");
+    /* a fragment cut by the capture cannot be reassembled */
+    decode_rf(rf, DLT_EN10MB, &p, 10, t0, &f);
+    memset(&f, 0, sizeof(f));
+    f.number = 10;
+    sl_frame_decode_reasm(DLT_EN10MB, p.b, p.n - 4, p.n, rf, &f);
+    assert_int_equal(f.kind, SL_FRAME_TRUNCATED);
+    sl_ipfrag_free(rf);
+}
+
+static void test_ipfrag_caps(void **state)
+{
+    struct sl_ipfrag_opts o = { 2, 2, 0 };
+    struct sl_ipfrag *rf;
+    struct sl_ipfrag_event ev[4];
+    struct sl_frame f;
+    struct pkt p;
+
+    (void)state;
+    assert_int_equal(sl_ipfrag_new(&rf, &o), SL_OK);
+    /* datagrams in flight: the third drops the oldest */
+    frag4(&p, 1, 0, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 1, 100, &f);
+    frag4(&p, 2, 0, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 2, 200, &f);
+    frag4(&p, 3, 0, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 3, 300, &f);
+    assert_int_equal(f.kind, SL_FRAME_HELD);
+    assert_int_equal(poll_all(rf, 300, false, ev, 4), 1);
+    assert_int_equal(ev[0].kind, SL_IPFRAG_LIMIT);
+    assert_int_equal(ev[0].stat_kind, SL_FRAME_NOT_DECODED);
+    assert_int_equal(ev[0].frames, 1);
+    assert_int_equal(ev[0].frame, 1);
+    assert_non_null(strstr(ev[0].text, "more than 2 datagrams"));
+    assert_int_equal(sl_ipfrag_in_flight(rf), 2);
+    /* fragments per datagram */
+    frag4(&p, 3, 0, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 4, 400, &f);
+    frag4(&p, 3, 16, 16, true);
+    decode_rf(rf, DLT_EN10MB, &p, 5, 500, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "IPv4 fragment (over a limit)");
+    assert_int_equal(poll_all(rf, 500, false, ev, 4), 1);
+    assert_int_equal(ev[0].kind, SL_IPFRAG_LIMIT);
+    assert_int_equal(ev[0].frames, 2);
+    assert_int_equal(ev[0].frame, 3);
+    /* later fragments of a dropped datagram are dropped too, silently */
+    frag4(&p, 3, 32, UDP_SIP_LEN - 32, false);
+    decode_rf(rf, DLT_EN10MB, &p, 6, 600, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_int_equal(poll_all(rf, 600, false, ev, 4), 0);
+    /* bytes per datagram: offset 65528 + 16 > 65535 */
+    frag4(&p, 4, 0, 16, true);
+    set16(&p, 14 + 6, 0x2000 | 8191);
+    decode_rf(rf, DLT_EN10MB, &p, 7, 700, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    /* (room was made by freeing the tombstone of datagram 3, silently) */
+    assert_int_equal(poll_all(rf, 700, false, ev, 4), 1);
+    assert_int_equal(ev[0].kind, SL_IPFRAG_LIMIT);
+    assert_int_equal(ev[0].frames, 0);
+    assert_int_equal(ev[0].frame, 7);
+    assert_non_null(strstr(ev[0].text, "exceeds 65535 bytes"));
+    /* time-outs free the dropped ones without a word */
+    assert_int_equal(poll_all(rf, 700, true, ev, 4), 1); /* datagram 2 is incomplete */
+    assert_int_equal(ev[0].kind, SL_IPFRAG_INCOMPLETE);
+    assert_int_equal(sl_ipfrag_in_flight(rf), 0);
+    sl_ipfrag_free(rf);
+}
+
+static void test_ipfrag_ipv6(void **state)
+{
+    struct sl_ipfrag *rf;
+    struct sl_ipfrag_event ev[4];
+    struct sl_frame f;
+    struct pkt p;
+
+    (void)state;
+    assert_int_equal(sl_ipfrag_new(&rf, NULL), SL_OK);
+    frag6(&p, 0xabcd, 24, UDP_SIP_LEN - 24, false);
+    decode_rf(rf, DLT_RAW, &p, 1, 0, &f);
+    assert_int_equal(f.kind, SL_FRAME_HELD);
+    assert_string_equal(f.reason, "IPv6 fragment");
+    /* another identification: another datagram */
+    frag6(&p, 0xabce, 0, 24, true);
+    decode_rf(rf, DLT_RAW, &p, 2, 0, &f);
+    assert_int_equal(f.kind, SL_FRAME_HELD);
+    frag6(&p, 0xabcd, 0, 24, true);
+    decode_rf(rf, DLT_RAW, &p, 3, 0, &f);
+    assert_sip_datagram(&f, 6);
+    assert_int_equal(poll_all(rf, 0, false, ev, 4), 1);
+    assert_string_equal(ev[0].reason, "IPv6 fragment (reassembled)");
+    assert_int_equal(ev[0].frames, 1);
+    assert_int_equal(poll_all(rf, 0, true, ev, 4), 1);
+    assert_int_equal(ev[0].kind, SL_IPFRAG_INCOMPLETE);
+    assert_string_equal(ev[0].reason, "IPv6 fragment (datagram incomplete)");
+    assert_non_null(
+            strstr(ev[0].text, "IPv6 datagram 2001:db8::1 -> 2001:db8::2 (id 0xabce, UDP)"));
+    sl_ipfrag_free(rf);
+}
+
+/* Through the capture: a pcap of fragments read with sl_capture_next() and
+ * its events. */
+static void test_ipfrag_through_capture(void **state)
+{
+    struct pkt frames[3];
+    uint8_t file[1024];
+    size_t n = 0, i;
+    struct sl_capture *c;
+    struct sl_frame f;
+    struct sl_ipfrag_event ev;
+    struct sl_err err;
+    unsigned held = 0, dgrams = 0, events = 0;
+
+    (void)state;
+    frag4(&frames[0], 5, 16, 16, true);
+    frag4(&frames[1], 5, 32, UDP_SIP_LEN - 32, false);
+    frag4(&frames[2], 5, 0, 16, true);
+    {
+        struct pkt h = { .n = 0 };
+
+        put_le32(&h, 0xa1b2c3d4);
+        put_le16(&h, 2);
+        put_le16(&h, 4);
+        put_le32(&h, 0);
+        put_le32(&h, 0);
+        put_le32(&h, 65535);
+        put_le32(&h, 1);
+        memcpy(file, h.b, h.n);
+        n = h.n;
+    }
+    for (i = 0; i < 3; i++) {
+        struct pkt h = { .n = 0 };
+
+        put_le32(&h, 1700000000);
+        put_le32(&h, (uint32_t)i);
+        put_le32(&h, (uint32_t)frames[i].n);
+        put_le32(&h, (uint32_t)frames[i].n);
+        memcpy(file + n, h.b, h.n);
+        n += h.n;
+        memcpy(file + n, frames[i].b, frames[i].n);
+        n += frames[i].n;
+    }
+    assert_int_equal(sl_capture_open_mem(&c, file, n, &err), SL_OK);
+    while (sl_capture_next(c, &f, &err) == 1) {
+        if (f.kind == SL_FRAME_HELD)
+            held++;
+        if (f.kind == SL_FRAME_DATAGRAM) {
+            dgrams++;
+            assert_int_equal(f.number, 3);
+            assert_sip_datagram(&f, 4);
+        }
+        while (sl_capture_event(c, &ev) == 1) {
+            events++;
+            assert_int_equal(ev.kind, SL_IPFRAG_REASSEMBLED);
+            assert_int_equal(ev.frames, 2);
+            assert_int_equal(ev.frame, 1);
+        }
+    }
+    assert_int_equal(sl_capture_event(c, &ev), 0);
+    assert_int_equal(held, 2);
+    assert_int_equal(dgrams, 1);
+    assert_int_equal(events, 1);
+    sl_capture_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1580,6 +1952,13 @@ int main(void)
         cmocka_unit_test(test_decode_ipv6_extension_headers),
         cmocka_unit_test(test_decode_ipv6_jumbo_payload_length_zero),
         cmocka_unit_test(test_decode_fragments_not_decoded),
+        cmocka_unit_test(test_ipfrag_in_order_and_out_of_order),
+        cmocka_unit_test(test_ipfrag_duplicates),
+        cmocka_unit_test(test_ipfrag_overlap_first_copy_wins),
+        cmocka_unit_test(test_ipfrag_missing_fragment_times_out),
+        cmocka_unit_test(test_ipfrag_caps),
+        cmocka_unit_test(test_ipfrag_ipv6),
+        cmocka_unit_test(test_ipfrag_through_capture),
         cmocka_unit_test(test_decode_ip_protocols),
         cmocka_unit_test(test_decode_ipv4_header_lies),
         cmocka_unit_test(test_decode_udp_length_lies),
