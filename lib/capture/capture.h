@@ -17,6 +17,9 @@
 
 #include "siplint.h"
 
+/* Deepest nesting of tunnels decoded; one more is a malformed frame. */
+#define SL_MAX_TUNNELS 8
+
 /* Transport of a payload. */
 enum sl_transport {
     SL_TP_NONE = 0,
@@ -50,7 +53,7 @@ enum sl_frame_kind {
     SL_FRAME_DATAGRAM = 0,    /* a UDP datagram: payload is set (maybe SIP) */
     SL_FRAME_OTHER = 1,       /* decoded, and cannot carry SIP (ARP, ICMP, ...): reason */
     SL_FRAME_NOT_DECODED = 2, /* may carry SIP but is not decoded yet (TCP, IP fragment,
-                                 GRE, unsupported link type, ...): reason */
+                                 NSH, unsupported link type, ...): reason */
     SL_FRAME_TRUNCATED = 3,   /* headers cut short by the capture (snaplen): reason, detail */
     SL_FRAME_MALFORMED = 4,   /* headers contradict themselves: reason, detail */
     SL_FRAME_HELD = 5         /* an IP fragment kept for reassembly: counted later, by the
@@ -85,6 +88,9 @@ struct sl_frame {
     uint32_t hep_agent_id;          /* capture agent id */
     const uint8_t *hep_correlation; /* chunk 17, borrowed like payload; NULL = none */
     size_t hep_correlation_len;
+    uint8_t tunnels;         /* tunnel headers decapsulated to reach the innermost packet (GRE,
+                        ERSPAN, IP-in-IP, VXLAN, GTP-U, MPLS); src, dst and payload are
+                        the innermost packet's.  At most SL_MAX_TUNNELS. */
     struct sl_ipfrag *reasm; /* the reassembler the frame was decoded with (NULL:
                                 stateless, fragments are NOT_DECODED) */
 };

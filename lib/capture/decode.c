@@ -1,7 +1,10 @@
 /*
  * decode.c: classifies one frame.  Link layer (Ethernet with VLAN tags, Linux
  * cooked SLL/SLL2, raw IP, BSD loopback), then IPv4 or IPv6 (with the IPv6
- * extension-header walk), then UDP.  The result is one of the kinds of enum
+ * extension-header walk), then UDP.  Tunnels are decapsulated on the way
+ * (GRE, ERSPAN I/II/III, transparent Ethernet bridging, IPv4/IPv6-in-IP,
+ * MPLS, VXLAN, GTP-U), at most SL_MAX_TUNNELS deep; the innermost packet's
+ * addresses are the frame's.  The result is one of the kinds of enum
  * sl_frame_kind; a UDP datagram gets its endpoints and payload.
  *
  * Every byte is read through base/rd.h.  Each length from the wire (IP total
@@ -69,6 +72,7 @@
 #define SL_IPP_HIP      139
 #define SL_IPP_SHIM6    140
 #define SL_IPP_SCTP     132
+#define SL_IPP_MPLS     137
 
 static void set_kind(struct sl_frame *f, enum sl_frame_kind kind, const char *reason)
 {
@@ -109,29 +113,402 @@ static void short_header(struct sl_frame *f, const char *reason, const char *wha
                    container, have);
 }
 
+/* ---- tunnels ------------------------------------------------------------ */
+
+static void decode_ipv4(struct sl_rd *r, size_t missing, struct sl_frame *f);
+static void decode_ipv6(struct sl_rd *r, size_t missing, struct sl_frame *f);
+static void decode_ip_any(struct sl_rd *r, size_t missing, struct sl_frame *f);
+static void decode_ethernet(struct sl_rd *r, size_t missing, struct sl_frame *f);
+static void decode_ethertype(uint16_t type, struct sl_rd *r, size_t missing, const char *layer,
+                             struct sl_frame *f);
+static bool carve_payload(struct sl_rd *r, size_t len, size_t missing, struct sl_rd *payload,
+                          size_t *payload_missing);
+
+/* Most MPLS label stack entries, and GTP-U extension headers, walked before
+ * the packet is called malformed. */
+#define SL_MAX_MPLS_LABELS  16
+#define SL_MAX_GTP_EXT_HDRS 16
+
+/*
+ * Steps into one more tunnel (`layer` names it in reasons).  Every tunnel
+ * decoder calls it first, so nesting is bounded: past SL_MAX_TUNNELS the frame
+ * is malformed and false comes back.  The outer transport, ports and payload
+ * are forgotten; the outer addresses stay until an inner IP header replaces
+ * them (the SIP message's addresses are the innermost packet's).
+ */
+static bool enter_tunnel(struct sl_frame *f, const char *layer)
+{
+    if (f->tunnels >= SL_MAX_TUNNELS) {
+        set_detail(f, SL_FRAME_MALFORMED, layer, "more than %d nested tunnels", SL_MAX_TUNNELS);
+        return false;
+    }
+    f->tunnels = (uint8_t)(f->tunnels + 1);
+    f->src.port = 0;
+    f->dst.port = 0;
+    f->transport = SL_TP_NONE;
+    f->payload = NULL;
+    f->payload_len = 0;
+    f->payload_truncated = false;
+    f->detail[0] = '\0';
+    return true;
+}
+
+/*
+ * A packet that a tunnel does not name the type of (MPLS, GTP-U, ERSPAN III
+ * with frame type IP): like Wireshark, the first nibble decides, 4 for IPv4
+ * and 6 for IPv6.  Anything else is not decoded (a pseudowire, PPP, ...).
+ */
+static void tunnel_ip(struct sl_rd *r, size_t missing, const char *layer, struct sl_frame *f)
+{
+    struct sl_rd peek = *r;
+    uint8_t b = sl_rd_u8(&peek);
+
+    if (peek.bad || b >> 4 == 4 || b >> 4 == 6) {
+        decode_ip_any(r, missing, f);
+        return;
+    }
+    set_detail(f, SL_FRAME_NOT_DECODED, layer, "%s payload starting with 0x%02x, not IP", layer,
+               (unsigned)b);
+}
+
+/*
+ * PPTP's enhanced GRE (RFC 2637 4.1), version 1, after flags and protocol
+ * type: payload length (2) and call id (2) (the K flag is always set), then
+ * sequence number (4) when S is set, acknowledgment number (4) when A
+ * (0x0080) is set.  The payload is a PPP frame (protocol type 0x880b): an
+ * optional address and control field (ff 03, RFC 1662 3.1), then the protocol
+ * field, one byte when compressed (odd, RFC 1661 6.5) or two.
+ */
+static void decode_gre_pptp(uint16_t flags, uint16_t proto, struct sl_rd *r, size_t missing,
+                            struct sl_frame *f)
+{
+    size_t have = r->n, need = 4;
+    struct sl_rd peek;
+    uint16_t ppp;
+    uint8_t b;
+
+    if ((flags & 0x1000) != 0)
+        need += 4;
+    if ((flags & 0x0080) != 0)
+        need += 4;
+    if (!sl_rd_skip(r, need)) {
+        short_header(f, "GRE", "enhanced GRE header", have + 4, need + 4, missing, "IP payload");
+        return;
+    }
+    if (proto != 0x880b) {
+        set_detail(f, SL_FRAME_OTHER, "non-IP ethertype", "ethertype 0x%04x", (unsigned)proto);
+        return;
+    }
+    have = r->n;
+    peek = *r;
+    b = sl_rd_u8(&peek);
+    if (b == 0xff) { /* address and control */
+        b = sl_rd_u8(&peek);
+        b = sl_rd_u8(&peek);
+    }
+    ppp = (b & 1) != 0 ? b : (uint16_t)((unsigned)b << 8 | sl_rd_u8(&peek));
+    if (peek.bad) {
+        short_header(f, "GRE", "PPP header", have, have - peek.n + 1, missing, "GRE payload");
+        return;
+    }
+    *r = peek;
+    switch (ppp) {
+    case 0x0021:
+        decode_ipv4(r, missing, f);
+        return;
+    case 0x0057:
+        decode_ipv6(r, missing, f);
+        return;
+    default:
+        set_detail(f, SL_FRAME_OTHER, "PPP control", "PPP protocol 0x%04x", (unsigned)ppp);
+        return;
+    }
+}
+
+/*
+ * GRE (RFC 2784, with the key and sequence number of RFC 2890): flags and
+ * version (2), protocol type (2), then checksum and reserved (4) when C is
+ * set, key (4) when K is set, sequence number (4) when S is set.  The protocol
+ * type is an ethertype: IPv4, IPv6, transparent Ethernet bridging, ERSPAN,
+ * MPLS.  ERSPAN type I is ethertype 0x88be without a sequence number: a bare
+ * Ethernet frame.  Version 1 (PPTP's enhanced GRE, RFC 2637) and the source
+ * routing of RFC 1701 (R, deprecated) are not decoded.
+ */
+static void decode_gre(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n, need = 4;
+    uint16_t flags, proto;
+
+    if (!enter_tunnel(f, "GRE"))
+        return;
+    flags = sl_rd_be16(r);
+    proto = sl_rd_be16(r);
+    if (r->bad) {
+        short_header(f, "GRE", "GRE header", have, need, missing, "IP payload");
+        return;
+    }
+    if ((flags & 0x0007) == 1) {
+        decode_gre_pptp(flags, proto, r, missing, f);
+        return;
+    }
+    if ((flags & 0x0007) != 0) {
+        set_detail(f, SL_FRAME_NOT_DECODED, "GRE", "GRE version %u", (unsigned)(flags & 0x0007));
+        return;
+    }
+    if ((flags & 0x4000) != 0) {
+        set_detail(f, SL_FRAME_NOT_DECODED, "GRE", "GRE with source routing (RFC 1701)");
+        return;
+    }
+    if ((flags & 0x8000) != 0)
+        need += 4; /* checksum, reserved */
+    if ((flags & 0x2000) != 0)
+        need += 4; /* key */
+    if ((flags & 0x1000) != 0)
+        need += 4; /* sequence number */
+    if (!sl_rd_skip(r, need - 4)) {
+        short_header(f, "GRE", "GRE header", have, need, missing, "IP payload");
+        return;
+    }
+    if (proto == SL_ETH_ERSPAN_2 && (flags & 0x1000) == 0) {
+        decode_ethernet(r, missing, f); /* ERSPAN type I */
+        return;
+    }
+    decode_ethertype(proto, r, missing, "GRE", f);
+}
+
+/*
+ * ERSPAN (draft-foschiano-erspan-03), the mirrored frame behind a header.
+ * Type II (ethertype 0x88be), 8 bytes: version 1 (4 bits), VLAN (12), COS (3),
+ * encapsulation (2), truncated (1), session id (10), reserved (12), index (20).
+ * Type III (0x22eb), 12 bytes: version 2, VLAN, COS, BSO (2), T (1), session
+ * id (10), timestamp (32), SGT (16), P (1), frame type (5), hardware id (6),
+ * D (1), granularity (2), O (1); then an 8-byte platform-specific subheader
+ * when O is set.  The frame is Ethernet (frame type 0) or IP (type 2).
+ */
+static void decode_erspan(bool type3, struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n, need = type3 ? 12 : 8;
+    unsigned version, want = type3 ? 2 : 1, ft = 0;
+    uint16_t w0, last = 0;
+
+    if (!enter_tunnel(f, "ERSPAN"))
+        return;
+    w0 = sl_rd_be16(r);
+    (void)sl_rd_skip(r, type3 ? 8 : 6);
+    if (type3)
+        last = sl_rd_be16(r);
+    if (r->bad) {
+        short_header(f, "ERSPAN", "ERSPAN header", have, need, missing, "GRE payload");
+        return;
+    }
+    version = (unsigned)w0 >> 12;
+    if (version != want) {
+        set_detail(f, SL_FRAME_MALFORMED, "ERSPAN", "ERSPAN version %u, type %s wants %u", version,
+                   type3 ? "III" : "II", want);
+        return;
+    }
+    if (type3) {
+        ft = ((unsigned)last >> 10) & 0x1f;
+        if ((last & 0x0001) != 0) {
+            need += 8;
+            if (!sl_rd_skip(r, 8)) {
+                short_header(f, "ERSPAN", "ERSPAN platform subheader", have, need, missing,
+                             "GRE payload");
+                return;
+            }
+        }
+    }
+    switch (ft) {
+    case 0:
+        decode_ethernet(r, missing, f);
+        return;
+    case 2:
+        tunnel_ip(r, missing, "ERSPAN", f);
+        return;
+    default:
+        set_detail(f, SL_FRAME_NOT_DECODED, "ERSPAN", "ERSPAN frame type %u", ft);
+        return;
+    }
+}
+
+/*
+ * MPLS (RFC 3032 2.1): label stack entries of 4 bytes, label (20 bits),
+ * traffic class (3), bottom of stack (1), TTL (8), down to the one with the
+ * bottom-of-stack bit.  The stack does not say what follows: tunnel_ip().
+ */
+static void decode_mpls(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    unsigned n;
+
+    if (!enter_tunnel(f, "MPLS"))
+        return;
+    for (n = 0;; n++) {
+        size_t have = r->n;
+        uint32_t entry;
+
+        if (n == SL_MAX_MPLS_LABELS) {
+            set_detail(f, SL_FRAME_MALFORMED, "MPLS", "more than %d MPLS labels",
+                       SL_MAX_MPLS_LABELS);
+            return;
+        }
+        entry = sl_rd_be32(r);
+        if (r->bad) {
+            short_header(f, "MPLS", "MPLS label stack entry", have, 4, missing, "frame");
+            return;
+        }
+        if ((entry & 0x100) != 0)
+            break;
+    }
+    tunnel_ip(r, missing, "MPLS", f);
+}
+
+/* VXLAN (RFC 7348 5): flags (I = 0x08: the VNI is valid), reserved (3), VNI
+ * (3), reserved (1); then an Ethernet frame. */
+static void decode_vxlan(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n;
+
+    if (!enter_tunnel(f, "VXLAN"))
+        return;
+    if (!sl_rd_skip(r, 8)) {
+        short_header(f, "VXLAN", "VXLAN header", have, 8, missing, "UDP payload");
+        return;
+    }
+    decode_ethernet(r, missing, f);
+}
+
+/*
+ * GTP-U (3GPP TS 29.281 5.1): flags (version 1, PT 1, E, S, PN), message type,
+ * length (of what follows the first 8 bytes), TEID (4); when any of E, S, PN
+ * is set, sequence number (2), N-PDU number (1) and next extension header type
+ * (1); then extension headers (5.2.1: length in 4-byte units, content, next
+ * type) until a next type of 0.  A G-PDU (type 255) carries the user's
+ * packet; the other messages (echo, error indication, end marker) are
+ * signalling.
+ */
+static void decode_gtpu(struct sl_rd *r, size_t missing, struct sl_frame *f)
+{
+    size_t have = r->n, body_missing;
+    struct sl_rd body;
+    uint8_t flags, type, next = 0;
+    uint16_t len;
+    unsigned n;
+
+    if (!enter_tunnel(f, "GTP-U"))
+        return;
+    flags = sl_rd_u8(r);
+    type = sl_rd_u8(r);
+    len = sl_rd_be16(r);
+    (void)sl_rd_be32(r); /* TEID */
+    if (r->bad) {
+        short_header(f, "GTP-U", "GTP-U header", have, 8, missing, "UDP payload");
+        return;
+    }
+    if (type != 255) {
+        set_detail(f, SL_FRAME_OTHER, "GTP-U signalling", "GTP-U message type %u", (unsigned)type);
+        return;
+    }
+    if (!carve_payload(r, len, missing, &body, &body_missing)) {
+        set_detail(f, SL_FRAME_MALFORMED, "GTP-U", "GTP-U length %u > %zu bytes after its header",
+                   (unsigned)len, have - 8);
+        return;
+    }
+    if ((flags & 0x07) != 0) {
+        size_t body_have = body.n;
+
+        (void)sl_rd_skip(&body, 3); /* sequence number, N-PDU number */
+        next = sl_rd_u8(&body);
+        if (body.bad) {
+            short_header(f, "GTP-U", "GTP-U optional fields", body_have, 4, body_missing,
+                         "GTP-U payload");
+            return;
+        }
+    }
+    for (n = 0; next != 0; n++) {
+        struct sl_rd peek = body;
+        size_t body_have = body.n, need;
+        uint8_t units;
+
+        if (n == SL_MAX_GTP_EXT_HDRS) {
+            set_detail(f, SL_FRAME_MALFORMED, "GTP-U", "more than %d GTP-U extension headers",
+                       SL_MAX_GTP_EXT_HDRS);
+            return;
+        }
+        units = sl_rd_u8(&peek);
+        if (peek.bad) {
+            short_header(f, "GTP-U", "GTP-U extension header", body_have, 4, body_missing,
+                         "GTP-U payload");
+            return;
+        }
+        if (units == 0) {
+            set_detail(f, SL_FRAME_MALFORMED, "GTP-U", "GTP-U extension header 0x%02x of length 0",
+                       (unsigned)next);
+            return;
+        }
+        need = (size_t)units * 4;
+        (void)sl_rd_skip(&body, need - 1);
+        next = sl_rd_u8(&body);
+        if (body.bad) {
+            short_header(f, "GTP-U", "GTP-U extension header", body_have, need, body_missing,
+                         "GTP-U payload");
+            return;
+        }
+    }
+    tunnel_ip(&body, body_missing, "GTP-U", f);
+}
+
 /* ---- UDP ---------------------------------------------------------------- */
 
 /*
- * UDP payloads that carry another packet: capture encapsulations and tunnels
- * that a later version decodes.  Until then they are counted as not decoded,
- * never as "not SIP".  Returns the reason, or NULL for a plain datagram.
- * (HEP is decoded: hep.c, before this is asked.)
- *   GTP-U (3GPP TS 29.281 5.1): port 2152, version 1, PT 1, G-PDU (255).
- *   VXLAN (RFC 7348 5): port 4789 (8472 on Linux), the I flag set.
+ * UDP payloads that carry another packet (HEP is decoded before this is
+ * asked: hep.c).  Returns false for a plain datagram; otherwise decodes the
+ * inner packet into f (body: the UDP payload, `missing` bytes of it not
+ * captured) and returns true.
+ *   GTP-U (3GPP TS 29.281 5.1): port 2152, version 1, PT 1.
+ *   VXLAN (RFC 7348 5): destination port 4789 (8472 on Linux) with the I flag
+ *   set; on any port, the exact header 08 00 00 00 / VNI / 00 followed by an
+ *   Ethernet header of type IPv4, IPv6 or VLAN.
  */
-static const char *udp_encapsulation(uint16_t sport, uint16_t dport, const uint8_t *p, size_t n)
+static bool udp_encapsulation(uint16_t sport, uint16_t dport, struct sl_rd *body, size_t missing,
+                              struct sl_frame *f)
 {
-    struct sl_rd r = sl_rd_init(p, n);
-    uint8_t b0 = sl_rd_u8(&r), b1 = sl_rd_u8(&r);
+    struct sl_rd peek = *body;
+    uint8_t b0 = sl_rd_u8(&peek), b1 = sl_rd_u8(&peek), b2 = sl_rd_u8(&peek), b3 = sl_rd_u8(&peek),
+            b7;
+    uint16_t inner_type;
 
-    (void)sl_rd_skip(&r, 2); /* both checks want at least 4 bytes */
-    if (r.bad)
-        return NULL;
-    if ((sport == 2152 || dport == 2152) && (b0 >> 5) == 1 && (b0 & 0x10) != 0 && b1 == 0xff)
-        return "GTP-U";
-    if ((dport == 4789 || dport == 8472) && n >= 8 && (b0 & 0x08) != 0)
-        return "VXLAN";
-    return NULL;
+    (void)b1;
+    if (peek.bad) {
+        /* both checks want at least 4 bytes: on a tunnel port, a payload cut
+         * shorter by the capture is a truncated tunnel header */
+        if (missing == 0)
+            return false;
+        if (sport == 2152 || dport == 2152)
+            decode_gtpu(body, missing, f);
+        else if (dport == 4789 || dport == 8472)
+            decode_vxlan(body, missing, f);
+        else
+            return false;
+        return true;
+    }
+    if ((sport == 2152 || dport == 2152) && (b0 >> 5) == 1 && (b0 & 0x10) != 0) {
+        decode_gtpu(body, missing, f);
+        return true;
+    }
+    if ((dport == 4789 || dport == 8472) && (b0 & 0x08) != 0) {
+        decode_vxlan(body, missing, f);
+        return true;
+    }
+    (void)sl_rd_skip(&peek, 3); /* VNI */
+    b7 = sl_rd_u8(&peek);
+    (void)sl_rd_skip(&peek, 12); /* inner MAC addresses */
+    inner_type = sl_rd_be16(&peek);
+    if (!peek.bad && b0 == 0x08 && b1 == 0 && b2 == 0 && b3 == 0 && b7 == 0 &&
+        (inner_type == SL_ETH_IPV4 || inner_type == SL_ETH_IPV6 || inner_type == SL_ETH_VLAN)) {
+        decode_vxlan(body, missing, f);
+        return true;
+    }
+    return false;
 }
 
 /*
@@ -184,15 +561,9 @@ static void decode_udp(struct sl_rd *r, size_t missing, struct sl_frame *f)
         return;
     }
     {
-        const char *encap = udp_encapsulation(sport, dport, f->payload, f->payload_len);
+        struct sl_rd inner = sl_rd_init(f->payload, f->payload_len);
 
-        if (encap != NULL) {
-            set_detail(f, SL_FRAME_NOT_DECODED, encap, "%s in UDP %u -> %u", encap, (unsigned)sport,
-                       (unsigned)dport);
-            f->payload = NULL;
-            f->payload_len = 0;
-            f->payload_truncated = false;
-        }
+        (void)udp_encapsulation(sport, dport, &inner, (size_t)ulen - 8 - f->payload_len, f);
     }
 }
 
@@ -218,13 +589,18 @@ static void decode_upper(uint8_t proto, struct sl_rd *r, size_t missing, struct 
         set_kind(f, SL_FRAME_NOT_DECODED, "SCTP");
         return;
     case SL_IPP_GRE:
-        set_kind(f, SL_FRAME_NOT_DECODED, "GRE");
+        decode_gre(r, missing, f);
         return;
-    case SL_IPP_IPIP:
-        set_kind(f, SL_FRAME_NOT_DECODED, "IPv4-in-IP");
+    case SL_IPP_IPIP: /* RFC 2003, and IPv4 in IPv6 (RFC 2473) */
+        if (enter_tunnel(f, "IPv4-in-IP"))
+            decode_ipv4(r, missing, f);
         return;
-    case SL_IPP_IPV6:
-        set_kind(f, SL_FRAME_NOT_DECODED, "IPv6-in-IP");
+    case SL_IPP_IPV6: /* RFC 4213 3.5, and IPv6 in IPv6 (RFC 2473) */
+        if (enter_tunnel(f, "IPv6-in-IP"))
+            decode_ipv6(r, missing, f);
+        return;
+    case SL_IPP_MPLS: /* RFC 4023 */
+        decode_mpls(r, missing, f);
         return;
     case SL_IPP_AH: /* IPv4 only: IPv6 walks AH as an extension header */
         set_kind(f, SL_FRAME_NOT_DECODED, "AH");
@@ -645,17 +1021,18 @@ static void decode_ethertype(uint16_t type, struct sl_rd *r, size_t missing, con
         return;
     case SL_ETH_MPLS_UC:
     case SL_ETH_MPLS_MC:
-        set_kind(f, SL_FRAME_NOT_DECODED, "MPLS");
+        decode_mpls(r, missing, f);
         return;
     case SL_ETH_PPPOE_SESS:
         decode_pppoe_session(r, missing, f);
         return;
     case SL_ETH_ERSPAN_2:
     case SL_ETH_ERSPAN_3:
-        set_kind(f, SL_FRAME_NOT_DECODED, "ERSPAN");
+        decode_erspan(type == SL_ETH_ERSPAN_3, r, missing, f);
         return;
     case SL_ETH_TEB:
-        set_kind(f, SL_FRAME_NOT_DECODED, "Ethernet bridging");
+        if (enter_tunnel(f, "Ethernet bridging"))
+            decode_ethernet(r, missing, f);
         return;
     case SL_ETH_MACSEC:
         set_kind(f, SL_FRAME_NOT_DECODED, "MACsec");
@@ -790,6 +1167,7 @@ void sl_frame_decode_reasm(int dlt, const uint8_t *data, size_t caplen, size_t w
     f->hep_agent_id = 0;
     f->hep_correlation = NULL;
     f->hep_correlation_len = 0;
+    f->tunnels = 0;
     f->reasm = rf;
 
     switch (dlt) {

@@ -12,7 +12,7 @@ report's counts can be checked by hand:
  9 UDP length larger than IP payload     -> problem SIP-CAP-003 (malformed)
 10 "INVITE ... SIP/2.0" with a broken header block -> problem SIP-HDR-011
 11 ICMP                                  -> not SIP (other)
-12 GRE                                   -> not decoded (GRE)
+12 GRE                                   -> SIP (decapsulated)
 13 SIP on a non-standard port (40000)    -> SIP
 """
 import os, sys, struct

@@ -470,8 +470,9 @@ static void put_udp_payload(struct pkt *p, unsigned sport, unsigned dport, const
     put_bytes(p, b, n);
 }
 
-static void test_decode_udp_encapsulations_are_not_decoded(void **state)
+static void test_decode_udp_encapsulations(void **state)
 {
+    /* a G-PDU whose payload is not IP; a VXLAN header whose frame is cut */
     static const uint8_t gtp[16] = { 0x30, 0xff, 0, 8, 0, 0, 0, 1 };
     static const uint8_t vxlan[16] = { 0x08 };
     struct pkt p;
@@ -482,13 +483,16 @@ static void test_decode_udp_encapsulations_are_not_decoded(void **state)
     decode(DLT_EN10MB, &p, &f);
     assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
     assert_string_equal(f.reason, "GTP-U");
+    assert_int_equal(f.tunnels, 1);
     put_udp_payload(&p, 51000, 4789, vxlan, sizeof(vxlan));
     decode(DLT_EN10MB, &p, &f);
-    assert_string_equal(f.reason, "VXLAN");
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "Ethernet");
     /* the same bytes on other ports are plain datagrams */
     put_udp_payload(&p, 5060, 5060, gtp, sizeof(gtp));
     decode(DLT_EN10MB, &p, &f);
     assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.tunnels, 0);
     put_udp_payload(&p, 5060, 5060, vxlan, sizeof(vxlan));
     decode(DLT_EN10MB, &p, &f);
     assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
@@ -803,9 +807,11 @@ static void test_decode_ethertypes(void **state)
         enum sl_frame_kind kind;
         const char *reason;
     } cases[] = {
-        { 0x0806, SL_FRAME_OTHER, "ARP" },          { 0x0026, SL_FRAME_OTHER, "802.3 LLC" },
-        { 0x8847, SL_FRAME_NOT_DECODED, "MPLS" },   { 0x8848, SL_FRAME_NOT_DECODED, "MPLS" },
-        { 0x88be, SL_FRAME_NOT_DECODED, "ERSPAN" }, { 0x88cc, SL_FRAME_OTHER, "non-IP ethertype" },
+        { 0x0806, SL_FRAME_OTHER, "ARP" },
+        { 0x0026, SL_FRAME_OTHER, "802.3 LLC" },
+        { 0x894f, SL_FRAME_NOT_DECODED, "NSH" },
+        { 0x88e5, SL_FRAME_NOT_DECODED, "MACsec" },
+        { 0x88cc, SL_FRAME_OTHER, "non-IP ethertype" },
     };
     struct pkt p;
     struct sl_frame f;
@@ -962,10 +968,11 @@ static void test_decode_ip_protocols(void **state)
         enum sl_frame_kind kind;
         const char *reason;
     } cases[] = {
-        { 6, SL_FRAME_NOT_DECODED, "TCP" },         { 132, SL_FRAME_NOT_DECODED, "SCTP" },
-        { 47, SL_FRAME_NOT_DECODED, "GRE" },        { 4, SL_FRAME_NOT_DECODED, "IPv4-in-IP" },
-        { 41, SL_FRAME_NOT_DECODED, "IPv6-in-IP" }, { 1, SL_FRAME_OTHER, "ICMP" },
-        { 58, SL_FRAME_OTHER, "ICMPv6" },           { 89, SL_FRAME_OTHER, "other IP protocol" },
+        { 6, SL_FRAME_NOT_DECODED, "TCP" },
+        { 132, SL_FRAME_NOT_DECODED, "SCTP" },
+        { 1, SL_FRAME_OTHER, "ICMP" },
+        { 58, SL_FRAME_OTHER, "ICMPv6" },
+        { 89, SL_FRAME_OTHER, "other IP protocol" },
     };
     struct pkt p;
     struct sl_frame f;
@@ -1132,6 +1139,9 @@ static void sweep(int dlt, const struct pkt *p, int family)
                 assert_true(f.payload_len < SIP_LEN);
                 assert_memory_equal(f.payload, sip, f.payload_len);
             } else {
+                if (f.kind != SL_FRAME_TRUNCATED)
+                    fprintf(stderr, "caplen %zu of %zu: %s: %s\n", caplen, p->n, f.reason,
+                            f.detail);
                 assert_int_equal(f.kind, SL_FRAME_TRUNCATED);
                 assert_non_null(f.reason);
                 assert_true(f.detail[0] != '\0');
@@ -1175,6 +1185,488 @@ static void test_decode_every_caplen(void **state)
     put_ipv4(&p, 17, UDP_SIP_LEN, 0);
     put_udp_sip(&p);
     sweep(DLT_NULL, &p, 4);
+}
+
+/* ---- tunnels ------------------------------------------------------------ */
+
+static const uint8_t outer4_src[4] = { 203, 0, 113, 1 };
+static const uint8_t outer4_dst[4] = { 203, 0, 113, 2 };
+
+/* An outer IPv4 header (addresses other than the inner packet's). */
+static void put_ipv4_outer(struct pkt *p, unsigned proto, size_t payload_len)
+{
+    put8(p, 0x45);
+    put8(p, 0);
+    put16(p, (unsigned)(20 + payload_len));
+    put16(p, 0x4321);
+    put16(p, 0);
+    put8(p, 64);
+    put8(p, proto);
+    put16(p, 0);
+    put_bytes(p, outer4_src, 4);
+    put_bytes(p, outer4_dst, 4);
+}
+
+/* The inner packet: IPv4 (or IPv6) + UDP + sip. */
+static void build_inner(struct pkt *in, int family)
+{
+    in->n = 0;
+    if (family == 4)
+        put_ipv4(in, 17, UDP_SIP_LEN, 0);
+    else
+        put_ipv6(in, 17, UDP_SIP_LEN);
+    put_udp_sip(in);
+}
+
+/* The inner packet in an Ethernet frame. */
+static void build_inner_eth(struct pkt *in, int family)
+{
+    struct pkt ip;
+
+    build_inner(&ip, family);
+    in->n = 0;
+    put_eth(in, family == 4 ? 0x0800 : 0x86dd);
+    put_bytes(in, ip.b, ip.n);
+}
+
+/* Ethernet + outer IPv4 (proto) + hdr + body. */
+static void wrap_ipv4(struct pkt *p, unsigned proto, const struct pkt *hdr, const struct pkt *body)
+{
+    p->n = 0;
+    put_eth(p, 0x0800);
+    put_ipv4_outer(p, proto, hdr->n + body->n);
+    put_bytes(p, hdr->b, hdr->n);
+    put_bytes(p, body->b, body->n);
+}
+
+/* Ethernet + outer IPv4 + UDP sport -> dport + hdr + body. */
+static void wrap_udp(struct pkt *p, unsigned sport, unsigned dport, const struct pkt *hdr,
+                     const struct pkt *body)
+{
+    size_t n = 8 + hdr->n + body->n;
+
+    p->n = 0;
+    put_eth(p, 0x0800);
+    put_ipv4_outer(p, 17, n);
+    put16(p, sport);
+    put16(p, dport);
+    put16(p, (unsigned)n);
+    put16(p, 0);
+    put_bytes(p, hdr->b, hdr->n);
+    put_bytes(p, body->b, body->n);
+}
+
+enum tunnel_case {
+    T_GRE_CKS,     /* GRE with checksum, key and sequence number, IPv4 inside */
+    T_GRE_V6,      /* GRE over IPv6 with a key, IPv6 inside */
+    T_GRE_TEB,     /* GRE, transparent Ethernet bridging */
+    T_ERSPAN1,     /* GRE 0x88be without sequence number: bare Ethernet */
+    T_ERSPAN2,     /* GRE + ERSPAN type II */
+    T_ERSPAN3,     /* GRE + ERSPAN type III with the platform subheader */
+    T_ERSPAN3_IP,  /* ERSPAN type III, frame type 2 (IP) */
+    T_PPTP,        /* enhanced GRE (version 1) + PPP */
+    T_IPIP,        /* IPv4 in IPv4 */
+    T_6IN4,        /* IPv6 in IPv4 */
+    T_4IN6,        /* IPv4 in IPv6 (raw IP link) */
+    T_VXLAN,       /* VXLAN on port 4789 */
+    T_VXLAN_ANY,   /* VXLAN on another port, recognised by its header */
+    T_GTP_EXT,     /* GTP-U with sequence number and an extension header */
+    T_GTP_V6,      /* GTP-U, IPv6 inside */
+    T_MPLS,        /* two MPLS labels, IPv4 */
+    T_MPLS_GRE_V6, /* MPLS in GRE, IPv6 */
+    T_N
+};
+
+/* Builds tunnel case `c` into p; returns the link type, sets the inner
+ * family and how many tunnels the decoder must count. */
+static int build_tunnel(struct pkt *p, enum tunnel_case c, int *family, unsigned *tunnels)
+{
+    struct pkt h, in;
+
+    h.n = 0;
+    *family = 4;
+    *tunnels = 1;
+    switch (c) {
+    case T_GRE_CKS:
+        build_inner(&in, 4);
+        put16(&h, 0xb000); /* C, K, S */
+        put16(&h, 0x0800);
+        put32(&h, 0);          /* checksum, reserved */
+        put32(&h, 0xdeadbeef); /* key */
+        put32(&h, 7);          /* sequence */
+        wrap_ipv4(p, 47, &h, &in);
+        return DLT_EN10MB;
+    case T_GRE_V6:
+        *family = 6;
+        build_inner(&in, 6);
+        put16(&h, 0x2000);
+        put16(&h, 0x86dd);
+        put32(&h, 1);
+        p->n = 0;
+        put_eth(p, 0x86dd);
+        put_ipv6(p, 47, h.n + in.n);
+        put_bytes(p, h.b, h.n);
+        put_bytes(p, in.b, in.n);
+        return DLT_EN10MB;
+    case T_GRE_TEB:
+        *tunnels = 2;
+        build_inner_eth(&in, 4);
+        put16(&h, 0);
+        put16(&h, 0x6558);
+        wrap_ipv4(p, 47, &h, &in);
+        return DLT_EN10MB;
+    case T_ERSPAN1:
+        build_inner_eth(&in, 4);
+        put16(&h, 0);
+        put16(&h, 0x88be);
+        wrap_ipv4(p, 47, &h, &in);
+        return DLT_EN10MB;
+    case T_ERSPAN2:
+        *tunnels = 2;
+        build_inner_eth(&in, 4);
+        put16(&h, 0x1000);
+        put16(&h, 0x88be);
+        put32(&h, 42);     /* sequence */
+        put16(&h, 0x1064); /* version 1, VLAN 100 */
+        put16(&h, 0x0005); /* COS, En, T, session 5 */
+        put32(&h, 0x00000009);
+        wrap_ipv4(p, 47, &h, &in);
+        return DLT_EN10MB;
+    case T_ERSPAN3:
+    case T_ERSPAN3_IP:
+        *tunnels = 2;
+        if (c == T_ERSPAN3)
+            build_inner_eth(&in, 4);
+        else
+            build_inner(&in, 4);
+        put16(&h, 0x1000);
+        put16(&h, 0x22eb);
+        put32(&h, 43);
+        put16(&h, 0x2064); /* version 2, VLAN 100 */
+        put16(&h, 0x0005);
+        put32(&h, 0x12345678);                       /* timestamp */
+        put16(&h, 0);                                /* SGT */
+        put16(&h, c == T_ERSPAN3 ? 0x0001 : 0x0801); /* FT 0 or 2; O set */
+        put32(&h, 0xaaaaaaaa);                       /* platform subheader */
+        put32(&h, 0xbbbbbbbb);
+        wrap_ipv4(p, 47, &h, &in);
+        return DLT_EN10MB;
+    case T_PPTP:
+        build_inner(&in, 4);
+        put16(&h, 0x3081); /* K, S, A, version 1 */
+        put16(&h, 0x880b);
+        put16(&h, (unsigned)(in.n + 4)); /* payload length */
+        put16(&h, 0x1234);               /* call id */
+        put32(&h, 1);                    /* sequence */
+        put32(&h, 0);                    /* acknowledgment */
+        put8(&h, 0xff);
+        put8(&h, 0x03);
+        put16(&h, 0x0021);
+        wrap_ipv4(p, 47, &h, &in);
+        return DLT_EN10MB;
+    case T_IPIP:
+        build_inner(&in, 4);
+        wrap_ipv4(p, 4, &h, &in);
+        return DLT_EN10MB;
+    case T_6IN4:
+        *family = 6;
+        build_inner(&in, 6);
+        wrap_ipv4(p, 41, &h, &in);
+        return DLT_EN10MB;
+    case T_4IN6:
+        build_inner(&in, 4);
+        p->n = 0;
+        put_ipv6(p, 4, in.n);
+        put_bytes(p, in.b, in.n);
+        return DLT_RAW;
+    case T_VXLAN:
+    case T_VXLAN_ANY:
+        build_inner_eth(&in, 4);
+        put32(&h, 0x08000000);
+        put32(&h, 0x00123400); /* VNI 0x1234 */
+        wrap_udp(p, 51000, c == T_VXLAN ? 4789 : 9999, &h, &in);
+        return DLT_EN10MB;
+    case T_GTP_EXT:
+        build_inner(&in, 4);
+        put8(&h, 0x36); /* version 1, PT, E, S */
+        put8(&h, 0xff);
+        put16(&h, (unsigned)(4 + 4 + in.n));
+        put32(&h, 0x01020304); /* TEID */
+        put16(&h, 99);         /* sequence */
+        put8(&h, 0);           /* N-PDU */
+        put8(&h, 0x85);        /* next: PDU session container */
+        put8(&h, 1);           /* 4 bytes */
+        put8(&h, 0x10);
+        put8(&h, 0x09);
+        put8(&h, 0); /* no more */
+        wrap_udp(p, 2152, 2152, &h, &in);
+        return DLT_EN10MB;
+    case T_GTP_V6:
+        *family = 6;
+        build_inner(&in, 6);
+        put8(&h, 0x30);
+        put8(&h, 0xff);
+        put16(&h, (unsigned)in.n);
+        put32(&h, 7);
+        wrap_udp(p, 40000, 2152, &h, &in);
+        return DLT_EN10MB;
+    case T_MPLS:
+        build_inner(&in, 4);
+        p->n = 0;
+        put_eth(p, 0x8847);
+        put32(p, 100u << 12 | 0x40);         /* label 100, TTL 64 */
+        put32(p, 200u << 12 | 0x100 | 0x40); /* label 200, bottom of stack */
+        put_bytes(p, in.b, in.n);
+        return DLT_EN10MB;
+    case T_MPLS_GRE_V6:
+        *family = 6;
+        *tunnels = 2;
+        build_inner(&in, 6);
+        put16(&h, 0);
+        put16(&h, 0x8847);
+        put32(&h, 2u << 12 | 0x100 | 0x40); /* IPv6 explicit null */
+        wrap_ipv4(p, 47, &h, &in);
+        return DLT_EN10MB;
+    case T_N:
+        break;
+    }
+    fail();
+    return 0;
+}
+
+static void test_decode_tunnels(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+    unsigned c, tunnels;
+    int family, dlt;
+
+    (void)state;
+    for (c = 0; c < T_N; c++) {
+        dlt = build_tunnel(&p, (enum tunnel_case)c, &family, &tunnels);
+        decode(dlt, &p, &f);
+        if (f.kind != SL_FRAME_DATAGRAM)
+            fprintf(stderr, "tunnel case %u: %s: %s\n", c, f.reason, f.detail);
+        assert_sip_datagram(&f, family);
+        assert_int_equal(f.tunnels, tunnels);
+        assert_string_equal(f.reason, "UDP");
+        /* every prefix: truncated, never malformed, never a read past caplen
+         * (VXLAN off its port is recognised by 22 bytes of header: cut
+         * shorter, it is a plain datagram, cut) */
+        if (c != T_VXLAN_ANY)
+            sweep(dlt, &p, family);
+    }
+}
+
+/* Frames that really are shorter than their headers say (caplen = wirelen):
+ * malformed or not decoded, never a crash. */
+static void test_decode_tunnels_short_frames(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+    unsigned c, tunnels;
+    size_t len;
+    int family, dlt;
+
+    (void)state;
+    for (c = 0; c < T_N; c++) {
+        dlt = build_tunnel(&p, (enum tunnel_case)c, &family, &tunnels);
+        for (len = 0; len < p.n; len++) {
+            uint8_t *copy = malloc(len > 0 ? len : 1);
+
+            assert_non_null(copy);
+            memcpy(copy, p.b, len);
+            memset(&f, 0xa5, sizeof(f));
+            sl_frame_decode(dlt, len > 0 ? copy : NULL, len, len, &f);
+            assert_true(f.kind != SL_FRAME_TRUNCATED);
+            assert_true(f.kind != SL_FRAME_DATAGRAM || f.payload_len < SIP_LEN);
+            assert_non_null(f.reason);
+            free(copy);
+        }
+    }
+}
+
+static void test_decode_tunnel_nesting_cap(void **state)
+{
+    struct pkt p, in;
+    struct sl_frame f;
+    unsigned depth, i;
+
+    (void)state;
+    for (depth = SL_MAX_TUNNELS; depth <= SL_MAX_TUNNELS + 1; depth++) {
+        build_inner(&in, 4);
+        for (i = 0; i < depth; i++) { /* wrap in one more IPv4-in-IPv4 */
+            p.n = 0;
+            put_ipv4_outer(&p, 4, in.n);
+            put_bytes(&p, in.b, in.n);
+            in = p;
+        }
+        decode(DLT_RAW, &p, &f);
+        if (depth == SL_MAX_TUNNELS) {
+            assert_sip_datagram(&f, 4);
+            assert_int_equal(f.tunnels, SL_MAX_TUNNELS);
+        } else {
+            assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+            assert_string_equal(f.reason, "IPv4-in-IP");
+            assert_string_equal(f.detail, "more than 8 nested tunnels");
+        }
+    }
+    /* Ethernet bridging inside Ethernet bridging...: capped the same way */
+    p.n = 0;
+    for (i = 0; i < 20; i++) {
+        put_eth(&p, 0x6558);
+    }
+    put_zero(&p, 40);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.detail, "more than 8 nested tunnels");
+}
+
+static void test_decode_tunnel_lies(void **state)
+{
+    struct pkt p, h, in;
+    struct sl_frame f;
+    unsigned i;
+
+    (void)state;
+    build_inner(&in, 4);
+    /* GTP-U echo request: signalling */
+    h.n = 0;
+    put32(&h, 0x32010004);
+    put32(&h, 0);
+    put32(&h, 0x00010000);
+    in.n = 0;
+    wrap_udp(&p, 2152, 2152, &h, &in);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "GTP-U signalling");
+    /* GTP-U length beyond the datagram */
+    build_inner(&in, 4);
+    h.n = 0;
+    put8(&h, 0x30);
+    put8(&h, 0xff);
+    put16(&h, (unsigned)in.n + 10);
+    put32(&h, 1);
+    wrap_udp(&p, 2152, 2152, &h, &in);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "GTP-U");
+    /* GTP-U extension header of length 0 */
+    h.n = 0;
+    put8(&h, 0x34);
+    put8(&h, 0xff);
+    put16(&h, (unsigned)(8 + in.n));
+    put32(&h, 1);
+    put32(&h, 0x00000085);
+    put32(&h, 0);
+    wrap_udp(&p, 2152, 2152, &h, &in);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.detail, "GTP-U extension header 0x85 of length 0");
+    /* GTP-U carrying something that is not IP */
+    h.n = 0;
+    put8(&h, 0x30);
+    put8(&h, 0xff);
+    put16(&h, 4);
+    put32(&h, 1);
+    put32(&h, 0xc0210000);
+    in.n = 0;
+    wrap_udp(&p, 2152, 2152, &h, &in);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "GTP-U");
+    /* an MPLS stack without bottom */
+    p.n = 0;
+    put_eth(&p, 0x8847);
+    for (i = 0; i < 20; i++)
+        put32(&p, 16u << 12 | 0x40);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.detail, "more than 16 MPLS labels");
+    /* MPLS with a pseudowire control word: not decoded */
+    p.n = 0;
+    put_eth(&p, 0x8848);
+    put32(&p, 16u << 12 | 0x140);
+    put32(&p, 0);
+    put_zero(&p, 40);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "MPLS");
+    /* ERSPAN II header with version 2 */
+    build_inner_eth(&in, 4);
+    h.n = 0;
+    put32(&h, 0x100088be);
+    put32(&h, 1);
+    put32(&h, 0x20640005);
+    put32(&h, 0);
+    wrap_ipv4(&p, 47, &h, &in);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "ERSPAN");
+    /* GRE version 2, GRE with routing: not decoded */
+    build_inner(&in, 4);
+    h.n = 0;
+    put32(&h, 0x00020800);
+    wrap_ipv4(&p, 47, &h, &in);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.detail, "GRE version 2");
+    h.n = 0;
+    put32(&h, 0x40000800);
+    wrap_ipv4(&p, 47, &h, &in);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "GRE");
+    /* the inner IP header lies: malformed, in the inner layer */
+    in.b[3] = (uint8_t)(in.b[3] + 50); /* total length */
+    h.n = 0;
+    put32(&h, 0x00000800);
+    wrap_ipv4(&p, 47, &h, &in);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "IPv4");
+}
+
+/* IPv4 fragments inside GRE go through the reassembler, keyed by the inner
+ * addresses. */
+static void test_decode_tunnel_inner_fragments(void **state)
+{
+    struct sl_ipfrag *rf;
+    struct sl_ipfrag_event ev;
+    struct pkt p, h, in, frag;
+    struct sl_frame f;
+    const size_t first = 16; /* UDP header + 8 bytes of sip */
+
+    (void)state;
+    assert_int_equal(sl_ipfrag_new(&rf, NULL), SL_OK);
+    h.n = 0;
+    put32(&h, 0x00000800);
+    /* fragment 1: offset 0, MF */
+    build_inner(&in, 4);
+    frag.n = 0;
+    put_ipv4(&frag, 17, first, 0x2000);
+    put_bytes(&frag, in.b + 20, first);
+    wrap_ipv4(&p, 47, &h, &frag);
+    memset(&f, 0, sizeof(f));
+    f.number = 1;
+    f.ts_us = 1000;
+    sl_frame_decode_reasm(DLT_EN10MB, p.b, p.n, p.n, rf, &f);
+    assert_int_equal(f.kind, SL_FRAME_HELD);
+    /* fragment 2: offset 16, last */
+    frag.n = 0;
+    put_ipv4(&frag, 17, in.n - 20 - first, first / 8);
+    put_bytes(&frag, in.b + 20 + first, in.n - 20 - first);
+    wrap_ipv4(&p, 47, &h, &frag);
+    memset(&f, 0, sizeof(f));
+    f.number = 2;
+    f.ts_us = 2000;
+    sl_frame_decode_reasm(DLT_EN10MB, p.b, p.n, p.n, rf, &f);
+    assert_sip_datagram(&f, 4);
+    assert_int_equal(f.tunnels, 1);
+    assert_int_equal(sl_ipfrag_poll(rf, 2000, true, &ev), 1);
+    assert_int_equal(ev.kind, SL_IPFRAG_REASSEMBLED);
+    assert_int_equal(ev.frames, 1);
+    sl_ipfrag_free(rf);
 }
 
 static void test_decode_truncated_names_layer(void **state)
@@ -1939,7 +2431,7 @@ int main(void)
         cmocka_unit_test(test_decode_null_and_loop),
         cmocka_unit_test(test_decode_unsupported_link_type),
         cmocka_unit_test(test_decode_ethertypes),
-        cmocka_unit_test(test_decode_udp_encapsulations_are_not_decoded),
+        cmocka_unit_test(test_decode_udp_encapsulations),
         cmocka_unit_test(test_decode_hep3_ipv4),
         cmocka_unit_test(test_decode_hep3_ipv6_tcp),
         cmocka_unit_test(test_decode_hep2),
@@ -1964,6 +2456,11 @@ int main(void)
         cmocka_unit_test(test_decode_udp_length_lies),
         cmocka_unit_test(test_decode_udp_cut_by_snaplen),
         cmocka_unit_test(test_decode_every_caplen),
+        cmocka_unit_test(test_decode_tunnels),
+        cmocka_unit_test(test_decode_tunnels_short_frames),
+        cmocka_unit_test(test_decode_tunnel_nesting_cap),
+        cmocka_unit_test(test_decode_tunnel_lies),
+        cmocka_unit_test(test_decode_tunnel_inner_fragments),
         cmocka_unit_test(test_decode_truncated_names_layer),
         cmocka_unit_test(test_endpoint_format),
         cmocka_unit_test(test_transport_name),
