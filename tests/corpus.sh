@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs siplint over every capture of ../shared/corpus (public captures from
 # other projects; never committed here).  For each: a report and no crash,
-# no hang.  For the plain-UDP captures (transports "UDP" or "HEP/UDP", no tunnels) the SIP
+# no hang.  For the captures without tunnels whose transports are UDP, HEP/UDP or TCP
+# (TCP streams are reassembled) the SIP
 # message count must equal the reference count in the corpus README (tshark's),
 # except for the captures listed in tests/corpus-exceptions.txt, whose
 # difference is explained in docs/corpus.md.
@@ -32,7 +33,11 @@ while IFS='|' read -r file ref transports tunnels; do
         continue
     fi
     got=$(grep -o '"messages": [0-9]*' "$tmp/out" | head -1 | grep -o '[0-9]*$')
-    if { [ "$transports" = "UDP" ] || [ "$transports" = "HEP/UDP" ]; } && [ "$tunnels" = "-" ]; then
+    case "$transports" in
+    UDP | HEP/UDP | TCP | TCP,UDP) plain=1 ;;
+    *) plain="" ;;
+    esac
+    if [ -n "$plain" ] && [ "$tunnels" = "-" ]; then
         if [ "$got" = "$ref" ]; then
             pass=$((pass + 1))
         elif grep -q "^$file " tests/corpus-exceptions.txt 2>/dev/null; then
