@@ -246,10 +246,12 @@ static int store_message(struct sl_session *s, const struct sl_db_origin *o,
     return SL_OK;
 }
 
-/* The payload of one datagram: a SIP message, a keep-alive, or something else. */
-static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
-                           const struct sl_frame *f, struct sl_db_capture *cap,
-                           struct frame_count *fc, size_t *n_fc, struct sl_err *err)
+/* The payload of one datagram (or a message cut out of a TCP stream): a SIP
+ * message, a keep-alive, or something else.  The frame is counted when
+ * `count` is set (a stream segment completing several messages counts once). */
+static int ingest_payload(struct sl_session *s, const struct sl_db_origin *o,
+                          const struct sl_frame *f, bool count, struct sl_db_capture *cap,
+                          struct frame_count *fc, size_t *n_fc, struct sl_err *err)
 {
     enum sl_sip_look look = sl_sip_look(f->payload, f->payload_len);
     struct sl_msg m;
@@ -257,15 +259,23 @@ static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
     int64_t msg_id = 0;
     int rc;
     char text[sizeof(perr.msg) + 96];
+    struct frame_count dummy[2];
+    size_t n_dummy = 0;
 
+    if (!count) {
+        fc = dummy;
+        n_fc = &n_dummy;
+    }
     if (look == SL_LOOK_NOT_SIP) {
         count_frame(fc, n_fc, "other", "UDP, not SIP", f->number, f->ts_us);
-        cap->other_frames++;
+        if (count)
+            cap->other_frames++;
         return SL_OK;
     }
     if (look == SL_LOOK_KEEPALIVE) {
         count_frame(fc, n_fc, "other", "SIP keep-alive (CRLF)", f->number, f->ts_us);
-        cap->other_frames++;
+        if (count)
+            cap->other_frames++;
         return SL_OK;
     }
     sl_err_clear(&perr);
@@ -325,6 +335,14 @@ static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
             return rc;
     }
     return SL_OK;
+}
+
+/* The payload of one datagram: a SIP message, a keep-alive, or something else. */
+static int ingest_datagram(struct sl_session *s, const struct sl_db_origin *o,
+                           const struct sl_frame *f, struct sl_db_capture *cap,
+                           struct frame_count *fc, size_t *n_fc, struct sl_err *err)
+{
+    return ingest_payload(s, o, f, true, cap, fc, n_fc, err);
 }
 
 static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char *path,
@@ -409,6 +427,79 @@ static int ingest_frag_events(struct sl_session *s, struct sl_capture *c, int64_
     return SL_OK;
 }
 
+/*
+ * The TCP streams' output since the last frame: SIP messages cut out of the
+ * streams (ingested like datagrams; the first one a frame completed counts
+ * that frame), framing errors (SIP-HDR-011: no Content-Length) and stream
+ * problems (SIP-CAP-007 gaps, SIP-CAP-006 limits).
+ */
+static int ingest_stream(struct sl_session *s, struct sl_capture *c, int64_t capture_id,
+                         struct sl_db_capture *cap, struct frame_count *fc, size_t *n_fc,
+                         struct sl_err *err)
+{
+    struct sl_stream_msg m;
+    struct sl_tcp_event ev;
+    int rc;
+
+    while (sl_capture_message(c, &m) == 1) {
+        struct sl_db_origin o;
+        struct sl_frame mf;
+
+        memset(&o, 0, sizeof(o));
+        memset(&mf, 0, sizeof(mf));
+        mf.number = m.frame;
+        mf.ts_us = m.ts_us;
+        mf.kind = SL_FRAME_DATAGRAM;
+        mf.reason = "TCP";
+        mf.src = m.src;
+        mf.dst = m.dst;
+        mf.transport = SL_TP_TCP;
+        mf.payload = m.data;
+        mf.payload_len = m.len;
+        o.capture_id = capture_id;
+        o.frame = m.frame;
+        o.ts_us = m.ts_us;
+        o.src = &mf.src;
+        o.dst = &mf.dst;
+        o.transport = SL_TP_TCP;
+        if (m.problem != NULL) {
+            char text[sizeof(m.text) + 32];
+
+            cap->sip_messages++;
+            if (m.counts_frame)
+                count_frame(fc, n_fc, "sip", "SIP, not framed", m.frame, m.ts_us);
+            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", m.frame, m.text);
+            cap->problems++;
+            rc = sl_db_add_problem(s->db, &o, m.problem, SL_SEV_ERROR, text, m.data, m.len, 0, err);
+        } else {
+            rc = ingest_payload(s, &o, &mf, m.counts_frame, cap, fc, n_fc, err);
+        }
+        if (rc != SL_OK)
+            return rc;
+    }
+    while (sl_capture_tcp_event(c, &ev) == 1) {
+        struct sl_db_origin o;
+        char text[sizeof(ev.text) + 32];
+
+        memset(&o, 0, sizeof(o));
+        o.capture_id = capture_id;
+        o.frame = ev.frame;
+        o.ts_us = ev.ts_us;
+        o.src = &ev.src;
+        o.dst = &ev.dst;
+        o.transport = SL_TP_TCP;
+        if (ev.frame > 0)
+            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", ev.frame, ev.text);
+        else
+            snprintf(text, sizeof(text), "%s", ev.text);
+        cap->problems++;
+        rc = sl_db_add_problem(s->db, &o, ev.rule, SL_SEV_WARNING, text, NULL, 0, 0, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
 /* Reads every frame of an open capture into the database; closes c. */
 static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char *path,
                           struct sl_err *err)
@@ -438,6 +529,9 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
             /* end of the file (or of what can be read): the fragments still
              * held are given up before anything else is reported */
             int erc = ingest_frag_events(s, c, capture_id, &cap, fc, &n_fc, err);
+
+            if (erc == SL_OK)
+                erc = ingest_stream(s, c, capture_id, &cap, fc, &n_fc, err);
 
             if (erc != SL_OK) {
                 rc = erc;
@@ -518,8 +612,13 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
         }
         case SL_FRAME_HELD: /* counted by the event that settles its datagram */
             break;
+        case SL_FRAME_STREAM: /* counted by the first message it completed */
+            break;
         }
         rc = ingest_frag_events(s, c, capture_id, &cap, fc, &n_fc, err);
+        if (rc != SL_OK)
+            goto out;
+        rc = ingest_stream(s, c, capture_id, &cap, fc, &n_fc, err);
         if (rc != SL_OK)
             goto out;
     }

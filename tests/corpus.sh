@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs siplint over every capture of ../shared/corpus (public captures from
 # other projects; never committed here).  For each: a report and no crash,
-# no hang.  For the plain-UDP captures (transports "UDP" or "HEP/UDP") the SIP
+# no hang.  For the captures whose transports are UDP, HEP/UDP or TCP (TCP streams are
+# reassembled) and whose tunnels are all decoded, the SIP
 # message count must equal the reference count in the corpus README (tshark's),
 # also through the tunnels decoded (GRE, ERSPAN, IP-in-IP, GTP, VLAN, IPv6, SLL),
 # except for the captures listed in tests/corpus-exceptions.txt, whose
@@ -36,7 +37,11 @@ while IFS='|' read -r file ref transports tunnels; do
     # tunnels decoded today (every one of the capture's must be)
     undecoded=$(printf '%s\n' "$tunnels" | tr ',' '\n' |
         grep -v -x -e - -e GRE -e ERSPAN -e IP-in-IP/tunnel -e GTP -e VLAN -e IPv6 -e SLL)
-    if { [ "$transports" = "UDP" ] || [ "$transports" = "HEP/UDP" ]; } && [ -z "$undecoded" ]; then
+    case "$transports" in
+    UDP | HEP/UDP | TCP | TCP,UDP) plain=1 ;;
+    *) plain="" ;;
+    esac
+    if [ -n "$plain" ] && [ -z "$undecoded" ]; then
         if [ "$got" = "$ref" ]; then
             pass=$((pass + 1))
         elif grep -q "^$file " tests/corpus-exceptions.txt 2>/dev/null; then

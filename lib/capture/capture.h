@@ -56,8 +56,10 @@ enum sl_frame_kind {
                                  NSH, unsupported link type, ...): reason */
     SL_FRAME_TRUNCATED = 3,   /* headers cut short by the capture (snaplen): reason, detail */
     SL_FRAME_MALFORMED = 4,   /* headers contradict themselves: reason, detail */
-    SL_FRAME_HELD = 5         /* an IP fragment kept for reassembly: counted later, by the
+    SL_FRAME_HELD = 5,        /* an IP fragment kept for reassembly: counted later, by the
                                  sl_ipfrag_event that settles its datagram */
+    SL_FRAME_STREAM = 6       /* a TCP segment that completed one or more SIP messages of
+                                 its stream: read them with sl_capture_message() */
 };
 
 /* One frame of a capture.  The payload is borrowed: valid until the next
@@ -93,10 +95,13 @@ struct sl_frame {
                         the innermost packet's.  At most SL_MAX_TUNNELS. */
     struct sl_ipfrag *reasm; /* the reassembler the frame was decoded with (NULL:
                                 stateless, fragments are NOT_DECODED) */
+    struct sl_tcp *tcp;      /* the stream reassembler (NULL: stateless, TCP segments are
+                                NOT_DECODED) */
 };
 
 struct sl_capture;
 struct sl_ipfrag;
+struct sl_tcp;
 
 /* Opens a capture file; path "-" reads standard input.  Returns SL_OK with
  * *out set (free with sl_capture_close), or SL_EINPUT with a reason in err
@@ -220,5 +225,75 @@ void sl_frame_decode_reasm(int dlt, const uint8_t *data, size_t caplen, size_t w
  * frame read; every one is flushed once sl_capture_next() has returned 0 or
  * an error).  1 (in *ev) or 0.  Call it after every sl_capture_next(). */
 int sl_capture_event(struct sl_capture *c, struct sl_ipfrag_event *ev);
+
+/*
+ * TCP streams (RFC 9293; SIP framing RFC 3261 18.3; lib/capture/tcp.c).  A
+ * capture owns one stream reassembler.  Each direction of a connection (key:
+ * both endpoints) is its own byte stream, reassembled in sequence order
+ * (wrap-around, out-of-order segments held within a window, retransmitted or
+ * overlapping bytes: the first copy wins), then cut into SIP messages by the
+ * end of the header section and Content-Length (or `l`).  CRLF keep-alives
+ * are skipped.  A stream whose SYN was not captured starts at its first
+ * segment, at the first SIP start line.  Missing bytes (a gap) are reported and
+ * the stream resyncs at the next SIP start line.  A stream starting with a TLS
+ * record, or an HTTP upgrade to WebSocket, is not decoded.  FIN and RST close a stream; so does an idle time-out.
+ * Memory is bounded: bytes held per direction, in total, and streams in flight.
+ */
+#define SL_TCP_MAX_STREAMS 4096               /* connections in flight */
+#define SL_TCP_MAX_BYTES   ((size_t)1 << 20)  /* held per direction */
+#define SL_TCP_MAX_TOTAL   ((size_t)64 << 20) /* held in all */
+#define SL_TCP_MAX_OOO     64                 /* out-of-order segments per direction */
+#define SL_TCP_IDLE_US     (300 * (int64_t)1000000)
+#define SL_TCP_HOLD_US     (10 * (int64_t)1000000) /* out-of-order bytes wait this long */
+
+struct sl_tcp_opts {
+    unsigned max_streams; /* 0: the defaults above */
+    size_t max_bytes;
+    size_t max_total;
+    int64_t idle_us;
+    int64_t hold_us;
+};
+
+/* A SIP message cut out of a stream (or a framing error in its place). */
+struct sl_stream_msg {
+    const uint8_t *data; /* its bytes; valid until the next sl_capture_next() */
+    size_t len;
+    struct sl_endpoint src, dst;
+    uint64_t frame; /* the segment that completed it */
+    int64_t ts_us;
+    bool counts_frame;   /* the first message completed by that frame while it is the
+                            frame just read: it counts the frame (kind STREAM) */
+    const char *problem; /* NULL, or the rule of a framing error (the bytes are the
+                            header section of a message that cannot be framed) */
+    char text[200];      /* the problem's sentence */
+};
+
+/* A problem of a stream: a gap, a limit, a stream ending inside a message. */
+struct sl_tcp_event {
+    const char *rule; /* "SIP-CAP-007" (gap, unfinished message), "SIP-CAP-006" (limit) */
+    uint64_t frame;
+    int64_t ts_us;
+    struct sl_endpoint src, dst;
+    char text[384];
+};
+
+/* A new reassembler (opts may be NULL).  SL_OK or SL_ENOMEM. */
+int sl_tcp_new(struct sl_tcp **out, const struct sl_tcp_opts *opts);
+
+/* Frees it and everything it holds.  Accepts NULL. */
+void sl_tcp_free(struct sl_tcp *t);
+
+/* Streams in flight; for tests. */
+size_t sl_tcp_in_flight(const struct sl_tcp *t);
+
+/* sl_frame_decode_reasm() with TCP streams through tcp (may be NULL). */
+void sl_frame_decode_stream(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
+                            struct sl_ipfrag *rf, struct sl_tcp *tcp, struct sl_frame *f);
+
+/* The capture's stream messages and problems since the last call; every stream
+ * is settled once sl_capture_next() has returned 0 or an error.  Call both
+ * after every sl_capture_next().  1 or 0. */
+int sl_capture_message(struct sl_capture *c, struct sl_stream_msg *m);
+int sl_capture_tcp_event(struct sl_capture *c, struct sl_tcp_event *ev);
 
 #endif /* SL_CAPTURE_CAPTURE_H */

@@ -27,6 +27,7 @@
 
 #include "base/rd.h"
 #include "capture/ipfrag.h"
+#include "capture/tcp.h"
 
 /* Deepest stack of VLAN tags accepted (QinQ uses 2; more means a bogus frame). */
 #define SL_MAX_VLAN_TAGS 8
@@ -580,9 +581,8 @@ static void decode_upper(uint8_t proto, struct sl_rd *r, size_t missing, struct 
     case SL_IPP_UDP:
         decode_udp(r, missing, f);
         return;
-    case SL_IPP_TCP:
-        f->transport = SL_TP_TCP;
-        set_kind(f, SL_FRAME_NOT_DECODED, "TCP");
+    case SL_IPP_TCP: /* tcp.c: streams, when the frame has a reassembler */
+        sl_tcp_decode(r, missing, f);
         return;
     case SL_IPP_SCTP:
         f->transport = SL_TP_SCTP;
@@ -1148,6 +1148,12 @@ void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
 void sl_frame_decode_reasm(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
                            struct sl_ipfrag *rf, struct sl_frame *f)
 {
+    sl_frame_decode_stream(dlt, data, caplen, wirelen, rf, NULL, f);
+}
+
+void sl_frame_decode_stream(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
+                            struct sl_ipfrag *rf, struct sl_tcp *tcp, struct sl_frame *f)
+{
     struct sl_rd r = sl_rd_init(data, caplen);
     size_t missing = wirelen > caplen ? wirelen - caplen : 0;
     const char *name;
@@ -1169,6 +1175,7 @@ void sl_frame_decode_reasm(int dlt, const uint8_t *data, size_t caplen, size_t w
     f->hep_correlation_len = 0;
     f->tunnels = 0;
     f->reasm = rf;
+    f->tcp = tcp;
 
     switch (dlt) {
     case DLT_EN10MB:

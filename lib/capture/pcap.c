@@ -23,6 +23,7 @@
 #include <pcap/pcap.h>
 
 #include "base/status.h"
+#include "capture/tcp.h"
 
 struct sl_capture {
     pcap_t *pcap;
@@ -32,6 +33,7 @@ struct sl_capture {
     bool done;               /* end of file or SL_ETRUNC seen: next() returns 0 */
     struct sl_ipfrag *reasm; /* IP fragments of this file */
     int64_t last_ts_us;      /* time of the last frame read: the reassembler's clock */
+    struct sl_tcp *tcp;      /* TCP streams of this file */
 };
 
 /*
@@ -77,7 +79,7 @@ static int open_stream(struct sl_capture **out, FILE *fp, struct sl_err *err)
         goto fail;
     }
     c->format = format_of(first);
-    if (sl_ipfrag_new(&c->reasm, NULL) != SL_OK) {
+    if (sl_ipfrag_new(&c->reasm, NULL) != SL_OK || sl_tcp_new(&c->tcp, NULL) != SL_OK) {
         rc = sl_fail(err, SL_ENOMEM, "out of memory opening the capture");
         goto fail;
     }
@@ -98,8 +100,10 @@ static int open_stream(struct sl_capture **out, FILE *fp, struct sl_err *err)
 fail:
     if (fp != stdin)
         (void)fclose(fp);
-    if (c != NULL)
+    if (c != NULL) {
         sl_ipfrag_free(c->reasm);
+        sl_tcp_free(c->tcp);
+    }
     free(c);
     return rc;
 }
@@ -186,15 +190,27 @@ int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err
         return sl_fail(err, SL_EUSAGE, "sl_capture_next: NULL argument");
     if (c->done)
         return 0;
+    {
+        /* what the caller did not read of the last frame is dropped */
+        struct sl_stream_msg m;
+        struct sl_tcp_event ev;
+
+        while (sl_tcp_message(c->tcp, &m) == 1)
+            ;
+        while (sl_tcp_event(c->tcp, &ev) == 1)
+            ;
+    }
     rc = pcap_next_ex(c->pcap, &hdr, &data);
     if (rc == PCAP_ERROR_BREAK) { /* savefile: no more records */
         c->done = true;
+        sl_tcp_expire(c->tcp, c->last_ts_us, true);
         return 0;
     }
     if (rc != 1) {
         /* PCAP_ERROR: a short record header or body, a bad pcapng block.
          * Frames before it stay valid; reading stops here. */
         c->done = true;
+        sl_tcp_expire(c->tcp, c->last_ts_us, true);
         return sl_fail(err, SL_ETRUNC, "capture ends in the middle of frame %" PRIu64 " (%s)",
                        c->n_frames + 1,
                        rc == PCAP_ERROR ? pcap_geterr(c->pcap)
@@ -207,8 +223,19 @@ int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err
     f->wirelen = hdr->len;
     if (f->ts_us > c->last_ts_us || c->n_frames == 1)
         c->last_ts_us = f->ts_us;
-    sl_frame_decode_reasm(c->dlt, data, hdr->caplen, hdr->len, c->reasm, f);
+    sl_frame_decode_stream(c->dlt, data, hdr->caplen, hdr->len, c->reasm, c->tcp, f);
+    sl_tcp_expire(c->tcp, c->last_ts_us, false);
     return 1;
+}
+
+int sl_capture_message(struct sl_capture *c, struct sl_stream_msg *m)
+{
+    return c != NULL ? sl_tcp_message(c->tcp, m) : 0;
+}
+
+int sl_capture_tcp_event(struct sl_capture *c, struct sl_tcp_event *ev)
+{
+    return c != NULL ? sl_tcp_event(c->tcp, ev) : 0;
 }
 
 int sl_capture_event(struct sl_capture *c, struct sl_ipfrag_event *ev)
@@ -225,5 +252,6 @@ void sl_capture_close(struct sl_capture *c)
     if (c->pcap != NULL)
         pcap_close(c->pcap);
     sl_ipfrag_free(c->reasm);
+    sl_tcp_free(c->tcp);
     free(c);
 }

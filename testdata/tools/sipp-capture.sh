@@ -12,11 +12,13 @@
 #   SIPP_COMMON                   options of both SIPp (default below)
 #   CASE_FILES                    files copied from the case folder into the temp dir (default uac.xml uas.xml)
 #   TCPDUMP_EXTRA=()              extra tcpdump options (e.g. -B 16384)
+#   TRANSPORT                     udp (default) or tcp: the tcpdump filter and the bound-port checks
+#                                 (a TCP case also passes -t t1 through SIPP_COMMON)
 #   check_capture()               optional: a case-specific check of ./capture.pcap, run by sipp_capture
 #
 # and then calls `sipp_capture "$@"`, which does, in a fresh temp dir (SIPp writes its logs in the cwd):
 #
-#   tcpdump -i lo -U --immediate-mode -w capture.pcap 'udp port $UAC_PORT or udp port $UAS_PORT'  # waits for "listening"
+#   tcpdump -i lo -U --immediate-mode -w capture.pcap '$TRANSPORT port $UAC_PORT or $TRANSPORT port $UAS_PORT'  # waits for "listening"
 #   sipp -sf uas.xml -p $UAS_PORT -mp $UAS_MEDIA_PORT $SIPP_COMMON     # in the background; waits until bound
 #   sipp -sf uac.xml -p $UAC_PORT -mp $UAC_MEDIA_PORT $UAC_EXTRA $SIPP_COMMON 127.0.0.1:$UAS_PORT
 #
@@ -35,6 +37,7 @@ UAC_SCENARIO=(-sf uac.xml)
 UAC_EXTRA=()
 TCPDUMP_EXTRA=()
 CASE_FILES=(uac.xml uas.xml)
+TRANSPORT=udp
 OUTDIR="" WORK="" TCPDUMP_PID="" PROXY_PID="" UAS_PID="" UAC_PID="" UAC_RC=0 UAS_RC=0 SIP_COUNT=""
 
 # the whole standard recording: one UAS, one UAC, no proxy.  $1 = OUTDIR (default: the case folder)
@@ -83,14 +86,18 @@ capture_setup() {
     cd "$WORK" || exit
 }
 
-port_bound() {  # $1 = UDP port
-    [ -n "$(ss -Hluan "sport = :$1")" ]
+port_bound() {  # $1 = UDP (TCP: listening) port
+    if [ "$TRANSPORT" = tcp ]; then
+        [ -n "$(ss -Hltn "sport = :$1")" ]
+    else
+        [ -n "$(ss -Hluan "sport = :$1")" ]
+    fi
 }
 
 check_ports_free() {    # UDP ports...
     local p
     for p in "$@"; do
-        if port_bound "$p"; then fail "UDP port $p already in use"; fi
+        if port_bound "$p"; then fail "$TRANSPORT port $p already in use"; fi
     done
 }
 
@@ -100,7 +107,7 @@ wait_bound() {  # $1 = UDP port, $2 = PID of the process that binds it, $3 = its
         kill -0 "$2" 2>/dev/null || fail "$3 died"
         sleep 0.05
     done
-    fail "$3 did not bind UDP port $1"
+    fail "$3 did not bind $TRANSPORT port $1"
 }
 
 wait_released() {   # UDP ports...: wait (up to 5 s) until none of them is bound any more
@@ -115,13 +122,13 @@ wait_released() {   # UDP ports...: wait (up to 5 s) until none of them is bound
     done
 }
 
-# tcpdump on lo for the given UDP ports, into ./capture.pcap, and wait until it is really listening.
+# tcpdump on lo for the given $TRANSPORT ports, into ./capture.pcap, and wait until it is really listening.
 # --immediate-mode: without it libpcap (TPACKET_V3) hands packets over in blocks
 # up to 1 s late, and the last messages are lost when tcpdump is stopped.
-start_tcpdump() {   # UDP ports...
-    local filter="udp port $1" p
+start_tcpdump() {   # ports...
+    local filter="$TRANSPORT port $1" p
     shift
-    for p in "$@"; do filter="$filter or udp port $p"; done
+    for p in "$@"; do filter="$filter or $TRANSPORT port $p"; done
     tcpdump -i lo -U --immediate-mode ${TCPDUMP_EXTRA[@]+"${TCPDUMP_EXTRA[@]}"} -w capture.pcap "$filter" 2>tcpdump.log &
     TCPDUMP_PID=$!
     for _ in $(seq 100); do

@@ -1,0 +1,536 @@
+/*
+ * test_tcp.c: TCP stream reassembly and SIP framing (lib/capture/tcp.c).
+ * Segments are fed to sl_tcp_add() directly; the last test goes through a
+ * pcap built in memory and sl_capture_message().
+ */
+#include "test.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/capture.h"
+#include "capture/tcp.h"
+
+#define A_PORT 5060
+#define B_PORT 5070
+
+static const char INVITE[] = "INVITE sip:b@h SIP/2.0\r\n"
+                             "Via: SIP/2.0/TCP a;branch=z9hG4bK1\r\n"
+                             "Content-Length: 4\r\n"
+                             "\r\n"
+                             "v=0\n";
+static const char OK200[] = "SIP/2.0 200 OK\r\n"
+                            "Via: SIP/2.0/TCP a;branch=z9hG4bK1\r\n"
+                            "l: 0\r\n"
+                            "\r\n";
+
+struct env {
+    struct sl_tcp *t;
+    uint64_t frame;
+    struct sl_frame f;
+};
+
+static void env_init(struct env *e, const struct sl_tcp_opts *o)
+{
+    memset(e, 0, sizeof(*e));
+    assert_int_equal(sl_tcp_new(&e->t, o), SL_OK);
+}
+
+static void ep(struct sl_endpoint *x, uint8_t last, uint16_t port)
+{
+    memset(x, 0, sizeof(*x));
+    x->family = 4;
+    x->ip[0] = 10;
+    x->ip[3] = last;
+    x->port = port;
+}
+
+/* Feeds a segment a -> b (dir 0) or b -> a (dir 1) at time frame * 1000 us. */
+static enum sl_frame_kind seg_ts(struct env *e, int dir, uint32_t seq, uint8_t flags,
+                                 const void *data, size_t len, int64_t ts_us)
+{
+    struct sl_tcp_seg s;
+
+    memset(&s, 0, sizeof(s));
+    ep(dir == 0 ? &s.src : &s.dst, 1, A_PORT);
+    ep(dir == 0 ? &s.dst : &s.src, 2, B_PORT);
+    s.seq = seq;
+    s.flags = flags;
+    s.data = data;
+    s.len = len;
+    s.frame = ++e->frame;
+    s.ts_us = ts_us;
+    memset(&e->f, 0, sizeof(e->f));
+    sl_tcp_add(e->t, &s, &e->f);
+    return e->f.kind;
+}
+
+static enum sl_frame_kind seg(struct env *e, int dir, uint32_t seq, uint8_t flags, const void *data,
+                              size_t len)
+{
+    return seg_ts(e, dir, seq, flags, data, len, (int64_t)(e->frame + 1) * 1000);
+}
+
+/* Reads every queued message; returns how many, the last in *last (copied). */
+static size_t msgs(struct env *e, char *last, size_t cap, uint64_t *frame)
+{
+    struct sl_stream_msg m;
+    size_t n = 0;
+
+    while (sl_tcp_message(e->t, &m) == 1) {
+        n++;
+        if (last != NULL) {
+            size_t k = m.len < cap - 1 ? m.len : cap - 1;
+
+            memcpy(last, m.data, k);
+            last[k] = '\0';
+        }
+        if (frame != NULL)
+            *frame = m.frame;
+    }
+    return n;
+}
+
+static size_t events(struct env *e, const char *rule, char *text, size_t cap)
+{
+    struct sl_tcp_event ev;
+    size_t n = 0;
+
+    while (sl_tcp_event(e->t, &ev) == 1) {
+        if (rule == NULL || strcmp(ev.rule, rule) == 0) {
+            n++;
+            if (text != NULL)
+                snprintf(text, cap, "%s", ev.text);
+        }
+    }
+    return n;
+}
+
+static void test_tcp_in_order(void **state)
+{
+    struct env e;
+    char out[512];
+    uint64_t fr = 0;
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP, no payload");
+    assert_int_equal(seg(&e, 1, 5000, SL_TCP_SYN | SL_TCP_ACK, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1001, SL_TCP_ACK, INVITE, strlen(INVITE)), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), &fr), 1);
+    assert_string_equal(out, INVITE);
+    assert_int_equal(fr, 3);
+    assert_int_equal(seg(&e, 1, 5001, SL_TCP_ACK, OK200, strlen(OK200)), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), NULL), 1);
+    assert_string_equal(out, OK200);
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    assert_int_equal(sl_tcp_in_flight(e.t), 1);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_one_message_over_three_segments(void **state)
+{
+    struct env e;
+    char out[512];
+    size_t n = strlen(INVITE);
+    uint64_t fr = 0;
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1001, 0, INVITE, 10), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP segment of a SIP message");
+    assert_int_equal(seg(&e, 0, 1011, 0, INVITE + 10, 40), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP segment of a SIP message");
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 0);
+    assert_int_equal(seg(&e, 0, 1051, 0, INVITE + 50, n - 50), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), &fr), 1);
+    assert_string_equal(out, INVITE);
+    assert_int_equal(fr, 4);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_two_messages_in_one_segment_and_keepalives(void **state)
+{
+    struct env e;
+    char buf[1024], out[512];
+
+    (void)state;
+    env_init(&e, NULL);
+    snprintf(buf, sizeof(buf), "\r\n\r\n%s\r\n\r\n%s", INVITE, OK200);
+    assert_int_equal(seg(&e, 0, 7, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 8, 0, buf, strlen(buf)), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), NULL), 2);
+    assert_string_equal(out, OK200);
+    /* a ping alone */
+    assert_int_equal(seg(&e, 0, (uint32_t)(8 + strlen(buf)), 0, "\r\n\r\n", 4), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "SIP keep-alive (CRLF)");
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 0);
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_out_of_order(void **state)
+{
+    struct env e;
+    char out[512];
+    size_t n = strlen(INVITE);
+    uint64_t fr = 0;
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1031, 0, INVITE + 30, n - 30), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP segment (out of order)");
+    assert_int_equal(seg(&e, 0, 1011, 0, INVITE + 10, 20), SL_FRAME_OTHER);
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 0);
+    assert_int_equal(seg(&e, 0, 1001, 0, INVITE, 10), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), &fr), 1);
+    assert_string_equal(out, INVITE);
+    assert_int_equal(fr, 4); /* the segment that completed it */
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_retransmission_and_overlap(void **state)
+{
+    struct env e;
+    char out[512], bad[64];
+    size_t n = strlen(INVITE);
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1001, 0, INVITE, 20), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1001, 0, INVITE, 20), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP retransmission");
+    /* held out of order, then an overlapping copy with other bytes: the
+     * first copy wins */
+    assert_int_equal(seg(&e, 0, 1041, 0, INVITE + 40, 20), SL_FRAME_OTHER);
+    memset(bad, 'X', sizeof(bad));
+    memcpy(bad, INVITE + 10, 30); /* bytes 10..39 right, 40..49 wrong */
+    assert_int_equal(seg(&e, 0, 1011, 0, bad, 40), SL_FRAME_OTHER);
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 0);
+    assert_int_equal(seg(&e, 0, 1061, 0, INVITE + 60, n - 60), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), NULL), 1);
+    assert_string_equal(out, INVITE);
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_gap_resyncs(void **state)
+{
+    struct env e;
+    char out[512], text[400];
+    size_t n = strlen(INVITE);
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1001, 0, INVITE, 20), SL_FRAME_OTHER);
+    /* bytes 20..39 never come; the rest of the INVITE, then a 200 */
+    assert_int_equal(seg(&e, 0, 1041, 0, INVITE + 40, n - 40), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, (uint32_t)(1001 + n), 0, OK200, strlen(OK200)), SL_FRAME_OTHER);
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 0);
+    /* past the hold time, the next segment gives the gap up */
+    assert_int_equal(seg_ts(&e, 0, (uint32_t)(1001 + n + strlen(OK200)), 0, OK200, strlen(OK200),
+                            60 * (int64_t)1000000),
+                     SL_FRAME_STREAM);
+    assert_int_equal(events(&e, "SIP-CAP-007", text, sizeof(text)), 1);
+    assert_non_null(strstr(text, "20 bytes missing"));
+    assert_non_null(strstr(text, "stream bytes 20 to 39"));
+    assert_non_null(strstr(text, "lost"));
+    assert_int_equal(msgs(&e, out, sizeof(out), NULL), 2); /* both 200s: resynced */
+    assert_string_equal(out, OK200);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_gap_at_fin(void **state)
+{
+    struct env e;
+    char text[400];
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1001, 0, INVITE, 20), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1101, SL_TCP_FIN, OK200, strlen(OK200)), SL_FRAME_OTHER);
+    /* the FIN is not in order yet: still open */
+    assert_int_equal(sl_tcp_in_flight(e.t), 1);
+    sl_tcp_expire(e.t, 0, true);
+    assert_int_equal(events(&e, "SIP-CAP-007", text, sizeof(text)), 1);
+    assert_non_null(strstr(text, "80 bytes missing"));
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 1); /* the 200 after the gap */
+    assert_int_equal(sl_tcp_in_flight(e.t), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_sequence_wraps(void **state)
+{
+    struct env e;
+    char out[512];
+    size_t n = strlen(INVITE);
+    uint32_t isn = 0xffffffe0u;
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, isn, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, isn + 1, 0, INVITE, 40), SL_FRAME_OTHER); /* crosses 2^32 */
+    assert_int_equal(seg(&e, 0, isn + 1 + 40, 0, INVITE + 40, n - 40), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), NULL), 1);
+    assert_string_equal(out, INVITE);
+    assert_int_equal(seg(&e, 0, (uint32_t)(isn + 1 + n), 0, OK200, strlen(OK200)), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), NULL), 1);
+    assert_string_equal(out, OK200);
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_no_syn_resyncs_at_start_line(void **state)
+{
+    struct env e;
+    char out[512];
+
+    (void)state;
+    env_init(&e, NULL);
+    /* the tail of a message whose start was not captured, then a whole one */
+    assert_int_equal(seg(&e, 0, 777, SL_TCP_ACK, "70\r\nTo: <sip:b@h>\r\n\r\n", 21),
+                     SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP, not SIP");
+    assert_int_equal(seg(&e, 0, 798, SL_TCP_ACK, OK200, strlen(OK200)), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, out, sizeof(out), NULL), 1);
+    assert_string_equal(out, OK200);
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_missing_content_length(void **state)
+{
+    static const char NOLEN[] = "OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/TCP a\r\n\r\nbody?\r\n";
+    struct env e;
+    struct sl_stream_msg m;
+    char buf[512];
+
+    (void)state;
+    env_init(&e, NULL);
+    snprintf(buf, sizeof(buf), "%s%s", NOLEN, OK200);
+    assert_int_equal(seg(&e, 0, 1, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 2, 0, buf, strlen(buf)), SL_FRAME_STREAM);
+    assert_int_equal(sl_tcp_message(e.t, &m), 1);
+    assert_non_null(m.problem);
+    assert_string_equal(m.problem, "SIP-HDR-011");
+    assert_non_null(strstr(m.text, "without Content-Length"));
+    assert_true(m.counts_frame);
+    assert_int_equal(sl_tcp_message(e.t, &m), 1); /* resynced: the 200 */
+    assert_null(m.problem);
+    assert_false(m.counts_frame);
+    assert_int_equal(m.len, strlen(OK200));
+    assert_int_equal(sl_tcp_message(e.t, &m), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_fin_and_rst_close(void **state)
+{
+    struct env e;
+    char text[400];
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 1, 5000, SL_TCP_SYN | SL_TCP_ACK, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 1001, SL_TCP_FIN, OK200, strlen(OK200)), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 1);
+    assert_int_equal(seg(&e, 1, 5001, SL_TCP_FIN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(sl_tcp_in_flight(e.t), 0); /* both directions closed */
+    /* RST in the middle of a message: reported, closed */
+    assert_int_equal(seg(&e, 0, 9000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 9001, 0, INVITE, 30), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 1, 1, SL_TCP_RST, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(sl_tcp_in_flight(e.t), 0);
+    assert_int_equal(events(&e, "SIP-CAP-007", text, sizeof(text)), 1);
+    assert_non_null(strstr(text, "reset (RST) in the middle of a SIP message"));
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_tls_not_decoded(void **state)
+{
+    static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5 };
+    struct env e;
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 2, 0, hello, sizeof(hello)), SL_FRAME_NOT_DECODED);
+    assert_string_equal(e.f.reason, "TLS");
+    assert_int_equal(seg(&e, 0, 12, 0, INVITE, strlen(INVITE)), SL_FRAME_NOT_DECODED);
+    assert_string_equal(e.f.reason, "TLS");
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_caps(void **state)
+{
+    struct sl_tcp_opts o;
+    struct env e;
+    char big[600], text[400];
+    int i;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.max_bytes = 256;
+    o.max_streams = 2;
+    env_init(&e, &o);
+    /* a message over the per-stream limit: SIP-CAP-006, skipped, the next one is read */
+    snprintf(big, sizeof(big), "MESSAGE sip:b@h SIP/2.0\r\nContent-Length: 400\r\n\r\n");
+    assert_int_equal(seg(&e, 0, 1, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 2, 0, big, strlen(big)), SL_FRAME_OTHER);
+    assert_int_equal(events(&e, "SIP-CAP-006", text, sizeof(text)), 1);
+    assert_non_null(strstr(text, "over the limit"));
+    memset(big, 'x', 400);
+    assert_int_equal(seg(&e, 0,
+                         (uint32_t)(2 + strlen("MESSAGE sip:b@h SIP/2.0\r\nContent-Length: "
+                                               "400\r\n\r\n")),
+                         0, big, 400),
+                     SL_FRAME_OTHER);
+    /* out-of-order bytes over the limit: SIP-CAP-006 and a gap */
+    assert_int_equal(seg(&e, 1, 100, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    for (i = 0; i < 3; i++)
+        (void)seg(&e, 1, (uint32_t)(201 + i * 100), 0, big, 100);
+    assert_true(events(&e, "SIP-CAP-006", NULL, 0) >= 1);
+    /* streams in flight: the third connection gives the oldest up */
+    {
+        struct sl_tcp_seg s;
+        struct sl_frame f;
+        int k;
+
+        for (k = 0; k < 3; k++) {
+            memset(&s, 0, sizeof(s));
+            ep(&s.src, (uint8_t)(50 + k), 1000);
+            ep(&s.dst, 2, 5060);
+            s.seq = 1;
+            s.flags = SL_TCP_SYN;
+            s.frame = ++e.frame;
+            sl_tcp_add(e.t, &s, &f);
+        }
+        assert_int_equal(sl_tcp_in_flight(e.t), 2);
+        assert_int_equal(events(&e, "SIP-CAP-006", text, sizeof(text)), 1);
+        assert_non_null(strstr(text, "connections in flight"));
+    }
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_idle_timeout(void **state)
+{
+    struct env e;
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1000, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    sl_tcp_expire(e.t, SL_TCP_IDLE_US / 2, false);
+    assert_int_equal(sl_tcp_in_flight(e.t), 1);
+    sl_tcp_expire(e.t, 2 * SL_TCP_IDLE_US, false);
+    assert_int_equal(sl_tcp_in_flight(e.t), 0);
+    sl_tcp_free(e.t);
+}
+
+/* ---- through a pcap ------------------------------------------------------ */
+
+static size_t put_frame(uint8_t *b, size_t at, uint32_t seq, uint8_t flags, const char *data)
+{
+    size_t dl = data != NULL ? strlen(data) : 0;
+    size_t n = 14 + 20 + 20 + dl;
+    uint8_t *p = b + at;
+    size_t i = 0;
+
+    /* pcap record header */
+    memset(p, 0, 16);
+    p[0] = 1;
+    p[8] = (uint8_t)(n & 0xff);
+    p[9] = (uint8_t)(n >> 8);
+    p[12] = (uint8_t)(n & 0xff);
+    p[13] = (uint8_t)(n >> 8);
+    p += 16;
+    memset(p, 0, n);
+    p[12] = 0x08; /* IPv4 */
+    i = 14;
+    p[i] = 0x45;
+    p[i + 2] = (uint8_t)((n - 14) >> 8);
+    p[i + 3] = (uint8_t)((n - 14) & 0xff);
+    p[i + 8] = 64;
+    p[i + 9] = 6;
+    p[i + 12] = 10, p[i + 15] = 1;
+    p[i + 16] = 10, p[i + 19] = 2;
+    i += 20;
+    p[i] = 0x13, p[i + 1] = 0xc4; /* 5060 */
+    p[i + 2] = 0x13, p[i + 3] = 0xce;
+    p[i + 4] = (uint8_t)(seq >> 24), p[i + 5] = (uint8_t)(seq >> 16);
+    p[i + 6] = (uint8_t)(seq >> 8), p[i + 7] = (uint8_t)seq;
+    p[i + 12] = 0x50;
+    p[i + 13] = flags;
+    i += 20;
+    if (dl > 0)
+        memcpy(p + i, data, dl);
+    return at + 16 + n;
+}
+
+static void test_tcp_through_capture(void **state)
+{
+    static uint8_t file[4096];
+    static const uint8_t ghdr[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2,    0,    4, 0, 0, 0, 0, 0,
+                                      0,    0,    0,    0,    0xff, 0xff, 0, 0, 1, 0, 0, 0 };
+    struct sl_capture *c;
+    struct sl_frame f;
+    struct sl_stream_msg m;
+    struct sl_err err;
+    size_t n = 24;
+    int kinds[8], k = 0, n_msgs = 0;
+
+    (void)state;
+    memcpy(file, ghdr, 24);
+    n = put_frame(file, n, 100, SL_TCP_SYN, NULL);
+    n = put_frame(file, n, 101, SL_TCP_ACK, "SIP/2.0 200 OK\r\nl: 0\r\n");
+    n = put_frame(file, n, 123, SL_TCP_ACK | SL_TCP_FIN, "\r\n");
+    assert_int_equal(sl_capture_open_mem(&c, file, n, &err), SL_OK);
+    while (sl_capture_next(c, &f, &err) == 1) {
+        kinds[k++] = (int)f.kind;
+        assert_int_equal(f.transport, SL_TP_TCP);
+        while (sl_capture_message(c, &m) == 1) {
+            n_msgs++;
+            assert_int_equal(m.frame, 3);
+            assert_int_equal(m.src.port, 5060);
+            assert_int_equal(m.dst.port, 5070);
+        }
+    }
+    assert_int_equal(k, 3);
+    assert_int_equal(kinds[0], SL_FRAME_OTHER);
+    assert_int_equal(kinds[1], SL_FRAME_OTHER);
+    assert_int_equal(kinds[2], SL_FRAME_STREAM);
+    assert_int_equal(n_msgs, 1);
+    sl_capture_close(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tcp_in_order),
+        cmocka_unit_test(test_tcp_one_message_over_three_segments),
+        cmocka_unit_test(test_tcp_two_messages_in_one_segment_and_keepalives),
+        cmocka_unit_test(test_tcp_out_of_order),
+        cmocka_unit_test(test_tcp_retransmission_and_overlap),
+        cmocka_unit_test(test_tcp_gap_resyncs),
+        cmocka_unit_test(test_tcp_gap_at_fin),
+        cmocka_unit_test(test_tcp_sequence_wraps),
+        cmocka_unit_test(test_tcp_no_syn_resyncs_at_start_line),
+        cmocka_unit_test(test_tcp_missing_content_length),
+        cmocka_unit_test(test_tcp_fin_and_rst_close),
+        cmocka_unit_test(test_tcp_tls_not_decoded),
+        cmocka_unit_test(test_tcp_caps),
+        cmocka_unit_test(test_tcp_idle_timeout),
+        cmocka_unit_test(test_tcp_through_capture),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
