@@ -59,7 +59,7 @@ BIN := $(BUILD)/siplint
 LIB := $(BUILD)/libsiplint.a
 
 .PHONY: all deps check test unit golden corpus load fuzz fuzz-replay demo install clean format format-check lint \
-        golden-update san-check rules-test
+        golden-update san-check rules-test equiv
 .DELETE_ON_ERROR:
 
 all: $(BIN) $(LIB)
@@ -115,6 +115,10 @@ golden-update: $(BIN)
 rules-test: $(BIN)
 	@sh tests/rules.sh $(BIN)
 
+# the same call over UDP, IP fragments, HEP, tunnels and TCP gives the same messages, call and findings
+equiv: $(BIN)
+	@sh tests/equiv.sh $(BIN)
+
 corpus: $(BIN)
 	@sh tests/corpus.sh $(BIN)
 
@@ -152,7 +156,7 @@ load: $(BIN)
 	@mkdir -p build
 	@sh tests/load.sh $(BIN)
 
-test: unit golden rules-test corpus fuzz-replay load
+test: unit golden rules-test equiv corpus fuzz-replay load
 
 # The whole gate: dependencies, -Werror build, every test, then the same tests
 # under ASan+UBSan (clang) in a separate build directory.
