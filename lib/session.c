@@ -377,6 +377,31 @@ int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *bu
     return ingest_capture(s, c, name, err);
 }
 
+/* A warning problem a reassembler reported about frame (0: none) of the
+ * capture, addresses optional; its text is prefixed with the frame. */
+static int add_stage_problem(struct sl_session *s, int64_t capture_id, uint64_t frame,
+                             int64_t ts_us, const struct sl_endpoint *src,
+                             const struct sl_endpoint *dst, enum sl_transport tp, const char *rule,
+                             const char *what, struct sl_db_capture *cap, struct sl_err *err)
+{
+    struct sl_db_origin o;
+    char text[512];
+
+    memset(&o, 0, sizeof(o));
+    o.capture_id = capture_id;
+    o.frame = frame;
+    o.ts_us = ts_us;
+    o.src = src;
+    o.dst = dst;
+    o.transport = tp;
+    if (frame > 0)
+        snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", frame, what);
+    else
+        snprintf(text, sizeof(text), "%s", what);
+    cap->problems++;
+    return sl_db_add_problem(s->db, &o, rule, SL_SEV_WARNING, text, NULL, 0, 0, err);
+}
+
 /*
  * The reassembler's events since the last frame: the held IP fragments they
  * settle are counted (reassembled: kind other; lost: kind problem; dropped at
@@ -407,19 +432,10 @@ static int ingest_frag_events(struct sl_session *s, struct sl_capture *c, int64_
             }
         }
         if (ev.kind != SL_IPFRAG_REASSEMBLED) {
-            struct sl_db_origin o;
-            char text[sizeof(ev.text) + 32];
-
-            memset(&o, 0, sizeof(o));
-            o.capture_id = capture_id;
-            o.frame = ev.frame;
-            o.ts_us = ev.ts_us;
             /* no ports: the addresses are named in the text */
-            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", ev.frame, ev.text);
-            cap->problems++;
-            rc = sl_db_add_problem(s->db, &o,
+            rc = add_stage_problem(s, capture_id, ev.frame, ev.ts_us, NULL, NULL, SL_TP_NONE,
                                    ev.kind == SL_IPFRAG_LIMIT ? "SIP-CAP-006" : "SIP-CAP-005",
-                                   SL_SEV_WARNING, text, NULL, 0, 0, err);
+                                   ev.text, cap, err);
             if (rc != SL_OK)
                 return rc;
         }
@@ -478,22 +494,8 @@ static int ingest_stream(struct sl_session *s, struct sl_capture *c, int64_t cap
             return rc;
     }
     while (sl_capture_tcp_event(c, &ev) == 1) {
-        struct sl_db_origin o;
-        char text[sizeof(ev.text) + 32];
-
-        memset(&o, 0, sizeof(o));
-        o.capture_id = capture_id;
-        o.frame = ev.frame;
-        o.ts_us = ev.ts_us;
-        o.src = &ev.src;
-        o.dst = &ev.dst;
-        o.transport = SL_TP_TCP;
-        if (ev.frame > 0)
-            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", ev.frame, ev.text);
-        else
-            snprintf(text, sizeof(text), "%s", ev.text);
-        cap->problems++;
-        rc = sl_db_add_problem(s->db, &o, ev.rule, SL_SEV_WARNING, text, NULL, 0, 0, err);
+        rc = add_stage_problem(s, capture_id, ev.frame, ev.ts_us, &ev.src, &ev.dst, SL_TP_TCP,
+                               ev.rule, ev.text, cap, err);
         if (rc != SL_OK)
             return rc;
     }

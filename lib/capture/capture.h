@@ -150,6 +150,8 @@ void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
  * reason starting with "HEP" and a detail sentence.
  */
 bool sl_hep_detect(const uint8_t *p, size_t n);
+/* Resets the hep_* fields of f (not from HEP). */
+void sl_hep_clear(struct sl_frame *f);
 void sl_hep_decode(const uint8_t *p, size_t n, bool cut, struct sl_frame *f);
 
 /*

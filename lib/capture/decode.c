@@ -1167,12 +1167,7 @@ void sl_frame_decode_stream(int dlt, const uint8_t *data, size_t caplen, size_t 
     f->payload = NULL;
     f->payload_len = 0;
     f->payload_truncated = false;
-    f->hep_version = 0;
-    f->hep_ts_us = 0;
-    f->hep_has_agent_id = false;
-    f->hep_agent_id = 0;
-    f->hep_correlation = NULL;
-    f->hep_correlation_len = 0;
+    sl_hep_clear(f);
     f->tunnels = 0;
     f->reasm = rf;
     f->tcp = tcp;

@@ -150,6 +150,16 @@ static size_t v2_addr_len(uint8_t family)
     return family == 2 ? 8 : 32;
 }
 
+void sl_hep_clear(struct sl_frame *f)
+{
+    f->hep_version = 0;
+    f->hep_ts_us = 0;
+    f->hep_has_agent_id = false;
+    f->hep_agent_id = 0;
+    f->hep_correlation = NULL;
+    f->hep_correlation_len = 0;
+}
+
 bool sl_hep_detect(const uint8_t *p, size_t n)
 {
     struct sl_rd r = sl_rd_init(p, n), after;
@@ -507,12 +517,7 @@ void sl_hep_decode(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
     struct sl_rd r = sl_rd_init(p, n);
     uint8_t b0 = sl_rd_u8(&r);
 
-    f->hep_version = 0;
-    f->hep_ts_us = 0;
-    f->hep_has_agent_id = false;
-    f->hep_agent_id = 0;
-    f->hep_correlation = NULL;
-    f->hep_correlation_len = 0;
+    sl_hep_clear(f);
     if (b0 == 'H')
         decode_v3(p, n, cut, f);
     else
