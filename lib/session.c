@@ -469,7 +469,7 @@ static int ingest_stream(struct sl_session *s, struct sl_capture *c, int64_t cap
         mf.reason = "TCP";
         mf.src = m.src;
         mf.dst = m.dst;
-        mf.transport = SL_TP_TCP;
+        mf.transport = m.transport != SL_TP_NONE ? m.transport : SL_TP_TCP;
         mf.payload = m.data;
         mf.payload_len = m.len;
         o.capture_id = capture_id;
@@ -477,7 +477,7 @@ static int ingest_stream(struct sl_session *s, struct sl_capture *c, int64_t cap
         o.ts_us = m.ts_us;
         o.src = &mf.src;
         o.dst = &mf.dst;
-        o.transport = SL_TP_TCP;
+        o.transport = mf.transport;
         if (m.problem != NULL) {
             char text[sizeof(m.text) + 32];
 

@@ -238,7 +238,8 @@ int sl_capture_event(struct sl_capture *c, struct sl_ipfrag_event *ev);
  * are skipped.  A stream whose SYN was not captured starts at its first
  * segment, at the first SIP start line.  Missing bytes (a gap) are reported and
  * the stream resyncs at the next SIP start line.  A stream starting with a TLS
- * record, or an HTTP upgrade to WebSocket, is not decoded.  FIN and RST close a stream; so does an idle time-out.
+ * record is not decoded.  A stream starting with an HTTP upgrade to WebSocket
+ * is SIP over WebSocket (RFC 7118): its messages have transport SL_TP_WS.  FIN and RST close a stream; so does an idle time-out.
  * Memory is bounded: bytes held per direction, in total, and streams in flight.
  */
 #define SL_TCP_MAX_STREAMS 4096               /* connections in flight */
@@ -261,7 +262,8 @@ struct sl_stream_msg {
     const uint8_t *data; /* its bytes; valid until the next sl_capture_next() */
     size_t len;
     struct sl_endpoint src, dst;
-    uint64_t frame; /* the segment that completed it */
+    enum sl_transport transport; /* SL_TP_TCP, SL_TP_WS (a WebSocket message), SL_TP_SCTP */
+    uint64_t frame;              /* the segment that completed it */
     int64_t ts_us;
     bool counts_frame;   /* the first message completed by that frame while it is the
                             frame just read: it counts the frame (kind STREAM) */

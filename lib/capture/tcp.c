@@ -20,8 +20,15 @@
  *    without Content-Length cannot be framed: it is reported (SIP-HDR-011)
  *    and framing resyncs;
  *  - a stream whose first bytes are a TLS record (RFC 8446 5.1: content type
- *    20-23, version 3.x) is skipped, its frames not decoded ("TLS"); so is an
- *    HTTP upgrade to WebSocket ("WebSocket": RFC 7118 is not decoded yet);
+ *    20-23, version 3.x) is skipped, its frames not decoded ("TLS");
+ *  - a stream whose first bytes are an HTTP upgrade to WebSocket (RFC 6455 4:
+ *    "GET " or "HTTP/1.1 101" naming websocket) is SIP over WebSocket
+ *    (RFC 7118): each direction skips its HTTP header section, then reads
+ *    WebSocket frames (ws.c): text and binary messages, fragmented ones
+ *    reassembled (at most SL_WS_MAX_MSG bytes), become one SIP message each
+ *    (transport ws), unmasked; control frames are skipped.  A malformed
+ *    frame is a SIP-CAP-003 problem and the rest of that direction is not
+ *    decoded ("WebSocket (after a malformed frame)");
  *  - FIN (once every byte before it is in), RST and an idle time-out close a
  *    direction: held bytes are settled (gaps, an unfinished message);
  *  - caps: bytes held per direction and in total, connections in flight (the
@@ -47,6 +54,13 @@
 #define N_BUCKETS     8192
 #define MAX_LINE      1024 /* a start line longer than this is not looked for */
 #define FIRST_LINE_OK 4096 /* a first line longer than this is not a start line */
+#define WS_MAX_HTTP   8192 /* the HTTP header section of a WebSocket handshake */
+
+enum {
+    WS_HANDSHAKE = 0,
+    WS_FRAMES = 1,
+    WS_DEAD = 2
+};
 
 struct ooo {
     uint64_t off;
@@ -70,6 +84,11 @@ struct dir {
     struct ooo ooo[SL_TCP_MAX_OOO];
     unsigned n_ooo;
     size_t ooo_bytes;
+    /* WebSocket (ws set) */
+    int ws_state;
+    bool ws_in_msg; /* a fragmented message is being collected in wmsg */
+    uint8_t *wmsg;
+    size_t wlen, wcap;
 };
 
 struct conn {
@@ -97,6 +116,7 @@ struct sl_tcp {
     uint64_t cur_frame;
     int64_t cur_ts_us;
     bool in_add, cur_counted, cur_keepalive;
+    bool cur_ws_handshake, cur_ws_control, cur_ws_part;
     /* output */
     struct outmsg *msgs;
     size_t n_msgs, cap_msgs, rd_msgs;
@@ -146,6 +166,7 @@ static void free_dir(struct sl_tcp *t, struct dir *d)
         free(d->ooo[i].data);
     t->held -= d->ooo_bytes + d->len;
     free(d->buf);
+    free(d->wmsg);
     memset(d, 0, sizeof(*d));
 }
 
@@ -234,8 +255,7 @@ static void add_event(struct sl_tcp *t, const char *rule, const struct conn *c, 
 
 /* Queues a message of n bytes at p (copied); frame and time are the current
  * segment's while one is being added, else `frame` and `ts_us`. */
-static void add_msg(struct sl_tcp *t, const struct conn *c, int di, const uint8_t *p, size_t n,
-                    uint64_t frame, int64_t ts_us, const char *problem, const char *text)
+static struct outmsg *queue_msg(struct sl_tcp *t, const uint8_t *p, size_t n)
 {
     struct outmsg *om;
 
@@ -244,7 +264,7 @@ static void add_msg(struct sl_tcp *t, const struct conn *c, int di, const uint8_
         struct outmsg *nm = realloc(t->msgs, ncap * sizeof(*nm));
 
         if (nm == NULL)
-            return;
+            return NULL;
         t->msgs = nm;
         t->cap_msgs = ncap;
     }
@@ -252,11 +272,46 @@ static void add_msg(struct sl_tcp *t, const struct conn *c, int di, const uint8_
     memset(om, 0, sizeof(*om));
     om->data = malloc(n > 0 ? n : 1);
     if (om->data == NULL)
-        return;
-    memcpy(om->data, p, n);
+        return NULL;
+    if (n > 0)
+        memcpy(om->data, p, n);
     t->n_msgs++;
     om->m.data = om->data;
     om->m.len = n;
+    return om;
+}
+
+void sl_tcp_push(struct sl_tcp *t, const struct sl_endpoint *src, const struct sl_endpoint *dst,
+                 enum sl_transport tp, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us)
+{
+    struct outmsg *om;
+    bool first = true;
+    size_t i;
+
+    for (i = 0; i < t->n_msgs; i++) {
+        if (t->msgs[i].m.frame == frame && t->msgs[i].m.counts_frame)
+            first = false;
+    }
+    om = queue_msg(t, p, n);
+    if (om == NULL)
+        return;
+    om->m.src = *src;
+    om->m.dst = *dst;
+    om->m.transport = tp;
+    om->m.frame = frame;
+    om->m.ts_us = ts_us;
+    om->m.counts_frame = first;
+}
+
+static void add_msg(struct sl_tcp *t, const struct conn *c, int di, const uint8_t *p, size_t n,
+                    uint64_t frame, int64_t ts_us, const char *problem, const char *text)
+{
+    struct outmsg *om;
+
+    om = queue_msg(t, p, n);
+    if (om == NULL)
+        return;
+    om->m.transport = c->d[di].ws ? SL_TP_WS : SL_TP_TCP;
     om->m.src = di == 0 ? c->a : c->b;
     om->m.dst = di == 0 ? c->b : c->a;
     if (t->in_add) {
@@ -445,8 +500,7 @@ static void drop(struct sl_tcp *t, struct dir *d, size_t n)
 }
 
 /* An HTTP upgrade to WebSocket (RFC 6455 4): "GET " or "HTTP/1.1 101" with
- * "websocket" in the first bytes.  SIP over WebSocket (RFC 7118) is not
- * decoded yet. */
+ * "websocket" in the first bytes. */
 static bool is_websocket(const uint8_t *p, size_t n)
 {
     size_t i;
@@ -458,6 +512,123 @@ static bool is_websocket(const uint8_t *p, size_t n)
             return true;
     }
     return false;
+}
+
+/* A malformed WebSocket frame: reported; the rest of the direction is not decoded. */
+static void ws_bad(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, int64_t ts_us,
+                   const char *why)
+{
+    struct dir *d = &c->d[di];
+
+    add_event(t, "SIP-CAP-003", c, di, t->in_add ? t->cur_frame : frame,
+              t->in_add ? t->cur_ts_us : ts_us,
+              "WebSocket frame at stream byte %" PRIu64 ": %s (RFC 6455 5.2); the rest of the "
+              "stream is not decoded",
+              d->next_off - d->len, why);
+    d->ws_state = WS_DEAD;
+    d->ws_in_msg = false;
+    d->wlen = 0;
+    drop(t, d, d->len);
+}
+
+/* Reads the WebSocket frames (RFC 6455 5.2) of direction di after its HTTP
+ * handshake; each complete text or binary message becomes one SIP message. */
+static void ws_frames(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, int64_t ts_us)
+{
+    struct dir *d = &c->d[di];
+
+    for (;;) {
+        const uint8_t *p = d->buf + d->start;
+        size_t n = d->len, total;
+        struct sl_ws_frame fr;
+        char why[160];
+        int rc;
+
+        if (n == 0)
+            return;
+        if (d->ws_state == WS_DEAD) {
+            drop(t, d, n);
+            return;
+        }
+        if (d->ws_state == WS_HANDSHAKE) {
+            size_t h = header_end(p, n);
+
+            t->cur_ws_handshake = t->in_add;
+            if (h == 0) {
+                if (n > WS_MAX_HTTP)
+                    ws_bad(t, c, di, frame, ts_us,
+                           "no end of the HTTP handshake in its first 8192 bytes");
+                return;
+            }
+            drop(t, d, h);
+            d->ws_state = WS_FRAMES;
+            continue;
+        }
+        rc = sl_ws_frame_parse(p, n, SL_WS_MAX_MSG, &fr, why, sizeof(why));
+        if (rc == SL_WS_MORE) {
+            if (t->in_add)
+                t->cur_ws_part = true;
+            return;
+        }
+        if (rc == SL_WS_BAD) {
+            ws_bad(t, c, di, frame, ts_us, why);
+            return;
+        }
+        total = fr.hlen + (size_t)fr.len;
+        if (fr.opcode >= SL_WS_CLOSE) {
+            drop(t, d, total);
+            if (t->in_add)
+                t->cur_ws_control = true;
+            continue;
+        }
+        if (fr.opcode != SL_WS_CONT && d->ws_in_msg) {
+            ws_bad(t, c, di, frame, ts_us, "a new message inside a fragmented one");
+            return;
+        }
+        if (fr.opcode == SL_WS_CONT && !d->ws_in_msg) {
+            ws_bad(t, c, di, frame, ts_us, "a continuation frame outside a fragmented message");
+            return;
+        }
+        if (fr.opcode != SL_WS_CONT)
+            d->wlen = 0;
+        if ((uint64_t)d->wlen + fr.len > SL_WS_MAX_MSG) {
+            snprintf(why, sizeof(why), "a fragmented message over the limit of %u bytes",
+                     (unsigned)SL_WS_MAX_MSG);
+            ws_bad(t, c, di, frame, ts_us, why);
+            return;
+        }
+        if (d->wlen + (size_t)fr.len > d->wcap) {
+            size_t ncap = d->wcap ? d->wcap : 2048;
+            uint8_t *nb;
+
+            while (ncap < d->wlen + (size_t)fr.len)
+                ncap *= 2;
+            nb = realloc(d->wmsg, ncap);
+            if (nb == NULL) {
+                ws_bad(t, c, di, frame, ts_us, "out of memory");
+                return;
+            }
+            d->wmsg = nb;
+            d->wcap = ncap;
+        }
+        if (fr.len > 0) {
+            memcpy(d->wmsg + d->wlen, p + fr.hlen, (size_t)fr.len);
+            if (fr.masked)
+                sl_ws_unmask(d->wmsg + d->wlen, (size_t)fr.len, fr.key, 0);
+        }
+        d->wlen += (size_t)fr.len;
+        drop(t, d, total);
+        if (fr.fin) {
+            d->ws_in_msg = false;
+            d->sip_seen = true;
+            add_msg(t, c, di, d->wmsg, d->wlen, frame, ts_us, NULL, NULL);
+            d->wlen = 0;
+        } else {
+            d->ws_in_msg = true;
+            if (t->in_add)
+                t->cur_ws_part = true;
+        }
+    }
 }
 
 /* Cuts what it can out of the unframed bytes of direction di. */
@@ -482,8 +653,12 @@ static void frame_dir(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, 
             d->tls = p[0] >= 0x14 && p[0] <= 0x17 && p[1] == 0x03;
             d->ws = !d->tls && is_websocket(p, n);
         }
-        if (d->tls || d->ws) {
+        if (d->tls) {
             drop(t, d, n);
+            return;
+        }
+        if (d->ws) {
+            ws_frames(t, c, di, frame, ts_us);
             return;
         }
         if (d->skip > 0) {
@@ -664,6 +839,11 @@ static void close_dir(struct sl_tcp *t, struct conn *c, int di, const char *how)
     while (d->n_ooo > 0)
         give_up_gap(t, c, di, "SIP-CAP-007", "");
     t->in_add = false;
+    if (d->ws && d->ws_state == WS_FRAMES && (d->len > 0 || d->ws_in_msg))
+        add_event(t, "SIP-CAP-007", c, di, d->last_frame, d->last_ts_us,
+                  "the stream %s in the middle of a WebSocket message (%zu bytes of it "
+                  "captured); the message is lost",
+                  how, d->len + d->wlen);
     if (d->framing && d->len > 0 && !d->tls)
         add_event(t, "SIP-CAP-007", c, di, d->last_frame, d->last_ts_us,
                   "the stream %s in the middle of a SIP message (%zu bytes of it captured); the "
@@ -848,6 +1028,9 @@ void sl_tcp_add(struct sl_tcp *t, const struct sl_tcp_seg *s, struct sl_frame *f
     t->cur_ts_us = s->ts_us;
     t->cur_counted = false;
     t->cur_keepalive = false;
+    t->cur_ws_handshake = false;
+    t->cur_ws_control = false;
+    t->cur_ws_part = false;
     d = &c->d[di];
     if (syn && d->started && (!d->syn_seen || d->base_seq != s->seq + 1)) {
         /* a new connection on the same endpoints: settle the old one */
@@ -953,10 +1136,14 @@ void sl_tcp_add(struct sl_tcp *t, const struct sl_tcp_seg *s, struct sl_frame *f
             reason = "TCP, no payload";
         else if (d->tls)
             kind = SL_FRAME_NOT_DECODED, reason = "TLS";
+        else if (d->ws && d->ws_state == WS_DEAD)
+            kind = SL_FRAME_NOT_DECODED, reason = "WebSocket (after a malformed frame)";
+        else if (d->ws && t->cur_ws_handshake)
+            reason = "WebSocket handshake (HTTP)";
+        else if (d->ws && t->cur_ws_control && !t->cur_ws_part)
+            reason = "WebSocket control frame";
         else if (d->ws)
-            kind = SL_FRAME_NOT_DECODED, reason = "WebSocket";
-        else if (d->tls)
-            kind = SL_FRAME_NOT_DECODED, reason = "TLS";
+            reason = "WebSocket frame (part of a message)";
         else if (d->len > 0 && (d->framing || could_start(d->buf + d->start, d->len)))
             reason = "TCP segment of a SIP message";
         else if (t->cur_keepalive)

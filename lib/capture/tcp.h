@@ -58,4 +58,46 @@ int sl_tcp_event(struct sl_tcp *t, struct sl_tcp_event *ev);
  * reassembler the frame is NOT_DECODED ("TCP"). */
 void sl_tcp_decode(struct sl_rd *r, size_t missing, struct sl_frame *f);
 
+/*
+ * WebSocket frames (RFC 6455 5.2; ws.c).  sl_ws_frame_parse reads the frame
+ * header at p[0, n): SL_WS_OK when the header and its whole payload are
+ * there (payload at p + hlen, len bytes, still masked), SL_WS_MORE when more
+ * bytes are needed, SL_WS_BAD with a sentence in why (reserved bits or
+ * opcode, a control frame over 125 bytes or fragmented, a 64-bit length with
+ * its top bit set, a payload over max_len).
+ */
+#define SL_WS_CONT   0
+#define SL_WS_TEXT   1
+#define SL_WS_BINARY 2
+#define SL_WS_CLOSE  8
+#define SL_WS_PING   9
+#define SL_WS_PONG   10
+
+#define SL_WS_MORE 0
+#define SL_WS_OK   1
+#define SL_WS_BAD  (-1)
+
+/* A SIP message over WebSocket: at most this many bytes (the frames of a
+ * fragmented message together). */
+#define SL_WS_MAX_MSG ((uint64_t)65535)
+
+struct sl_ws_frame {
+    bool fin, masked;
+    uint8_t opcode;
+    uint8_t key[4];
+    uint64_t len; /* payload bytes */
+    size_t hlen;  /* header bytes (with the masking key) */
+};
+
+int sl_ws_frame_parse(const uint8_t *p, size_t n, uint64_t max_len, struct sl_ws_frame *fr,
+                      char *why, size_t why_len);
+
+/* XORs p[0, n) with the masking key, p[0] being payload byte `at`. */
+void sl_ws_unmask(uint8_t *p, size_t n, const uint8_t key[4], size_t at);
+
+/* Queues a message that was not cut out of a TCP stream (SCTP DATA chunks):
+ * copied; counts `frame` when it is the first message queued for it. */
+void sl_tcp_push(struct sl_tcp *t, const struct sl_endpoint *src, const struct sl_endpoint *dst,
+                 enum sl_transport tp, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us);
+
 #endif /* SL_CAPTURE_TCP_H */

@@ -512,6 +512,274 @@ static void test_tcp_through_capture(void **state)
     sl_capture_close(c);
 }
 
+/* ---- SIP over WebSocket (RFC 6455, RFC 7118) ---------------------------- */
+
+static const char WS_GET[] = "GET / HTTP/1.1\r\n"
+                             "Host: h\r\n"
+                             "Upgrade: websocket\r\n"
+                             "Connection: Upgrade\r\n"
+                             "Sec-WebSocket-Protocol: sip\r\n"
+                             "\r\n";
+static const char WS_101[] = "HTTP/1.1 101 Switching Protocols\r\n"
+                             "Upgrade: websocket\r\n"
+                             "Connection: Upgrade\r\n"
+                             "Sec-WebSocket-Protocol: sip\r\n"
+                             "\r\n";
+
+/* Writes one frame into out (header, key when mask != NULL, masked payload);
+ * returns its length.  len_form: 7, 16 or 64 (the length encoding). */
+static size_t ws_frame(uint8_t *out, unsigned b0, const uint8_t *mask, int len_form, const void *pl,
+                       size_t n)
+{
+    size_t k = 0, i;
+
+    out[k++] = (uint8_t)b0;
+    if (len_form == 7) {
+        out[k++] = (uint8_t)((mask ? 0x80 : 0) | n);
+    } else if (len_form == 16) {
+        out[k++] = (uint8_t)((mask ? 0x80 : 0) | 126);
+        out[k++] = (uint8_t)(n >> 8);
+        out[k++] = (uint8_t)n;
+    } else {
+        out[k++] = (uint8_t)((mask ? 0x80 : 0) | 127);
+        for (i = 0; i < 8; i++)
+            out[k++] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+    }
+    if (mask != NULL) {
+        memcpy(out + k, mask, 4);
+        k += 4;
+    }
+    for (i = 0; i < n; i++)
+        out[k + i] = (uint8_t)(((const uint8_t *)pl)[i] ^ (mask ? mask[i & 3] : 0));
+    return k + n;
+}
+
+static void test_ws_frame_parse(void **state)
+{
+    static const uint8_t key[4] = { 0x11, 0x22, 0x33, 0x44 };
+    uint8_t buf[600], pl[300];
+    struct sl_ws_frame fr;
+    char why[160];
+    size_t n, i;
+    static const int forms[3] = { 7, 16, 64 };
+    int f;
+
+    (void)state;
+    for (i = 0; i < sizeof(pl); i++)
+        pl[i] = (uint8_t)('a' + i % 26);
+    for (f = 0; f < 3; f++) {
+        int form = forms[f];
+        size_t len = form == 7 ? 100 : sizeof(pl);
+        int m;
+
+        for (m = 0; m < 2; m++) {
+            n = ws_frame(buf, 0x81, m ? key : NULL, form, pl, len);
+            assert_int_equal(sl_ws_frame_parse(buf, n, SL_WS_MAX_MSG, &fr, why, sizeof(why)),
+                             SL_WS_OK);
+            assert_true(fr.fin);
+            assert_int_equal(fr.opcode, SL_WS_TEXT);
+            assert_int_equal(fr.masked, m == 1);
+            assert_int_equal(fr.len, len);
+            assert_int_equal(fr.hlen + len, n);
+            sl_ws_unmask(buf + fr.hlen, len, fr.key, 0);
+            if (m)
+                assert_memory_equal(buf + fr.hlen, pl, len);
+            /* every shorter prefix needs more bytes */
+            n = ws_frame(buf, 0x81, m ? key : NULL, form, pl, len);
+            for (i = 0; i < n; i++)
+                assert_int_equal(sl_ws_frame_parse(buf, i, SL_WS_MAX_MSG, &fr, why, sizeof(why)),
+                                 SL_WS_MORE);
+        }
+    }
+    /* malformed: reserved bits, reserved opcodes, control frames, lengths */
+    n = ws_frame(buf, 0xc1, NULL, 7, "x", 1);
+    assert_int_equal(sl_ws_frame_parse(buf, n, 100, &fr, why, sizeof(why)), SL_WS_BAD);
+    assert_non_null(strstr(why, "reserved bits"));
+    n = ws_frame(buf, 0x83, NULL, 7, "x", 1);
+    assert_int_equal(sl_ws_frame_parse(buf, n, 100, &fr, why, sizeof(why)), SL_WS_BAD);
+    assert_non_null(strstr(why, "opcode 3"));
+    n = ws_frame(buf, 0x8b, NULL, 7, "x", 1);
+    assert_int_equal(sl_ws_frame_parse(buf, n, 100, &fr, why, sizeof(why)), SL_WS_BAD);
+    n = ws_frame(buf, 0x09, NULL, 7, "x", 1); /* a fragmented ping */
+    assert_int_equal(sl_ws_frame_parse(buf, n, 100, &fr, why, sizeof(why)), SL_WS_BAD);
+    assert_non_null(strstr(why, "fragmented"));
+    n = ws_frame(buf, 0x89, NULL, 16, pl, 126); /* a ping over 125 bytes */
+    assert_int_equal(sl_ws_frame_parse(buf, n, 1000, &fr, why, sizeof(why)), SL_WS_BAD);
+    n = ws_frame(buf, 0x81, NULL, 16, pl, 200);
+    assert_int_equal(sl_ws_frame_parse(buf, 4, 100, &fr, why, sizeof(why)), SL_WS_BAD);
+    assert_non_null(strstr(why, "over the limit"));
+    buf[0] = 0x82;
+    buf[1] = 127;
+    buf[2] = 0x80;
+    memset(buf + 3, 0, 7);
+    assert_int_equal(sl_ws_frame_parse(buf, 10, SL_WS_MAX_MSG, &fr, why, sizeof(why)), SL_WS_BAD);
+    assert_non_null(strstr(why, "top bit"));
+    buf[2] = 0x01; /* 2^56 bytes: over the cap */
+    assert_int_equal(sl_ws_frame_parse(buf, 10, SL_WS_MAX_MSG, &fr, why, sizeof(why)), SL_WS_BAD);
+}
+
+/* Reads every queued message; checks they are WebSocket ones. */
+static size_t ws_msgs(struct env *e, char *last, size_t cap)
+{
+    struct sl_stream_msg m;
+    size_t n = 0;
+
+    while (sl_tcp_message(e->t, &m) == 1) {
+        size_t k = m.len < cap - 1 ? m.len : cap - 1;
+
+        assert_int_equal(m.transport, SL_TP_WS);
+        assert_null(m.problem);
+        memcpy(last, m.data, k);
+        last[k] = '\0';
+        n++;
+    }
+    return n;
+}
+
+static void test_ws_stream(void **state)
+{
+    static const uint8_t key[4] = { 0xa1, 0xb2, 0xc3, 0xd4 };
+    static uint8_t big[300];
+    uint8_t buf[2048];
+    char out[1024];
+    struct env e;
+    size_t n, k, half, i;
+    uint32_t cseq = 1, sseq = 1;
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, cseq, 0, WS_GET, strlen(WS_GET)), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "WebSocket handshake (HTTP)");
+    cseq += (uint32_t)strlen(WS_GET);
+    assert_int_equal(seg(&e, 1, sseq, 0, WS_101, strlen(WS_101)), SL_FRAME_OTHER);
+    sseq += (uint32_t)strlen(WS_101);
+    /* a masked client message over two segments, the cut inside the header */
+    n = ws_frame(buf, 0x81, key, 16, INVITE, strlen(INVITE));
+    assert_int_equal(seg(&e, 0, cseq, 0, buf, 3), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "WebSocket frame (part of a message)");
+    assert_int_equal(seg(&e, 0, cseq + 3, 0, buf + 3, n - 3), SL_FRAME_STREAM);
+    cseq += (uint32_t)n;
+    assert_int_equal(ws_msgs(&e, out, sizeof(out)), 1);
+    assert_string_equal(out, INVITE);
+    /* an unmasked server message with a 64-bit length, then a ping and a pong
+     * in one segment: one message */
+    k = ws_frame(buf, 0x81, NULL, 64, OK200, strlen(OK200));
+    k += ws_frame(buf + k, 0x89, NULL, 7, "hi", 2);
+    k += ws_frame(buf + k, 0x8a, NULL, 7, "", 0);
+    assert_int_equal(seg(&e, 1, sseq, 0, buf, k), SL_FRAME_STREAM);
+    sseq += (uint32_t)k;
+    assert_int_equal(ws_msgs(&e, out, sizeof(out)), 1);
+    assert_string_equal(out, OK200);
+    /* a ping alone */
+    k = ws_frame(buf, 0x89, key, 7, "p", 1);
+    assert_int_equal(seg(&e, 0, cseq, 0, buf, k), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "WebSocket control frame");
+    cseq += (uint32_t)k;
+    /* a fragmented binary message: three frames, each masked with its own
+     * key, a ping between them; two messages in one segment after it */
+    half = strlen(INVITE) / 2;
+    k = ws_frame(buf, 0x02, key, 7, INVITE, 10);
+    k += ws_frame(buf + k, 0x89, key, 7, "", 0);
+    k += ws_frame(buf + k, 0x00, key, 16, INVITE + 10, half - 10);
+    assert_int_equal(seg(&e, 0, cseq, 0, buf, k), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "WebSocket frame (part of a message)");
+    cseq += (uint32_t)k;
+    assert_int_equal(ws_msgs(&e, out, sizeof(out)), 0);
+    k = ws_frame(buf, 0x80, (const uint8_t *)"\x01\x02\x03\x04", 7, INVITE + half,
+                 strlen(INVITE) - half);
+    k += ws_frame(buf + k, 0x81, key, 7, OK200, strlen(OK200));
+    assert_int_equal(seg(&e, 0, cseq, 0, buf, k), SL_FRAME_STREAM);
+    cseq += (uint32_t)k;
+    {
+        struct sl_stream_msg m;
+
+        assert_int_equal(sl_tcp_message(e.t, &m), 1);
+        assert_int_equal(m.len, strlen(INVITE));
+        assert_memory_equal(m.data, INVITE, m.len);
+        assert_true(m.counts_frame);
+        assert_int_equal(m.transport, SL_TP_WS);
+        assert_int_equal(sl_tcp_message(e.t, &m), 1);
+        assert_int_equal(m.len, strlen(OK200));
+        assert_false(m.counts_frame);
+        assert_int_equal(sl_tcp_message(e.t, &m), 0);
+    }
+    /* a message of 300 bytes (16-bit length) byte by byte */
+    for (i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)('A' + i % 26);
+    k = ws_frame(buf, 0x82, key, 16, big, sizeof(big));
+    for (i = 0; i < k; i++)
+        assert_int_equal(seg(&e, 0, cseq + (uint32_t)i, 0, buf + i, 1),
+                         i + 1 == k ? SL_FRAME_STREAM : SL_FRAME_OTHER);
+    cseq += (uint32_t)k;
+    assert_int_equal(ws_msgs(&e, out, sizeof(out)), 1);
+    assert_memory_equal(out, big, sizeof(big));
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    sl_tcp_free(e.t);
+}
+
+static void test_ws_bad_frames(void **state)
+{
+    static const uint8_t key[4] = { 1, 2, 3, 4 };
+    uint8_t buf[1024];
+    char text[400], out[512];
+    struct env e;
+    size_t k;
+    uint32_t cseq;
+    int c;
+
+    (void)state;
+    for (c = 0; c < 4; c++) {
+        env_init(&e, NULL);
+        cseq = 1;
+        assert_int_equal(seg(&e, 0, cseq, 0, WS_GET, strlen(WS_GET)), SL_FRAME_OTHER);
+        cseq += (uint32_t)strlen(WS_GET);
+        k = ws_frame(buf, 0x81, key, 7, OK200, strlen(OK200));
+        assert_int_equal(seg(&e, 0, cseq, 0, buf, k), SL_FRAME_STREAM);
+        cseq += (uint32_t)k;
+        assert_int_equal(ws_msgs(&e, out, sizeof(out)), 1);
+        if (c == 0) /* a reserved opcode */
+            k = ws_frame(buf, 0x85, key, 7, "x", 1);
+        else if (c == 1) /* a continuation without a first frame */
+            k = ws_frame(buf, 0x80, key, 7, "x", 1);
+        else if (c == 2) { /* a new message inside a fragmented one */
+            k = ws_frame(buf, 0x01, key, 7, "x", 1);
+            k += ws_frame(buf + k, 0x81, key, 7, "y", 1);
+        } else /* a length over the cap */
+            k = ws_frame(buf, 0x81, key, 64, "", 0), buf[3] = 1;
+        assert_int_equal(seg(&e, 0, cseq, 0, buf, k), SL_FRAME_NOT_DECODED);
+        assert_string_equal(e.f.reason, "WebSocket (after a malformed frame)");
+        cseq += (uint32_t)k;
+        assert_int_equal(events(&e, "SIP-CAP-003", text, sizeof(text)), 1);
+        assert_non_null(strstr(text, "WebSocket frame at stream byte"));
+        /* later frames are not decoded, even good ones */
+        k = ws_frame(buf, 0x81, key, 7, OK200, strlen(OK200));
+        assert_int_equal(seg(&e, 0, cseq, 0, buf, k), SL_FRAME_NOT_DECODED);
+        assert_int_equal(msgs(&e, NULL, 0, NULL), 0);
+        sl_tcp_free(e.t);
+    }
+    /* the event names the frame of the bad segment */
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1, 0, WS_GET, strlen(WS_GET)), SL_FRAME_OTHER);
+    k = ws_frame(buf, 0x83, NULL, 7, "x", 1);
+    assert_int_equal(seg(&e, 0, 1 + (uint32_t)strlen(WS_GET), 0, buf, k), SL_FRAME_NOT_DECODED);
+    {
+        struct sl_tcp_event ev;
+
+        assert_int_equal(sl_tcp_event(e.t, &ev), 1);
+        assert_int_equal(ev.frame, 2);
+        assert_string_equal(ev.rule, "SIP-CAP-003");
+    }
+    sl_tcp_free(e.t);
+    /* the stream ends inside a fragmented message */
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1, 0, WS_GET, strlen(WS_GET)), SL_FRAME_OTHER);
+    k = ws_frame(buf, 0x01, key, 7, "abc", 3);
+    assert_int_equal(seg(&e, 0, 1 + (uint32_t)strlen(WS_GET), SL_TCP_FIN, buf, k), SL_FRAME_OTHER);
+    assert_int_equal(events(&e, "SIP-CAP-007", text, sizeof(text)), 1);
+    assert_non_null(strstr(text, "WebSocket message"));
+    sl_tcp_free(e.t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +798,9 @@ int main(void)
         cmocka_unit_test(test_tcp_caps),
         cmocka_unit_test(test_tcp_idle_timeout),
         cmocka_unit_test(test_tcp_through_capture),
+        cmocka_unit_test(test_ws_frame_parse),
+        cmocka_unit_test(test_ws_stream),
+        cmocka_unit_test(test_ws_bad_frames),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
