@@ -15,6 +15,7 @@
 #include <pcap/pcap.h>
 
 #include "capture/capture.h"
+#include "capture/tcp.h"
 
 /* ---- building frames ---------------------------------------------------- */
 
@@ -961,6 +962,153 @@ static void test_decode_fragments_not_decoded(void **state)
     assert_sip_datagram(&f, 6);
 }
 
+/* ---- SCTP (RFC 9260, RFC 4168) ------------------------------------------ */
+
+static const char sip2[] = "SIP/2.0 200 OK\r\nl: 0\r\n\r\n";
+
+/* A DATA chunk with flags and payload (padded to 4). */
+static void put_sctp_data(struct pkt *p, unsigned flags, uint32_t ppid, const void *pl, size_t n)
+{
+    put8(p, 0);
+    put8(p, flags);
+    put16(p, (unsigned)(16 + n));
+    put32(p, 7); /* TSN */
+    put16(p, 0); /* stream */
+    put16(p, 1); /* SSN */
+    put32(p, ppid);
+    put_bytes(p, pl, n);
+    put_zero(p, (4 - n % 4) % 4);
+}
+
+/* The SCTP packet: common header, a SACK, DATA chunks, a HEARTBEAT. */
+static size_t build_sctp(struct pkt *p, int which)
+{
+    struct pkt body;
+    size_t ip_at;
+
+    body.n = 0;
+    put16(&body, 5060);
+    put16(&body, 5080);
+    put32(&body, 0xdeadbeef);
+    put32(&body, 0);
+    put8(&body, 3); /* SACK, 16 bytes */
+    put8(&body, 0);
+    put16(&body, 16);
+    put_zero(&body, 12);
+    if (which == 0) {
+        put_sctp_data(&body, 3, 0, sip, SIP_LEN);
+    } else if (which == 1) {
+        put_sctp_data(&body, 3, 0, sip, SIP_LEN);
+        put_sctp_data(&body, 3, 5, sip2, sizeof(sip2) - 1);
+    } else if (which == 2) {
+        put_sctp_data(&body, 2, 0, sip, 10); /* the first fragment of a message */
+    } else if (which == 3) {
+        put_sctp_data(&body, 3, 46, "\x01\x00\x00\x14", 4); /* Diameter */
+    }
+    put8(&body, 4); /* HEARTBEAT with 5 bytes of info: padded */
+    put8(&body, 0);
+    put16(&body, 9);
+    put_bytes(&body, "hello", 5);
+    put_zero(&body, 3);
+    p->n = 0;
+    put_eth(p, 0x0800);
+    ip_at = p->n;
+    put_ipv4(p, 132, body.n, 0);
+    put_bytes(p, body.b, body.n);
+    return ip_at;
+}
+
+static void test_decode_sctp(void **state)
+{
+    struct pkt p;
+    struct sl_frame f;
+    struct sl_tcp *tcp;
+    struct sl_stream_msg m;
+    size_t ip_at, cut;
+
+    (void)state;
+    build_sctp(&p, 0);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.transport, SL_TP_SCTP);
+    assert_int_equal(f.src.port, 5060);
+    assert_int_equal(f.dst.port, 5080);
+    assert_int_equal(f.payload_len, SIP_LEN);
+    assert_memory_equal(f.payload, sip, SIP_LEN);
+    /* two SIP messages bundled: without a reassembler not decoded, with one
+     * queued as messages of the frame */
+    build_sctp(&p, 1);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "SCTP (several SIP messages)");
+    assert_int_equal(sl_tcp_new(&tcp, NULL), SL_OK);
+    memset(&f, 0, sizeof(f));
+    f.number = 9;
+    sl_frame_decode_stream(DLT_EN10MB, p.b, p.n, p.n, NULL, tcp, &f);
+    assert_int_equal(f.kind, SL_FRAME_STREAM);
+    assert_int_equal(sl_tcp_message(tcp, &m), 1);
+    assert_int_equal(m.transport, SL_TP_SCTP);
+    assert_true(m.counts_frame);
+    assert_int_equal(m.frame, 9);
+    assert_memory_equal(m.data, sip, SIP_LEN);
+    assert_int_equal(sl_tcp_message(tcp, &m), 1);
+    assert_false(m.counts_frame);
+    assert_int_equal(m.len, sizeof(sip2) - 1);
+    assert_int_equal(sl_tcp_message(tcp, &m), 0);
+    sl_tcp_free(tcp);
+    /* a fragment, not SIP, no DATA */
+    build_sctp(&p, 2);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "SCTP (fragmented message)");
+    build_sctp(&p, 3);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "SCTP, not SIP");
+    build_sctp(&p, 4);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "SCTP, no DATA chunk");
+    /* cut by the capture at every length: truncated (never a datagram,
+     * never a read past the end), except when whole SIP chunks came before
+     * the cut */
+    ip_at = build_sctp(&p, 1);
+    for (cut = ip_at + 20; cut < p.n; cut++) {
+        memset(&f, 0xa5, sizeof(f));
+        sl_frame_decode(DLT_EN10MB, p.b, cut, p.n, &f);
+        if (f.kind == SL_FRAME_NOT_DECODED) { /* both SIP chunks were whole */
+            assert_string_equal(f.reason, "SCTP (several SIP messages)");
+            continue;
+        }
+        if (f.kind == SL_FRAME_DATAGRAM) { /* the first SIP chunk was whole */
+            assert_true(cut >= ip_at + 20 + 12 + 16 + 16 + SIP_LEN);
+            assert_int_equal(f.payload_len, SIP_LEN);
+            continue;
+        }
+        assert_int_equal(f.kind, SL_FRAME_TRUNCATED);
+        assert_string_equal(f.reason, "SCTP");
+    }
+    /* the same bytes as the whole IP payload (the IP length says so): malformed */
+    for (cut = ip_at + 20; cut < p.n - 3; cut++) {
+        struct pkt q = p;
+
+        q.n = cut;
+        set16(&q, ip_at + 2, (unsigned)(cut - ip_at));
+        decode(DLT_EN10MB, &q, &f);
+        if (f.kind == SL_FRAME_MALFORMED)
+            continue;
+        /* a cut between chunks leaves a shorter, valid packet */
+        assert_true(f.kind == SL_FRAME_DATAGRAM || f.kind == SL_FRAME_OTHER ||
+                    f.kind == SL_FRAME_NOT_DECODED);
+    }
+    /* a chunk length below its header */
+    build_sctp(&p, 0);
+    set16(&p, 14 + 20 + 12 + 2, 2);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_non_null(strstr(f.detail, "length 2 < 4"));
+}
+
 static void test_decode_ip_protocols(void **state)
 {
     static const struct {
@@ -969,7 +1117,7 @@ static void test_decode_ip_protocols(void **state)
         const char *reason;
     } cases[] = {
         { 6, SL_FRAME_NOT_DECODED, "TCP" },
-        { 132, SL_FRAME_NOT_DECODED, "SCTP" },
+        { 132, SL_FRAME_MALFORMED, "SCTP" }, /* a DATA chunk of length 0 */
         { 1, SL_FRAME_OTHER, "ICMP" },
         { 58, SL_FRAME_OTHER, "ICMPv6" },
         { 89, SL_FRAME_OTHER, "other IP protocol" },
@@ -2452,6 +2600,7 @@ int main(void)
         cmocka_unit_test(test_ipfrag_ipv6),
         cmocka_unit_test(test_ipfrag_through_capture),
         cmocka_unit_test(test_decode_ip_protocols),
+        cmocka_unit_test(test_decode_sctp),
         cmocka_unit_test(test_decode_ipv4_header_lies),
         cmocka_unit_test(test_decode_udp_length_lies),
         cmocka_unit_test(test_decode_udp_cut_by_snaplen),
