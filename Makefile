@@ -58,7 +58,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN := $(BUILD)/siplint
 LIB := $(BUILD)/libsiplint.a
 
-.PHONY: all deps check test unit golden corpus load fuzz fuzz-replay demo install clean format format-check lint \
+.PHONY: all deps check test unit golden corpus load fuzz fuzz-replay fuzz-smoke valgrind demo install clean format format-check lint \
         golden-update san-check rules-test equiv
 .DELETE_ON_ERROR:
 
@@ -124,10 +124,22 @@ corpus: $(BIN)
 
 # Fuzz targets: replayed over their seeds by every `make check` (as plain
 # programs, tests/fuzz/replay.c), built with libFuzzer by `make fuzz`.
-FUZZ_TARGETS := capture sip_msg
+FUZZ_TARGETS := capture sip_msg ipfrag tcp hep txn
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
-FUZZ_SEEDS_capture := tests/fuzz/corpus/capture $(wildcard testdata/*/capture.pcap)
-FUZZ_SEEDS_sip_msg := tests/fuzz/corpus/sip $(wildcard ../shared/corpus/rfc4475 ../shared/corpus/parser-messages/*)
+# the seed corpus of each target (what fuzz-smoke copies), and what fuzz-replay runs
+FUZZ_CORPUS_capture := tests/fuzz/corpus/capture
+FUZZ_CORPUS_sip_msg := tests/fuzz/corpus/sip
+FUZZ_CORPUS_ipfrag  := tests/fuzz/corpus/ipfrag
+FUZZ_CORPUS_tcp     := tests/fuzz/corpus/tcp
+FUZZ_CORPUS_hep     := tests/fuzz/corpus/hep
+FUZZ_CORPUS_txn     := tests/fuzz/corpus/txn
+FUZZ_SEEDS_capture := $(FUZZ_CORPUS_capture) $(wildcard testdata/*/capture.pcap)
+FUZZ_SEEDS_sip_msg := $(FUZZ_CORPUS_sip_msg) $(wildcard ../shared/corpus/rfc4475 ../shared/corpus/parser-messages/*)
+FUZZ_SEEDS_ipfrag  := $(FUZZ_CORPUS_ipfrag)
+FUZZ_SEEDS_tcp     := $(FUZZ_CORPUS_tcp)
+FUZZ_SEEDS_hep     := $(FUZZ_CORPUS_hep)
+FUZZ_SEEDS_txn     := $(FUZZ_CORPUS_txn)
+FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -135,9 +147,7 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	$(Q)$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(DEP_LIBS)
 
 fuzz-replay: $(FUZZ_REPLAY)
-	@for t in $(FUZZ_TARGETS); do \
-	  case $$t in capture) seeds="$(FUZZ_SEEDS_capture)";; *) seeds="$(FUZZ_SEEDS_sip_msg)";; esac; \
-	  printf 'fuzz %s: ' $$t; $(BUILD)/fuzz/replay_$$t $$seeds || exit 1; done
+	@$(foreach t,$(FUZZ_TARGETS),printf 'fuzz %s: ' $(t) && $(BUILD)/fuzz/replay_$(t) $(FUZZ_SEEDS_$(t)) &&) true
 
 # libFuzzer binaries in build/fuzz/: the library instrumented for coverage.
 fuzz: deps
@@ -151,6 +161,24 @@ fuzz: deps
 	    -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c build/fuzzlib/libsiplint.a $(DEP_LIBS) || exit 1; \
 	done
 	@echo "run: mkdir -p build/fuzz/work && build/fuzz/fuzz_capture -max_total_time=60 build/fuzz/work tests/fuzz/corpus/capture"
+
+# Every libFuzzer target for FUZZ_SECONDS over a copy of its seeds in
+# build/fuzz/work-<target> (crash reproducers land there too); fails on a crash.
+fuzz-smoke: fuzz
+	@$(foreach t,$(FUZZ_TARGETS),sh tests/fuzz/smoke.sh $(t) $(FUZZ_SECONDS) $(FUZZ_CORPUS_$(t)) &&) true
+
+# build/siplint (not sanitized) under valgrind over every capture of testdata/
+# and ../shared/corpus/captures; skipped when valgrind is not installed.
+VALGRIND_CAPTURES := $(wildcard testdata/*/capture.pcap ../shared/corpus/captures/*/*)
+valgrind: $(BIN)
+	@if ! command -v valgrind >/dev/null 2>&1; then echo "valgrind: not installed, skipped"; exit 0; fi; \
+	n=0; for c in $(VALGRIND_CAPTURES); do \
+	  [ -f "$$c" ] || continue; n=$$((n+1)); \
+	  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	    $(BIN) check --fail-on never --format json -o /dev/null "$$c"; rc=$$?; \
+	  case $$rc in 0|3) ;; 1) echo "valgrind: errors on $$c"; exit 1;; \
+	    *) echo "valgrind: siplint exit $$rc on $$c"; exit 1;; esac; \
+	done; echo "valgrind: $$n captures, no errors"
 
 load: $(BIN)
 	@mkdir -p build
