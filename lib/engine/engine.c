@@ -415,8 +415,16 @@ static const char msg_sql[] =
         "first_line, cseq_num, cseq_method, call_id, dialog_id, leg_id FROM message "
         "WHERE msg_id = ?1";
 
-/* Fills ev from message id; false when there is no such message. */
-static bool fill_evidence(sqlite3_stmt *ms, int64_t id, struct sl_evidence *ev, bool *nomem)
+/* What the anchor message says about its call (read with its evidence). */
+struct anchor_link {
+    int64_t dialog_id, leg_id;
+    char *call_id; /* malloc'd, or NULL */
+};
+
+/* Fills ev from message id, and *link (may be NULL) from the same row; false
+ * when there is no such message. */
+static bool fill_evidence(sqlite3_stmt *ms, int64_t id, struct sl_evidence *ev,
+                          struct anchor_link *link, bool *nomem)
 {
     bool found;
 
@@ -440,6 +448,13 @@ static bool fill_evidence(sqlite3_stmt *ms, int64_t id, struct sl_evidence *ev, 
                                                        : "");
     if (ev->src == NULL || ev->dst == NULL || ev->transport == NULL)
         *nomem = true;
+    if (link != NULL) {
+        link->dialog_id = sqlite3_column_int64(ms, 12);
+        link->leg_id = sqlite3_column_int64(ms, 13);
+        link->call_id = dup_col(ms, 11);
+        if (link->call_id == NULL && sqlite3_column_type(ms, 11) != SQLITE_NULL)
+            *nomem = true;
+    }
     return true;
 }
 
@@ -484,6 +499,7 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
 {
     int64_t ids[SL_MAX_EVIDENCE];
     struct sl_evidence anchor;
+    struct anchor_link link = { 0, 0, NULL };
     struct sl_finding *f;
     struct sl_sbuf b = { NULL, 0, 0, false };
     int64_t anchor_id = sqlite3_column_int64(st, c->msg), dialog_id = 0;
@@ -491,7 +507,7 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
     size_t n, i, k;
     const char *sev;
 
-    if (!fill_evidence(rr->msg_st, anchor_id, &anchor, &nomem))
+    if (!fill_evidence(rr->msg_st, anchor_id, &anchor, &link, &nomem))
         return sl_fail(err, r->origin[0] == 'b' ? SL_EINTERNAL : SL_EUSAGE,
                        "%s: msg_id %lld is not a stored message", r->origin, (long long)anchor_id);
     if (!grow_inputs(rr, (size_t)(anchor.input < 0 ? 0 : anchor.input)))
@@ -506,6 +522,7 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
         free(anchor.transport);
         free(anchor.first_line);
         free(anchor.cseq);
+        free(link.call_id);
         return SL_OK;
     }
     rr->per_input[anchor.input]++;
@@ -553,16 +570,11 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
     /* the dialog: the rule's, else the anchor message's */
     if (c->dialog >= 0 && sqlite3_column_type(st, c->dialog) != SQLITE_NULL)
         dialog_id = sqlite3_column_int64(st, c->dialog);
-    sqlite3_reset(rr->msg_st);
-    sqlite3_bind_int64(rr->msg_st, 1, anchor_id);
-    if (sqlite3_step(rr->msg_st) == SQLITE_ROW) {
-        if (dialog_id == 0)
-            dialog_id = sqlite3_column_int64(rr->msg_st, 12);
-        f->leg_id = sqlite3_column_int64(rr->msg_st, 13);
-        if ((f->call_id = dup_col(rr->msg_st, 11)) == NULL &&
-            sqlite3_column_type(rr->msg_st, 11) != SQLITE_NULL)
-            goto nomem_anchor_pushed;
-    }
+    if (dialog_id == 0)
+        dialog_id = link.dialog_id;
+    f->leg_id = link.leg_id;
+    f->call_id = link.call_id; /* the finding owns it now */
+    link.call_id = NULL;
     if (dialog_id > 0) {
         sqlite3_reset(rr->dlg_st);
         sqlite3_bind_int64(rr->dlg_st, 1, dialog_id);
@@ -588,7 +600,7 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
         if (ids[i] == anchor_id) {
             f->evidence[k++] = anchor;
             memset(&anchor, 0, sizeof(anchor));
-        } else if (fill_evidence(rr->msg_st, ids[i], &f->evidence[k], &nomem)) {
+        } else if (fill_evidence(rr->msg_st, ids[i], &f->evidence[k], NULL, &nomem)) {
             k++;
         }
         f->n_evidence = k;
@@ -598,6 +610,7 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
     return SL_OK;
 nomem_anchor_pushed:
 nomem_anchor:
+    free(link.call_id);
     free(anchor.src);
     free(anchor.dst);
     free(anchor.transport);

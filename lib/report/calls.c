@@ -414,28 +414,75 @@ static void draw_arrow(struct sl_sbuf *b, int ncols, int cw, int from, int to, c
     sl_sbuf_printf(b, "%s", line);
 }
 
+/* The findings' anchors, sorted by message: flow marks a row by binary search,
+ * not by scanning every finding for every message. */
+struct mark {
+    int64_t msg_id;
+    const struct sl_finding *f;
+};
+
+struct marks {
+    struct mark *v;
+    size_t n;
+};
+
 static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, size_t n_ids,
-                    const char *indent, const struct sl_findings *fs, struct sl_sbuf *out,
+                    const char *indent, const struct marks *mk, struct sl_sbuf *out,
                     struct sl_err *err);
 
 /* The arrow label of the current row: "INVITE 1", "200 OK (1 INVITE)", with
  * the dialog mark and retransmission / duplicate notes. */
 static void flow_label(sqlite3_stmt *st, const char *tag, char *label, size_t len);
 
+static int cmp_mark(const void *pa, const void *pb)
+{
+    const struct mark *a = pa, *b = pb;
+
+    if (a->msg_id != b->msg_id)
+        return a->msg_id < b->msg_id ? -1 : 1;
+    return a->f < b->f ? -1 : a->f > b->f; /* the findings' own order */
+}
+
+static int flow_all(struct sl_db *db, const struct marks *mkp, const char *call_id, char **out,
+                    size_t *out_len, struct sl_err *err);
+
 int sl_report_flow(struct sl_db *db, const struct sl_findings *fs, const char *call_id,
                    const struct sl_report_opts *opts, char **out, size_t *out_len,
                    struct sl_err *err)
+{
+    struct marks mk = { NULL, 0 };
+    size_t i;
+    int rc;
+
+    (void)opts;
+    if (fs != NULL && fs->n > 0) {
+        if ((mk.v = malloc(fs->n * sizeof(*mk.v))) == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+        for (i = 0; i < fs->n; i++) {
+            if (fs->v[i].msg_id > 0 && fs->v[i].rule != NULL) {
+                mk.v[mk.n].msg_id = fs->v[i].msg_id;
+                mk.v[mk.n++].f = &fs->v[i];
+            }
+        }
+        qsort(mk.v, mk.n, sizeof(*mk.v), cmp_mark);
+    }
+    rc = flow_all(db, &mk, call_id, out, out_len, err);
+    free(mk.v);
+    return rc;
+}
+
+static int flow_all(struct sl_db *db, const struct marks *mkp, const char *call_id, char **out,
+                    size_t *out_len, struct sl_err *err)
 {
     sqlite3 *h = sl_db_handle(db);
     sqlite3_stmt *st = NULL;
     struct sl_sbuf b = { NULL, 0, 0, false };
     int rc = SL_OK, step, n = 0;
 
-    (void)opts;
     *out = NULL;
     *out_len = 0;
     if (call_id != NULL) {
-        rc = flow_one(db, call_id, NULL, 0, "", fs, &b, err);
+        rc = flow_one(db, call_id, NULL, 0, "", mkp, &b, err);
         if (rc != SL_OK) {
             free(b.p);
             return rc;
@@ -451,7 +498,7 @@ int sl_report_flow(struct sl_db *db, const struct sl_findings *fs, const char *c
     while (rc == SL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (n++ > 0)
             sl_sbuf_printf(&b, "\n");
-        rc = flow_one(db, (const char *)sqlite3_column_text(st, 0), NULL, 0, "", fs, &b, err);
+        rc = flow_one(db, (const char *)sqlite3_column_text(st, 0), NULL, 0, "", mkp, &b, err);
     }
     sqlite3_finalize(st);
     if (rc != SL_OK) {
@@ -505,7 +552,7 @@ static void seed_columns(sqlite3 *h, int64_t msg_id, struct flow_col *cols, int 
 /* The ladder of every message of call_id, or (ids != NULL) of those messages
  * only, each line prefixed with indent; only the full ladder has a title. */
 static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, size_t n_ids,
-                    const char *indent, const struct sl_findings *fs, struct sl_sbuf *out,
+                    const char *indent, const struct marks *mk, struct sl_sbuf *out,
                     struct sl_err *err)
 {
     sqlite3 *h = sl_db_handle(db);
@@ -648,15 +695,21 @@ static int flow_one(struct sl_db *db, const char *call_id, const int64_t *ids, s
             sl_sbuf_printf(&b, "  (cut by the capture)");
         if (!col_null(st, F_SE))
             sl_sbuf_printf(&b, "  SE=%lld", (long long)sqlite3_column_int64(st, F_SE));
-        if (fs != NULL) {
+        if (mk != NULL) {
             int64_t id = sqlite3_column_int64(st, F_MSG);
-            size_t k;
+            size_t lo = 0, hi = mk->n;
 
-            for (k = 0; k < fs->n; k++) {
-                if (fs->v[k].msg_id == id && fs->v[k].rule != NULL)
-                    sl_sbuf_printf(&b, "  << %s %s", sl_severity_name(fs->v[k].severity),
-                                   fs->v[k].rule->id);
+            while (lo < hi) { /* the first mark with msg_id >= id */
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (mk->v[mid].msg_id < id)
+                    lo = mid + 1;
+                else
+                    hi = mid;
             }
+            for (; lo < mk->n && mk->v[lo].msg_id == id; lo++)
+                sl_sbuf_printf(&b, "  << %s %s", sl_severity_name(mk->v[lo].f->severity),
+                               mk->v[lo].f->rule->id);
         }
         sl_sbuf_printf(&b, "\n");
     }
