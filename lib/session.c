@@ -469,7 +469,7 @@ static int ingest_stream(struct sl_session *s, struct sl_capture *c, int64_t cap
         mf.reason = "TCP";
         mf.src = m.src;
         mf.dst = m.dst;
-        mf.transport = m.transport != SL_TP_NONE ? m.transport : SL_TP_TCP;
+        mf.transport = m.transport != SL_TP_NONE || m.hep_version != 0 ? m.transport : SL_TP_TCP;
         mf.payload = m.data;
         mf.payload_len = m.len;
         o.capture_id = capture_id;
@@ -478,6 +478,15 @@ static int ingest_stream(struct sl_session *s, struct sl_capture *c, int64_t cap
         o.src = &mf.src;
         o.dst = &mf.dst;
         o.transport = mf.transport;
+        if (m.hep_version != 0) {
+            /* HEP over TCP, a HEP file, a compressed HEP payload (RULES.md C.7) */
+            if (m.hep_ts_us != 0)
+                o.ts_us = m.hep_ts_us;
+            o.has_hep_agent_id = m.hep_has_agent_id;
+            o.hep_agent_id = m.hep_agent_id;
+            o.hep_correlation = m.hep_correlation;
+            o.hep_correlation_len = m.hep_correlation_len;
+        }
         if (m.problem != NULL) {
             char text[sizeof(m.text) + 32];
 

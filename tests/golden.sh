@@ -2,7 +2,7 @@
 # Golden tests: every folder in testdata/ with an expected.json is one case.
 #   args          optional: the command line, one argument per line (paths
 #                 relative to the repository root); default:
-#                 check --format json testdata/CASE/capture.pcap
+#                 check --format json testdata/CASE/capture.pcap (or capture.hep)
 #   expected.json the report, byte for byte
 #   expected.rc   optional: the exit code (default 0)
 # UPDATE=1 rewrites expected.json / expected.rc (read the diff before committing).
@@ -47,8 +47,11 @@ run_case() {
 for dir in testdata/*/; do
     dir=${dir%/}
     case=$(basename "$dir")
-    # a case: a folder with args, or with capture.pcap (bad-random has neither)
-    [ -f "$dir/args" ] || [ -f "$dir/capture.pcap" ] || continue
+    # a case: a folder with args, or with capture.pcap or capture.hep (a HEP stream file;
+    # bad-random has neither)
+    cap=$dir/capture.pcap
+    [ -f "$cap" ] || cap=$dir/capture.hep
+    [ -f "$dir/args" ] || [ -f "$cap" ] || continue
     if [ -n "${CASES:-}" ]; then
         case " $CASES " in *" $case "*) ;; *) continue ;; esac
     fi
@@ -58,13 +61,13 @@ for dir in testdata/*/; do
             [ -n "$a" ] && set -- "$@" "$a"
         done <"$dir/args"
     else
-        set -- check --format json "$dir/capture.pcap"
+        set -- check --format json "$cap"
     fi
     run_case "$case" "$dir/expected.json" "$dir/expected.rc" "$@"
     if [ ! -f "$dir/args" ]; then
         # the call list and the ladders of the same capture, as text
-        run_case "$case (calls)" "$dir/expected.calls.txt" "" calls --all --format text "$dir/capture.pcap"
-        run_case "$case (flow)" "$dir/expected.flow.txt" "" flow "$dir/capture.pcap"
+        run_case "$case (calls)" "$dir/expected.calls.txt" "" calls --all --format text "$cap"
+        run_case "$case (flow)" "$dir/expected.flow.txt" "" flow "$cap"
     fi
 done
 echo "golden: $pass passed, $fail failed"

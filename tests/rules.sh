@@ -1,6 +1,7 @@
 #!/bin/sh
 # Rule tests: every testdata/CASE/expected.rules lists, one per line, a rule ID and how many
-# findings of that rule `siplint check` must report on CASE/capture.pcap (0 = must stay quiet):
+# findings of that rule `siplint check` must report on CASE/capture.pcap (or CASE/capture.hep, a HEP
+# stream file) (0 = must stay quiet):
 #     SIP-DLG-003 1
 #     SIP-DLG-001 0        # comments after '#'
 # A line "options: --t1 1000" adds options to the command line.  A line "quiet" means: no
@@ -20,8 +21,10 @@ for exp in testdata/*/expected.rules; do
     dir=$(dirname "$exp")
     case=$(basename "$dir")
     opts=$(sed -n 's/^options:[[:space:]]*//p' "$exp")
+    cap=$dir/capture.pcap
+    [ -f "$cap" ] || cap=$dir/capture.hep # a HEP stream file
     # shellcheck disable=SC2086  # options are words
-    "$bin" check --format ndjson --fail-on never $opts "$dir/capture.pcap" >"$tmp/out" 2>"$tmp/err"
+    "$bin" check --format ndjson --fail-on never $opts "$cap" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     if [ "$rc" -ne 0 ]; then
         echo "FAIL: rules $case: siplint exited $rc" >&2

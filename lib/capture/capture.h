@@ -150,6 +150,10 @@ void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
  * reason starting with "HEP" and a detail sentence.
  */
 bool sl_hep_detect(const uint8_t *p, size_t n);
+/* For a HEPv1/v2 packet (sl_hep_detect accepted it): the bytes before its
+ * payload (fixed header, addresses, time header); at most n.  A stream frames
+ * the SIP message after them by its Content-Length. */
+size_t sl_hep_v2_header_len(const uint8_t *p, size_t n);
 /* Resets the hep_* fields of f (not from HEP). */
 void sl_hep_clear(struct sl_frame *f);
 void sl_hep_decode(const uint8_t *p, size_t n, bool cut, struct sl_frame *f);
@@ -270,6 +274,16 @@ struct sl_stream_msg {
     const char *problem; /* NULL, or the rule of a framing error (the bytes are the
                             header section of a message that cannot be framed) */
     char text[200];      /* the problem's sentence */
+    /* A message decapsulated from HEP (HEP over TCP, a HEP file, a compressed
+     * HEP payload): src, dst and transport are those the HEP packet names;
+     * the hep_* fields mean what they mean in struct sl_frame (the correlation
+     * id is borrowed like data). */
+    uint8_t hep_version; /* 0 = not from HEP */
+    int64_t hep_ts_us;
+    bool hep_has_agent_id;
+    uint32_t hep_agent_id;
+    const uint8_t *hep_correlation;
+    size_t hep_correlation_len;
 };
 
 /* A problem of a stream: a gap, a limit, a stream ending inside a message. */

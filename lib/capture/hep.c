@@ -196,6 +196,36 @@ bool sl_hep_detect(const uint8_t *p, size_t n)
     return looks_sip(r);
 }
 
+/* Where the payload of the HEPv1/v2 packet at p[0, n) starts: after the fixed
+ * header and the addresses, and for v2 the time header, 12 bytes unless only
+ * 10 make the payload start like SIP (RULES.md C.6). */
+static size_t v2_payload_offset(const uint8_t *p, size_t n)
+{
+    struct sl_rd r = sl_rd_init(p, n), pad12;
+    uint8_t version = sl_rd_u8(&r);
+    size_t off;
+
+    (void)sl_rd_u8(&r);
+    off = 8 + v2_addr_len(sl_rd_u8(&r));
+    if (version != 2)
+        return off;
+    r = sl_rd_init(p, n);
+    (void)sl_rd_skip(&r, off);
+    pad12 = r;
+    (void)sl_rd_skip(&r, 10);
+    (void)sl_rd_skip(&pad12, 12);
+    if (!pad12.bad && (looks_sip(pad12) || !looks_sip(r)))
+        return off + 12;
+    return off + 10;
+}
+
+size_t sl_hep_v2_header_len(const uint8_t *p, size_t n)
+{
+    size_t off = v2_payload_offset(p, n);
+
+    return off <= n ? off : n;
+}
+
 /* Clears what a successful decode fills in. */
 static void reset_inner(struct sl_frame *f)
 {
@@ -217,7 +247,7 @@ static void reset_inner(struct sl_frame *f)
  */
 static void decode_v2(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
 {
-    struct sl_rd r = sl_rd_init(p, n), t_le, t_be, pad12;
+    struct sl_rd r = sl_rd_init(p, n), t_le, t_be;
     uint8_t version, family, proto;
     uint16_t sport, dport;
     size_t alen, need;
@@ -250,7 +280,6 @@ static void decode_v2(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
         uint16_t captid;
 
         t_le = r;
-        pad12 = r;
         sec = sl_rd_le32(&t_le);
         usec = sl_rd_le32(&t_le);
         captid = sl_rd_le16(&t_le);
@@ -261,10 +290,8 @@ static void decode_v2(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
             sec = sec_be;
             usec = usec_be;
         }
-        (void)sl_rd_skip(&r, 10);
-        (void)sl_rd_skip(&pad12, 12);
-        if (!pad12.bad && (looks_sip(pad12) || !looks_sip(r)))
-            r = pad12;
+        r = sl_rd_init(p, n);
+        (void)sl_rd_skip(&r, v2_payload_offset(p, n));
         f->hep_ts_us = (int64_t)sec * 1000000 + (int64_t)usec;
         f->hep_has_agent_id = true;
         f->hep_agent_id = captid;

@@ -23,6 +23,7 @@
 #include <pcap/pcap.h>
 
 #include "base/status.h"
+#include "capture/hepfile.h"
 #include "capture/tcp.h"
 
 struct sl_capture {
@@ -34,6 +35,7 @@ struct sl_capture {
     struct sl_ipfrag *reasm; /* IP fragments of this file */
     int64_t last_ts_us;      /* time of the last frame read: the reassembler's clock */
     struct sl_tcp *tcp;      /* TCP streams of this file */
+    struct sl_hepfile *hep;  /* a HEP stream file (format "hep"): read by hepfile.c */
 };
 
 /*
@@ -47,6 +49,8 @@ struct sl_capture {
  */
 static const char *format_of(int first_byte)
 {
+    if (first_byte == 'H')
+        return "hep"; /* "HEP3...": a HEP stream file (hepfile.c) */
     return first_byte == 0x0A ? "pcapng" : "pcap";
 }
 
@@ -84,6 +88,14 @@ static int open_stream(struct sl_capture **out, FILE *fp, struct sl_err *err)
         goto fail;
     }
 
+    if (first == 'H') {
+        rc = sl_hepfile_open(&c->hep, fp, fp != stdin, err);
+        if (rc != SL_OK)
+            goto fail;
+        c->dlt = -1;
+        *out = c;
+        return SL_OK;
+    }
     errbuf[0] = '\0';
     /* Microsecond precision: libpcap scales nanosecond pcap and pcapng
      * timestamps down to what struct sl_frame keeps. */
@@ -180,6 +192,23 @@ static int64_t ts_to_us(const struct timeval *tv)
     return sec * 1000000 + usec;
 }
 
+/* sl_capture_next() of a HEP stream file. */
+static int next_hep(struct sl_capture *c, struct sl_frame *f, struct sl_err *err)
+{
+    int rc = sl_hepfile_next(c->hep, c->tcp, f, err);
+
+    if (rc <= 0) {
+        c->done = true;
+        sl_tcp_expire(c->tcp, c->last_ts_us, true);
+        return rc;
+    }
+    c->n_frames++;
+    if (f->ts_us > c->last_ts_us || c->n_frames == 1)
+        c->last_ts_us = f->ts_us;
+    sl_tcp_expire(c->tcp, c->last_ts_us, false);
+    return 1;
+}
+
 int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err)
 {
     struct pcap_pkthdr *hdr;
@@ -200,6 +229,8 @@ int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err
         while (sl_tcp_event(c->tcp, &ev) == 1)
             ;
     }
+    if (c->hep != NULL)
+        return next_hep(c, f, err);
     rc = pcap_next_ex(c->pcap, &hdr, &data);
     if (rc == PCAP_ERROR_BREAK) { /* savefile: no more records */
         c->done = true;
@@ -251,6 +282,7 @@ void sl_capture_close(struct sl_capture *c)
         return;
     if (c->pcap != NULL)
         pcap_close(c->pcap);
+    sl_hepfile_close(c->hep);
     sl_ipfrag_free(c->reasm);
     sl_tcp_free(c->tcp);
     free(c);

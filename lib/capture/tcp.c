@@ -72,6 +72,9 @@ struct ooo {
 
 struct dir {
     bool started, closed, syn_seen, fin_seen, tls, ws, classified, framing;
+    bool hep;          /* a HEP stream: framed by the HEP packets' lengths */
+    bool hep_v3;       /* HEP3 packets (else HEPv1/v2 headers before SIP messages) */
+    bool hep_sync;     /* the buffer starts at a HEP packet (else: resync) */
     bool sip_seen;     /* a SIP start line was found: gaps are worth reporting */
     uint32_t base_seq; /* sequence number of stream offset 0 */
     uint64_t next_off; /* next stream offset expected */
@@ -117,6 +120,7 @@ struct sl_tcp {
     int64_t cur_ts_us;
     bool in_add, cur_counted, cur_keepalive;
     bool cur_ws_handshake, cur_ws_control, cur_ws_part;
+    bool cur_hep_other; /* a HEP packet that is not SIP (RTCP, logs) ended in this segment */
     /* output */
     struct outmsg *msgs;
     size_t n_msgs, cap_msgs, rd_msgs;
@@ -253,9 +257,10 @@ static void add_event(struct sl_tcp *t, const char *rule, const struct conn *c, 
              body);
 }
 
-/* Queues a message of n bytes at p (copied); frame and time are the current
- * segment's while one is being added, else `frame` and `ts_us`. */
-static struct outmsg *queue_msg(struct sl_tcp *t, const uint8_t *p, size_t n)
+/* Queues a message of n bytes at p (copied), followed in the same buffer by
+ * extra_n bytes at extra (a HEP correlation id; m.data stays the n bytes). */
+static struct outmsg *queue_msg(struct sl_tcp *t, const uint8_t *p, size_t n, const uint8_t *extra,
+                                size_t extra_n)
 {
     struct outmsg *om;
 
@@ -270,37 +275,80 @@ static struct outmsg *queue_msg(struct sl_tcp *t, const uint8_t *p, size_t n)
     }
     om = &t->msgs[t->n_msgs];
     memset(om, 0, sizeof(*om));
-    om->data = malloc(n > 0 ? n : 1);
+    if (extra_n > SIZE_MAX - n - 1)
+        return NULL;
+    om->data = malloc(n + extra_n + 1);
     if (om->data == NULL)
         return NULL;
     if (n > 0)
         memcpy(om->data, p, n);
+    if (extra_n > 0)
+        memcpy(om->data + n, extra, extra_n);
     t->n_msgs++;
     om->m.data = om->data;
     om->m.len = n;
     return om;
 }
 
+/* Sets the frame, time and counts_frame of a message just queued: while a
+ * segment is being added, that segment's (the first message it completes
+ * counts it); otherwise `frame` and `ts_us`, counting the frame when no
+ * message queued before counts it. */
+static void set_frame(struct sl_tcp *t, struct outmsg *om, uint64_t frame, int64_t ts_us)
+{
+    size_t i;
+
+    if (t->in_add) {
+        om->m.frame = t->cur_frame;
+        om->m.ts_us = t->cur_ts_us;
+        if (!t->cur_counted) {
+            t->cur_counted = true;
+            om->m.counts_frame = true;
+        }
+        return;
+    }
+    om->m.frame = frame;
+    om->m.ts_us = ts_us;
+    om->m.counts_frame = true;
+    for (i = 0; i + 1 < t->n_msgs; i++) {
+        if (t->msgs[i].m.frame == frame && t->msgs[i].m.counts_frame)
+            om->m.counts_frame = false;
+    }
+}
+
 void sl_tcp_push(struct sl_tcp *t, const struct sl_endpoint *src, const struct sl_endpoint *dst,
                  enum sl_transport tp, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us)
 {
     struct outmsg *om;
-    bool first = true;
-    size_t i;
 
-    for (i = 0; i < t->n_msgs; i++) {
-        if (t->msgs[i].m.frame == frame && t->msgs[i].m.counts_frame)
-            first = false;
-    }
-    om = queue_msg(t, p, n);
+    om = queue_msg(t, p, n, NULL, 0);
     if (om == NULL)
         return;
     om->m.src = *src;
     om->m.dst = *dst;
     om->m.transport = tp;
-    om->m.frame = frame;
-    om->m.ts_us = ts_us;
-    om->m.counts_frame = first;
+    set_frame(t, om, frame, ts_us);
+}
+
+void sl_tcp_push_hep(struct sl_tcp *t, const struct sl_frame *hf, const uint8_t *p, size_t n)
+{
+    struct outmsg *om;
+
+    om = queue_msg(t, p, n, hf->hep_correlation, hf->hep_correlation_len);
+    if (om == NULL)
+        return;
+    om->m.src = hf->src;
+    om->m.dst = hf->dst;
+    om->m.transport = hf->transport;
+    om->m.hep_version = hf->hep_version;
+    om->m.hep_ts_us = hf->hep_ts_us;
+    om->m.hep_has_agent_id = hf->hep_has_agent_id;
+    om->m.hep_agent_id = hf->hep_agent_id;
+    if (hf->hep_correlation_len > 0) {
+        om->m.hep_correlation = om->data + n;
+        om->m.hep_correlation_len = hf->hep_correlation_len;
+    }
+    set_frame(t, om, hf->number, hf->ts_us);
 }
 
 static void add_msg(struct sl_tcp *t, const struct conn *c, int di, const uint8_t *p, size_t n,
@@ -308,22 +356,13 @@ static void add_msg(struct sl_tcp *t, const struct conn *c, int di, const uint8_
 {
     struct outmsg *om;
 
-    om = queue_msg(t, p, n);
+    om = queue_msg(t, p, n, NULL, 0);
     if (om == NULL)
         return;
     om->m.transport = c->d[di].ws ? SL_TP_WS : SL_TP_TCP;
     om->m.src = di == 0 ? c->a : c->b;
     om->m.dst = di == 0 ? c->b : c->a;
-    if (t->in_add) {
-        frame = t->cur_frame;
-        ts_us = t->cur_ts_us;
-        if (!t->cur_counted) {
-            t->cur_counted = true;
-            om->m.counts_frame = true;
-        }
-    }
-    om->m.frame = frame;
-    om->m.ts_us = ts_us;
+    set_frame(t, om, frame, ts_us);
     om->m.problem = problem;
     if (text != NULL)
         snprintf(om->m.text, sizeof(om->m.text), "%s", text);
@@ -631,6 +670,213 @@ static void ws_frames(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, 
     }
 }
 
+/* ---- HEP over TCP (RULES.md C.7) ----------------------------------------- */
+
+/* Bytes a HEPv1/v2 header needs before sl_hep_detect can decide (an IPv6
+ * header, the time header and the first bytes of the SIP message). */
+#define HEP_V2_PEEK 80
+
+/* Whether p[0, n) starts a HEP3 header whose first chunk is plausible (vendor
+ * 0, a known type, a length of at least 6): a stream caught in the middle of
+ * a packet resyncs there.  Short input is not plausible. */
+static bool hep3_plausible(const uint8_t *p, size_t n)
+{
+    unsigned total, type, clen;
+
+    if (n < 12 || memcmp(p, "HEP3", 4) != 0)
+        return false;
+    total = (unsigned)p[4] << 8 | p[5];
+    type = (unsigned)p[8] << 8 | p[9];
+    clen = (unsigned)p[10] << 8 | p[11];
+    return total >= 12 && p[6] == 0 && p[7] == 0 && type >= 1 && type <= 0x29 && clen >= 6;
+}
+
+/*
+ * Where the next HEP packet may start in p[0, n): "HEP3" for a HEP3 stream,
+ * a header sl_hep_detect accepts for a HEPv1/v2 one.  Returns its offset and
+ * sets *sure when it is confirmed; otherwise the offset of bytes that may
+ * still become one (a prefix cut by the end of the buffer), or n.
+ */
+static size_t hep_resync(const uint8_t *p, size_t n, bool v3, bool *sure)
+{
+    size_t i;
+
+    *sure = false;
+    for (i = 0; i < n; i++) {
+        if (v3) {
+            size_t k = n - i < 4 ? n - i : 4;
+
+            if (memcmp(p + i, "HEP3", k) != 0)
+                continue;
+            if (n - i < 12)
+                return i; /* maybe: wait for the rest of the header */
+            if (!hep3_plausible(p + i, n - i))
+                continue;
+            *sure = true;
+            return i;
+        }
+        if (p[i] != 1 && p[i] != 2)
+            continue;
+        if (n - i < HEP_V2_PEEK)
+            return i;
+        if (sl_hep_detect(p + i, n - i)) {
+            *sure = true;
+            return i;
+        }
+    }
+    return n;
+}
+
+/* A HEP stream lost its framing (a bad header): reported; it resyncs at the
+ * next HEP packet. */
+static void hep_bad(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, int64_t ts_us,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void hep_bad(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, int64_t ts_us,
+                    const char *fmt, ...)
+{
+    struct dir *d = &c->d[di];
+    char why[200];
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vsnprintf(why, sizeof(why), fmt, ap) < 0)
+        why[0] = '\0';
+    va_end(ap);
+    add_event(t, "SIP-CAP-003", c, di, t->in_add ? t->cur_frame : frame,
+              t->in_add ? t->cur_ts_us : ts_us,
+              "HEP packet at stream byte %" PRIu64 ": %s; resynced at the next HEP header",
+              d->next_off - d->len, why);
+    d->hep_sync = false;
+    drop(t, d, 1); /* at least the byte that looked like a header */
+}
+
+/*
+ * The length of the HEP packet at the start of direction di's bytes: HEP3's
+ * total length, or for HEPv1/v2 (which has none) the header, then the SIP
+ * message framed by Content-Length.  0: more bytes are needed; (size_t)-1:
+ * the framing is lost (reported).
+ */
+static size_t hep_packet_len(struct sl_tcp *t, struct conn *c, int di, uint64_t frame,
+                             int64_t ts_us)
+{
+    struct dir *d = &c->d[di];
+    const uint8_t *p = d->buf + d->start;
+    size_t n = d->len, off, hlen;
+    int64_t cl;
+
+    if (d->hep_v3) {
+        unsigned total;
+
+        if (n < 6)
+            return 0;
+        if (memcmp(p, "HEP3", 4) != 0) {
+            hep_bad(t, c, di, frame, ts_us, "no HEP3 header (0x%02x%02x%02x%02x)", (unsigned)p[0],
+                    (unsigned)p[1], (unsigned)p[2], (unsigned)p[3]);
+            return (size_t)-1;
+        }
+        total = (unsigned)p[4] << 8 | p[5];
+        if (total < 6) {
+            hep_bad(t, c, di, frame, ts_us, "HEP3 total length %u < 6", total);
+            return (size_t)-1;
+        }
+        return total <= n ? total : 0;
+    }
+    if (n < HEP_V2_PEEK && !d->fin_seen)
+        return 0;
+    if (!sl_hep_detect(p, n)) {
+        hep_bad(t, c, di, frame, ts_us, "no HEPv1/v2 header (version %u)", (unsigned)p[0]);
+        return (size_t)-1;
+    }
+    off = sl_hep_v2_header_len(p, n);
+    hlen = header_end(p + off, n - off);
+    if (hlen == 0) {
+        if (n - off > t->o.max_bytes) {
+            hep_bad(t, c, di, frame, ts_us, "no end of the SIP header section in %zu bytes",
+                    t->o.max_bytes);
+            return (size_t)-1;
+        }
+        return 0;
+    }
+    cl = content_length(p + off, hlen);
+    if (cl < 0) {
+        hep_bad(t, c, di, frame, ts_us,
+                "a HEPv%u message %s Content-Length: its end cannot be found (RFC 3261 18.3)",
+                (unsigned)p[0], cl == -1 ? "without" : "with an invalid");
+        return (size_t)-1;
+    }
+    if ((uint64_t)cl > t->o.max_bytes - hlen) {
+        hep_bad(t, c, di, frame, ts_us,
+                "a SIP message of Content-Length %" PRId64 " over the limit of %zu bytes", cl,
+                t->o.max_bytes);
+        return (size_t)-1;
+    }
+    return off + hlen + (size_t)cl <= n ? off + hlen + (size_t)cl : 0;
+}
+
+/*
+ * Reads the HEP packets of direction di (RULES.md C.7: over a stream, HEP3
+ * packets are concatenated and framed by their total length).  Each is
+ * decoded by hep.c: its SIP message is queued with the addresses, time and
+ * agent the packet names; a packet that is not SIP (logs, RTCP) is skipped;
+ * a malformed one is reported (SIP-CAP-003).
+ */
+static void hep_frames(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, int64_t ts_us)
+{
+    struct dir *d = &c->d[di];
+
+    for (;;) {
+        const uint8_t *p = d->buf + d->start;
+        size_t n = d->len, len;
+        struct sl_frame hf;
+
+        if (n == 0)
+            return;
+        if (!d->hep_sync) {
+            bool sure;
+            size_t k = hep_resync(p, n, d->hep_v3, &sure);
+
+            drop(t, d, k);
+            if (!sure)
+                return;
+            d->hep_sync = true;
+            continue;
+        }
+        len = hep_packet_len(t, c, di, frame, ts_us);
+        if (len == (size_t)-1)
+            continue;
+        if (len == 0)
+            return;
+        memset(&hf, 0, sizeof(hf));
+        hf.number = t->in_add ? t->cur_frame : frame;
+        hf.ts_us = t->in_add ? t->cur_ts_us : ts_us;
+        hf.caplen = (uint32_t)len;
+        hf.wirelen = (uint32_t)len;
+        hf.tcp = t;
+        sl_hep_decode(p, len, false, &hf);
+        switch (hf.kind) {
+        case SL_FRAME_DATAGRAM:
+            d->sip_seen = true;
+            sl_tcp_push_hep(t, &hf, hf.payload, hf.payload_len);
+            break;
+        case SL_FRAME_STREAM: /* a compressed payload, queued by hep.c */
+            d->sip_seen = true;
+            break;
+        case SL_FRAME_OTHER:
+            if (t->in_add)
+                t->cur_hep_other = true;
+            break;
+        default:
+            add_event(t, hf.kind == SL_FRAME_NOT_DECODED ? "SIP-CAP-006" : "SIP-CAP-003", c, di,
+                      hf.number, hf.ts_us, "HEP packet at stream byte %" PRIu64 ": %s (%s)",
+                      d->next_off - d->len, hf.detail[0] ? hf.detail : "not decoded",
+                      hf.reason ? hf.reason : "HEP");
+            break;
+        }
+        drop(t, d, len);
+    }
+}
+
 /* Cuts what it can out of the unframed bytes of direction di. */
 static void frame_dir(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, int64_t ts_us)
 {
@@ -648,13 +894,35 @@ static void frame_dir(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, 
              * (handshake) and a 3.x version */
             if (p[0] == 0x16 && n < 2)
                 return;
+            /* HEP (RULES.md C.7): "HEP3", or a HEPv1/v2 header */
+            if (p[0] == 'H' && n < 4 && memcmp(p, "HEP3", n) == 0)
+                return;
+            if ((p[0] == 1 || p[0] == 2) && n < HEP_V2_PEEK && !d->fin_seen)
+                return;
             d->classified = true;
             /* content types 20-23: a stream caught after its handshake */
             d->tls = p[0] >= 0x14 && p[0] <= 0x17 && p[1] == 0x03;
-            d->ws = !d->tls && is_websocket(p, n);
+            d->hep = !d->tls && sl_hep_detect(p, n);
+            d->hep_v3 = d->hep && p[0] == 'H';
+            d->hep_sync = d->hep;
+            if (!d->tls && !d->hep && !d->syn_seen) {
+                /* caught in the middle of a HEP3 packet (maybe in its SIP
+                 * payload; SIP text never holds a HEP3 header with its zero
+                 * bytes): resync at the next one */
+                size_t i;
+
+                for (i = 1; i + 12 <= n && !d->hep; i++)
+                    d->hep = hep3_plausible(p + i, n - i);
+                d->hep_v3 = d->hep;
+            }
+            d->ws = !d->tls && !d->hep && is_websocket(p, n);
         }
         if (d->tls) {
             drop(t, d, n);
+            return;
+        }
+        if (d->hep) {
+            hep_frames(t, c, di, frame, ts_us);
             return;
         }
         if (d->ws) {
@@ -814,8 +1082,14 @@ static void give_up_gap(struct sl_tcp *t, struct conn *c, int di, const char *ru
     uint64_t from = d->next_off, to = d->ooo[0].off;
     bool cut = d->len > 0 && (d->framing || could_start(d->buf + d->start, d->len));
 
+    if (d->hep) /* a HEP stream: every missing byte belongs to some packet */
+        add_event(t, rule, c, di, d->ooo[0].frame, d->ooo[0].ts_us,
+                  "%" PRIu64 " bytes missing from the capture (stream bytes %" PRIu64 " to %" PRIu64
+                  ", before frame %" PRIu64 ")%s; the HEP packets they belong to are lost; "
+                  "resynced at the next HEP header",
+                  to - from, from, to - 1, d->ooo[0].frame, why);
     /* a gap in a stream that never carried SIP (SMB, HTTP, ...) is not ours to report */
-    if (d->sip_seen || cut || strcmp(rule, "SIP-CAP-007") != 0)
+    else if (d->sip_seen || cut || strcmp(rule, "SIP-CAP-007") != 0)
         add_event(t, rule, c, di, d->ooo[0].frame, d->ooo[0].ts_us,
                   "%" PRIu64 " bytes missing from the capture (stream bytes %" PRIu64 " to %" PRIu64
                   ", before frame %" PRIu64 ")%s; %sresynced at the next SIP start line",
@@ -823,6 +1097,7 @@ static void give_up_gap(struct sl_tcp *t, struct conn *c, int di, const char *ru
                   cut ? "the SIP message they belong to is lost; " : "");
     drop(t, d, d->len);
     d->framing = false;
+    d->hep_sync = false;
     d->skip = 0;
     d->next_off = to;
     pull(t, c, di);
@@ -844,6 +1119,11 @@ static void close_dir(struct sl_tcp *t, struct conn *c, int di, const char *how)
                   "the stream %s in the middle of a WebSocket message (%zu bytes of it "
                   "captured); the message is lost",
                   how, d->len + d->wlen);
+    if (d->hep && d->hep_sync && d->len > 0)
+        add_event(t, "SIP-CAP-007", c, di, d->last_frame, d->last_ts_us,
+                  "the stream %s in the middle of a HEP packet (%zu bytes of it captured); the "
+                  "packet is lost",
+                  how, d->len);
     if (d->framing && d->len > 0 && !d->tls)
         add_event(t, "SIP-CAP-007", c, di, d->last_frame, d->last_ts_us,
                   "the stream %s in the middle of a SIP message (%zu bytes of it captured); the "
@@ -1031,6 +1311,7 @@ void sl_tcp_add(struct sl_tcp *t, const struct sl_tcp_seg *s, struct sl_frame *f
     t->cur_ws_handshake = false;
     t->cur_ws_control = false;
     t->cur_ws_part = false;
+    t->cur_hep_other = false;
     d = &c->d[di];
     if (syn && d->started && (!d->syn_seen || d->base_seq != s->seq + 1)) {
         /* a new connection on the same endpoints: settle the old one */
@@ -1138,6 +1419,10 @@ void sl_tcp_add(struct sl_tcp *t, const struct sl_tcp_seg *s, struct sl_frame *f
             kind = SL_FRAME_NOT_DECODED, reason = "TLS";
         else if (d->ws && d->ws_state == WS_DEAD)
             kind = SL_FRAME_NOT_DECODED, reason = "WebSocket (after a malformed frame)";
+        else if (d->hep && t->cur_hep_other)
+            reason = "HEP, not SIP";
+        else if (d->hep)
+            reason = "TCP segment of a HEP packet";
         else if (d->ws && t->cur_ws_handshake)
             reason = "WebSocket handshake (HTTP)";
         else if (d->ws && t->cur_ws_control && !t->cur_ws_part)

@@ -100,4 +100,10 @@ void sl_ws_unmask(uint8_t *p, size_t n, const uint8_t key[4], size_t at);
 void sl_tcp_push(struct sl_tcp *t, const struct sl_endpoint *src, const struct sl_endpoint *dst,
                  enum sl_transport tp, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us);
 
+/* Queues the SIP message of a HEP packet that hep.c decoded into hf (its
+ * addresses, transport, hep_* fields, frame and time; while a segment is
+ * being added, that segment's frame and time): the n bytes at p (its payload,
+ * or its compressed payload inflated) and the correlation id are copied. */
+void sl_tcp_push_hep(struct sl_tcp *t, const struct sl_frame *hf, const uint8_t *p, size_t n);
+
 #endif /* SL_CAPTURE_TCP_H */

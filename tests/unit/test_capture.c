@@ -2017,6 +2017,86 @@ static void test_capture_not_a_capture(void **state)
     assert_non_null(strstr(err.msg, "not a pcap or pcapng file ("));
 }
 
+/* A HEP stream file (hepfile.c): HEP3 packets one after the other. */
+static void test_capture_hep_file(void **state)
+{
+    static uint8_t file[4096];
+    struct pkt h;
+    struct sl_capture *c = NULL;
+    struct sl_frame f;
+    struct sl_err err;
+    size_t n = 0, k;
+    int rc;
+
+    (void)state;
+    build_hep3_v4(&h, 1);
+    memcpy(file + n, h.b, h.n); /* packet 1 */
+    n += h.n;
+    build_hep3_v4(&h, 100);
+    memcpy(file + n, h.b, h.n); /* packet 2: a log line */
+    n += h.n;
+    memcpy(file + n, "junk!HE", 7); /* frame 3: bytes that are no packet */
+    n += 7;
+    build_hep3_v4(&h, 1);
+    memcpy(file + n, h.b, h.n); /* packet 4 */
+    n += h.n;
+    memcpy(file + n, "HEP3\0\4", 6); /* frame 5: total length 4 */
+    n += 6;
+    memcpy(file + n, h.b, h.n - 5); /* packet 6, cut */
+    n += h.n - 5;
+    assert_int_equal(sl_capture_open_mem(&c, file, n, &err), SL_OK);
+    assert_string_equal(sl_capture_format(c), "hep");
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(f.number, 1);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(f.hep_version, 3);
+    assert_true(f.ts_us == (int64_t)1313440459 * 1000000 + 120000);
+    assert_int_equal(f.payload_len, SIP_LEN);
+    assert_memory_equal(f.payload, sip, SIP_LEN);
+    assert_int_equal(f.src.port, 12010);
+    assert_int_equal(f.hep_agent_id, 228);
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(f.number, 2);
+    assert_int_equal(f.kind, SL_FRAME_OTHER);
+    assert_string_equal(f.reason, "HEP, not SIP");
+    assert_true(f.ts_us == (int64_t)1313440459 * 1000000 + 120000); /* the last time */
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(f.number, 3);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    k = 2 * h.n;
+    {
+        char want[160];
+
+        snprintf(
+                want, sizeof(want),
+                "bytes %zu to %zu of the file are not a HEP3 packet; resynced at the next \"HEP3\"",
+                k, k + 6);
+        assert_string_equal(f.detail, want);
+    }
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(f.number, 4);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    assert_int_equal(sl_capture_next(c, &f, &err), 1);
+    assert_int_equal(f.number, 5);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_non_null(strstr(f.detail, "total length 4 < 6"));
+    rc = sl_capture_next(c, &f, &err);
+    assert_int_equal(rc, SL_ETRUNC);
+    assert_non_null(strstr(err.msg, "capture ends in the middle of HEP packet 6 ("));
+    assert_int_equal(sl_capture_next(c, &f, &err), 0);
+    sl_capture_close(c);
+
+    /* 'H' but not "HEP3": not a capture */
+    assert_int_equal(sl_capture_open_mem(&c, "Hello, world", 12, &err), SL_EINPUT);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "not a pcap, pcapng or HEP3 file"));
+    /* a file of one packet cut in its header */
+    assert_int_equal(sl_capture_open_mem(&c, "HEP3\0", 5, &err), SL_OK);
+    assert_int_equal(sl_capture_next(c, &f, &err), SL_ETRUNC);
+    assert_non_null(strstr(err.msg, "HEP packet 1 (byte 0: 5 of its 6 header bytes)"));
+    sl_capture_close(c);
+}
+
 /* Writes len bytes to a new temporary file; returns its path (static). */
 static const char *write_temp(const void *data, size_t len)
 {
@@ -2617,6 +2697,7 @@ int main(void)
         cmocka_unit_test(test_capture_cut_in_second_record),
         cmocka_unit_test(test_capture_not_a_capture),
         cmocka_unit_test(test_capture_open_paths),
+        cmocka_unit_test(test_capture_hep_file),
         cmocka_unit_test(test_capture_pcapng),
         cmocka_unit_test(test_capture_pcapng_huge_timestamp),
         cmocka_unit_test(test_capture_stdin),

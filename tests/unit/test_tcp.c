@@ -780,6 +780,183 @@ static void test_ws_bad_frames(void **state)
     sl_tcp_free(e.t);
 }
 
+/* ---- HEP over TCP (RULES.md C.7) ------------------------------------------ */
+
+static size_t put_chunk(uint8_t *out, unsigned type, const void *v, size_t n)
+{
+    out[0] = 0;
+    out[1] = 0;
+    out[2] = (uint8_t)(type >> 8);
+    out[3] = (uint8_t)type;
+    out[4] = (uint8_t)((n + 6) >> 8);
+    out[5] = (uint8_t)(n + 6);
+    memcpy(out + 6, v, n);
+    return n + 6;
+}
+
+static size_t put_u32_chunk(uint8_t *out, unsigned type, uint32_t v)
+{
+    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+
+    return put_chunk(out, type, b, 4);
+}
+
+/* A HEP3 packet: 192.0.2.<src>:5060 -> 192.0.2.<src + 1>:5062 over UDP at
+ * `sec` seconds, agent id 2002, payload type pt, correlation id "c1". */
+static size_t hep3_pkt(uint8_t *out, uint8_t src, uint32_t sec, uint8_t pt, const char *payload)
+{
+    uint8_t fam = 2, proto = 17, a[4] = { 192, 0, 2, src }, b[4] = { 192, 0, 2, 0 };
+    uint8_t sport[2] = { 0x13, 0xc4 }, dport[2] = { 0x13, 0xc6 };
+    size_t k = 6;
+
+    b[3] = (uint8_t)(src + 1);
+    memcpy(out, "HEP3", 4);
+    k += put_chunk(out + k, 1, &fam, 1);
+    k += put_chunk(out + k, 2, &proto, 1);
+    k += put_chunk(out + k, 3, a, 4);
+    k += put_chunk(out + k, 4, b, 4);
+    k += put_chunk(out + k, 7, sport, 2);
+    k += put_chunk(out + k, 8, dport, 2);
+    k += put_u32_chunk(out + k, 9, sec);
+    k += put_u32_chunk(out + k, 10, 250000);
+    k += put_chunk(out + k, 11, &pt, 1);
+    k += put_u32_chunk(out + k, 12, 2002);
+    k += put_chunk(out + k, 17, "c1", 2);
+    k += put_chunk(out + k, 15, payload, strlen(payload));
+    out[4] = (uint8_t)(k >> 8);
+    out[5] = (uint8_t)k;
+    return k;
+}
+
+static void test_tcp_hep3_stream(void **state)
+{
+    static uint8_t buf[4096];
+    struct sl_stream_msg m;
+    struct env e;
+    size_t k = 0, p1, p2, p3, p4;
+    uint32_t seq = 101;
+    int n = 0;
+
+    (void)state;
+    env_init(&e, NULL);
+    p1 = hep3_pkt(buf, 1, 1700000000, 1, INVITE);
+    p2 = hep3_pkt(buf + p1, 2, 1700000001, 1, OK200);
+    p3 = hep3_pkt(buf + p1 + p2, 1, 1700000002, 1, INVITE);
+    p4 = hep3_pkt(buf + p1 + p2 + p3, 1, 1700000003, 100, "a log line");
+    assert_int_equal(seg(&e, 0, 100, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    /* two packets and the first 10 bytes of the third in one segment */
+    k = p1 + p2 + 10;
+    assert_int_equal(seg(&e, 0, seq, SL_TCP_ACK, buf, k), SL_FRAME_STREAM);
+    assert_string_equal(e.f.reason, "SIP");
+    while (sl_tcp_message(e.t, &m) == 1) {
+        n++;
+        assert_int_equal(m.hep_version, 3);
+        assert_int_equal(m.transport, SL_TP_UDP);
+        assert_int_equal(m.src.family, 4);
+        assert_int_equal(m.src.ip[3], n == 1 ? 1 : 2);
+        assert_int_equal(m.dst.ip[3], n == 1 ? 2 : 3);
+        assert_int_equal(m.src.port, 5060);
+        assert_int_equal(m.dst.port, 5062);
+        assert_true(m.hep_ts_us == (int64_t)(1700000000 + n - 1) * 1000000 + 250000);
+        assert_true(m.hep_has_agent_id);
+        assert_int_equal(m.hep_agent_id, 2002);
+        assert_int_equal(m.hep_correlation_len, 2);
+        assert_memory_equal(m.hep_correlation, "c1", 2);
+        assert_int_equal(m.frame, 2);
+        assert_int_equal(m.counts_frame, n == 1);
+        assert_int_equal(m.len, strlen(n == 1 ? INVITE : OK200));
+        assert_memory_equal(m.data, n == 1 ? INVITE : OK200, m.len);
+    }
+    assert_int_equal(n, 2);
+    seq += (uint32_t)k;
+    /* the third packet over two more segments */
+    assert_int_equal(seg(&e, 0, seq, SL_TCP_ACK, buf + k, 20), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP segment of a HEP packet");
+    seq += 20;
+    k += 20;
+    assert_int_equal(seg(&e, 0, seq, SL_TCP_ACK, buf + k, p1 + p2 + p3 - k), SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 1);
+    seq += (uint32_t)(p1 + p2 + p3 - k);
+    /* a packet that is not SIP (payload type 100, a log line) */
+    assert_int_equal(seg(&e, 0, seq, SL_TCP_ACK, buf + p1 + p2 + p3, p4), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "HEP, not SIP");
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 0);
+    seq += (uint32_t)p4;
+    /* the stream ends in the middle of a packet */
+    assert_int_equal(seg(&e, 0, seq, SL_TCP_ACK | SL_TCP_FIN, buf, 30), SL_FRAME_OTHER);
+    assert_int_equal(events(&e, "SIP-CAP-007", NULL, 0), 1);
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_hep3_resync(void **state)
+{
+    static uint8_t buf[4096];
+    char text[400];
+    struct env e;
+    size_t p1, p2, p3;
+
+    (void)state;
+    env_init(&e, NULL);
+    p1 = hep3_pkt(buf, 1, 1700000000, 1, INVITE);
+    p2 = hep3_pkt(buf + p1, 2, 1700000001, 1, OK200);
+    /* no SYN: the capture starts in the middle of the first packet (inside
+     * its SIP payload, at the start line); the second one is read */
+    assert_int_equal(seg(&e, 0, 7000, SL_TCP_ACK, buf + p1 - strlen(INVITE), strlen(INVITE) + p2),
+                     SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, text, sizeof(text), NULL), 1);
+    assert_string_equal(text, OK200);
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    /* a packet whose header is broken: reported, resynced at the next one */
+    memcpy(buf + p1 + p2, "HEP3\0\3", 6);
+    p3 = hep3_pkt(buf + p1 + p2 + 6, 1, 1700000002, 1, INVITE);
+    assert_int_equal(
+            seg(&e, 0, 7000 + (uint32_t)(strlen(INVITE) + p2), SL_TCP_ACK, buf + p1 + p2, 6 + p3),
+            SL_FRAME_STREAM);
+    assert_int_equal(msgs(&e, NULL, 0, NULL), 1);
+    assert_int_equal(events(&e, "SIP-CAP-003", text, sizeof(text)), 1);
+    assert_non_null(strstr(text, "HEP3 total length 3 < 6"));
+    sl_tcp_free(e.t);
+}
+
+static void test_tcp_hep2_stream(void **state)
+{
+    static uint8_t buf[2048];
+    struct sl_stream_msg m;
+    struct env e;
+    size_t k = 0, i;
+    int n = 0;
+
+    (void)state;
+    env_init(&e, NULL);
+    /* two HEPv2 packets (IPv4, 12-byte time header) back to back: each header
+     * is followed by a SIP message framed by its Content-Length */
+    for (i = 0; i < 2; i++) {
+        const char *sip = i == 0 ? INVITE : OK200;
+        static const uint8_t hdr[8] = { 2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc6 };
+        static const uint8_t addrs[8] = { 192, 0, 2, 1, 192, 0, 2, 2 };
+        uint8_t th[12] = { 0x00, 0xf1, 0x53, 0x65, 7, 0, 0, 0, 0xd2, 0x07, 0, 0 };
+
+        memcpy(buf + k, hdr, 8);
+        memcpy(buf + k + 8, addrs, 8);
+        memcpy(buf + k + 16, th, 12);
+        memcpy(buf + k + 28, sip, strlen(sip));
+        k += 28 + strlen(sip);
+    }
+    assert_int_equal(seg(&e, 0, 1, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 2, SL_TCP_ACK, buf, k), SL_FRAME_STREAM);
+    while (sl_tcp_message(e.t, &m) == 1) {
+        n++;
+        assert_int_equal(m.hep_version, 2);
+        assert_int_equal(m.hep_agent_id, 2002);
+        assert_int_equal(m.src.ip[3], 1);
+        assert_int_equal(m.len, strlen(n == 1 ? INVITE : OK200));
+        assert_memory_equal(m.data, n == 1 ? INVITE : OK200, m.len);
+    }
+    assert_int_equal(n, 2);
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    sl_tcp_free(e.t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +978,9 @@ int main(void)
         cmocka_unit_test(test_ws_frame_parse),
         cmocka_unit_test(test_ws_stream),
         cmocka_unit_test(test_ws_bad_frames),
+        cmocka_unit_test(test_tcp_hep3_stream),
+        cmocka_unit_test(test_tcp_hep3_resync),
+        cmocka_unit_test(test_tcp_hep2_stream),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
