@@ -124,7 +124,7 @@ corpus: $(BIN)
 
 # Fuzz targets: replayed over their seeds by every `make check` (as plain
 # programs, tests/fuzz/replay.c), built with libFuzzer by `make fuzz`.
-FUZZ_TARGETS := capture sip_msg ipfrag tcp hep txn
+FUZZ_TARGETS := capture sip_msg ipfrag tcp hep txn inflate
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 # the seed corpus of each target (what fuzz-smoke copies), and what fuzz-replay runs
 FUZZ_CORPUS_capture := tests/fuzz/corpus/capture
@@ -133,12 +133,14 @@ FUZZ_CORPUS_ipfrag  := tests/fuzz/corpus/ipfrag
 FUZZ_CORPUS_tcp     := tests/fuzz/corpus/tcp
 FUZZ_CORPUS_hep     := tests/fuzz/corpus/hep
 FUZZ_CORPUS_txn     := tests/fuzz/corpus/txn
-FUZZ_SEEDS_capture := $(FUZZ_CORPUS_capture) $(wildcard testdata/*/capture.pcap)
+FUZZ_CORPUS_inflate := tests/fuzz/corpus/inflate
+FUZZ_SEEDS_capture := $(FUZZ_CORPUS_capture) $(wildcard testdata/*/capture.pcap testdata/*/capture.hep)
 FUZZ_SEEDS_sip_msg := $(FUZZ_CORPUS_sip_msg) $(wildcard ../shared/corpus/rfc4475 ../shared/corpus/parser-messages/*)
 FUZZ_SEEDS_ipfrag  := $(FUZZ_CORPUS_ipfrag)
 FUZZ_SEEDS_tcp     := $(FUZZ_CORPUS_tcp)
 FUZZ_SEEDS_hep     := $(FUZZ_CORPUS_hep)
 FUZZ_SEEDS_txn     := $(FUZZ_CORPUS_txn)
+FUZZ_SEEDS_inflate := $(FUZZ_CORPUS_inflate)
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)

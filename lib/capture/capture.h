@@ -145,10 +145,15 @@ void sl_frame_decode(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
  * sl_hep_decode: decodes the HEP packet in p (n bytes captured; `cut` when
  * the capture dropped the end of the datagram) into *f.  On success f is a
  * DATAGRAM whose src, dst, transport, payload and hep_* fields come from the
- * HEP packet.  Otherwise f is OTHER (a payload type that is not SIP: RTCP,
- * logs), NOT_DECODED (compressed payload), TRUNCATED or MALFORMED, with a
- * reason starting with "HEP" and a detail sentence.
+ * HEP packet; or, for a compressed payload (chunk 16, at most
+ * SL_HEP_MAX_INFLATED bytes inflated), STREAM: the message is queued through
+ * f->tcp (read it with sl_capture_message(); without f->tcp the frame is
+ * NOT_DECODED).  Otherwise f is OTHER (a payload type that is not SIP: RTCP,
+ * logs), NOT_DECODED (over the inflate limit), TRUNCATED or MALFORMED (also a
+ * compressed payload that does not inflate), with a reason starting with
+ * "HEP" and a detail sentence.
  */
+#define SL_HEP_MAX_INFLATED 65535 /* the default --max-message-size */
 bool sl_hep_detect(const uint8_t *p, size_t n);
 /* For a HEPv1/v2 packet (sl_hep_detect accepted it): the bytes before its
  * payload (fixed header, addresses, time header); at most n.  A stream frames

@@ -17,9 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/inflate.h"
 #include "base/rd.h"
+#include "capture/tcp.h"
 
 /* HEPv3 generic chunk types (vendor 0; RULES.md C.2). */
 #define HEP_CH_FAMILY      1
@@ -325,6 +328,7 @@ struct hep3 {
     uint32_t agent;
     struct sl_rd payload;
     bool has_payload, payload_cut, compressed;
+    struct sl_rd zpayload; /* chunk 16 */
     struct sl_rd corr;
     bool has_corr;
 };
@@ -403,6 +407,7 @@ static bool read_chunk(struct hep3 *h, unsigned type, struct sl_rd c, struct sl_
         h->has_payload = true;
         return true;
     case HEP_CH_COMPRESSED:
+        h->zpayload = c;
         h->compressed = true;
         return true;
     case HEP_CH_CORRELATION:
@@ -427,6 +432,53 @@ static void set_endpoint(struct sl_endpoint *ep, bool v6, bool has4, const uint8
         memcpy(ep->ip, a4, 4);
     }
     ep->port = port;
+}
+
+/*
+ * The compressed payload (chunk 16, "gzip/inflate": zlib in every known
+ * sender, gzip accepted too) of a packet whose other fields are in f:
+ * inflated (base/inflate.c, at most SL_HEP_MAX_INFLATED bytes) and queued as
+ * a message of the frame through f->tcp, the capture's stream queue (the
+ * frame becomes STREAM).  Without a queue (a frame decoded on its own) it is
+ * not decoded; a stream that does not inflate is malformed; one over the cap
+ * is not decoded (a limit).
+ */
+static void inflate_payload(const struct sl_rd *z, struct sl_frame *f)
+{
+    struct sl_rd zr = *z;
+    struct sl_inflate_res res;
+    size_t zn = zr.n;
+    const uint8_t *zp = sl_rd_take(&zr, zn);
+    uint8_t *out;
+    int rc;
+
+    if (f->tcp == NULL) {
+        set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload",
+                   "HEP3 compressed payload (chunk 16) in a frame decoded on its own");
+        return;
+    }
+    out = malloc(SL_HEP_MAX_INFLATED);
+    if (out == NULL) {
+        set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload",
+                   "HEP3 compressed payload (chunk 16): out of memory");
+        return;
+    }
+    rc = sl_inflate(zp, zn, SL_INFLATE_AUTO, out, SL_HEP_MAX_INFLATED, &res);
+    if (rc == SL_INFLATE_OK) {
+        sl_tcp_push_hep(f->tcp, f, out, res.out_len);
+        f->kind = SL_FRAME_STREAM;
+        f->reason = "SIP";
+    } else if (rc == SL_INFLATE_OVER_CAP) {
+        set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload (over the limit)",
+                   "HEP3 compressed payload (chunk 16) of %zu bytes inflates to more than %u "
+                   "bytes",
+                   zn, (unsigned)SL_HEP_MAX_INFLATED);
+    } else {
+        set_detail(f, SL_FRAME_MALFORMED, "HEP",
+                   "HEP3 compressed payload (chunk 16) does not inflate: %s at byte %zu of %zu",
+                   sl_inflate_strerror(rc), res.in_used, zn);
+    }
+    free(out);
 }
 
 /* HEPv3 (RULES.md C.1, C.2). */
@@ -505,12 +557,8 @@ static void decode_v3(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
                    payload_type_name(h.pt));
         return;
     }
-    if (!h.has_payload) {
-        if (h.compressed)
-            set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload",
-                       "HEP3 payload is compressed (chunk 16); siplint has no zlib");
-        else
-            set_detail(f, SL_FRAME_OTHER, "HEP, no payload", "HEP3 packet without a payload chunk");
+    if (!h.has_payload && !h.compressed) {
+        set_detail(f, SL_FRAME_OTHER, "HEP, no payload", "HEP3 packet without a payload chunk");
         return;
     }
     reset_inner(f);
@@ -529,6 +577,10 @@ static void decode_v3(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
     if (h.has_corr && h.corr.n > 0) {
         f->hep_correlation_len = h.corr.n;
         f->hep_correlation = sl_rd_take(&h.corr, h.corr.n);
+    }
+    if (!h.has_payload) {
+        inflate_payload(&h.zpayload, f);
+        return;
     }
     f->kind = SL_FRAME_DATAGRAM;
     f->reason = "HEP";

@@ -1,10 +1,12 @@
-"""Writes the seeds of the fuzz targets fuzz_ipfrag, fuzz_tcp, fuzz_hep and
-fuzz_txn into tests/fuzz/corpus/<target>/ (the input formats are described at
+"""Writes the seeds of the fuzz targets fuzz_ipfrag, fuzz_tcp, fuzz_hep,
+fuzz_txn and fuzz_inflate into tests/fuzz/corpus/<target>/ (the input formats are described at
 the top of each target).  Crash reproducers in those directories are kept by
 hand; this script only rewrites the seed-*.bin files.
 Usage: python3 tests/fuzz/make-target-seeds.py"""
+import gzip
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -106,6 +108,32 @@ write('hep', 'seed-hep1.bin', struct.pack('!BBBBHH', 1, 16, 2, 17, 5060, 5060) +
       bytes([192, 0, 2, 1, 192, 0, 2, 2]) + OPT)
 write('hep', 'seed-hep3-log.bin', hep3(v4chunks(pt=100, payload=b'log line')))
 write('hep', 'seed-hep3-compressed.bin', hep3(v4chunks(pchunk=16, payload=b'\x78\x9c\x03\x00\x00\x00\x00\x01')))
+write('hep', 'seed-hep3-zlib-sip.bin', hep3(v4chunks(pchunk=16, payload=zlib.compress(INV, 9))))
+write('hep', 'seed-hep3-gzip-sip.bin', hep3(v4chunks(pchunk=16, payload=gzip.compress(OPT, mtime=0))))
+
+# fuzz_tcp, HEP over TCP: HEP3 packets cut across segments, a compressed one, a log line
+hp = [hep3(v4chunks()), hep3(v4chunks(pchunk=16, payload=zlib.compress(INV))),
+      hep3(v4chunks(pt=100, payload=b'log line')), hep3(v4chunks())]
+stream = b''.join(hp)
+write('tcp', 'seed-hep3-stream.bin',
+      b'\x00' + seg(0x02, 0, 0, 3, 0, 1) + seg(0x18, 0, 0, 0, 0, 0, stream[:50]) +
+      seg(0x18, 0, 0, 0, 0, 0, stream[50:400]) + seg(0x18, 0, 0, 0, 1, 0, stream[400:]) +
+      seg(0x18, 1, 0, 3, 0, 7, stream[30:]) + seg(0x11, 0, 0, 0, 0, 0, hp[0][:20]))
+write('tcp', 'seed-hep2-stream.bin',
+      b'\x00' + seg(0x02, 2, 0, 3, 0, 1) +
+      seg(0x18, 2, 0, 0, 0, 0, (struct.pack('!BBBBHH', 2, 16, 2, 17, 5060, 5060) + bytes([192, 0, 2, 1, 192, 0, 2, 2]) +
+                                 struct.pack('<IIH', 1700000001, 7, 2001) + b'\0\0' + OPT) * 2))
+
+# fuzz_inflate: byte 0 = wrap (0 raw, 1 zlib, 2 gzip, 3 auto) | cap KiB << 2
+text = INV + OPT + INV
+for name, wrap, comp in [('seed-zlib-dynamic.bin', 1, zlib.compress(text, 9)),
+                         ('seed-zlib-stored.bin', 1, zlib.compress(text, 0)),
+                         ('seed-raw-fixed.bin', 0, (lambda c: c.compress(OPT) + c.flush())(
+                             zlib.compressobj(6, zlib.DEFLATED, -15, 8, zlib.Z_FIXED))),
+                         ('seed-gzip.bin', 2, gzip.compress(text, mtime=0)),
+                         ('seed-auto-long.bin', 3, zlib.compress(b'ab' * 20000 + text, 9))]:
+    write('inflate', name, bytes([wrap | (63 << 2)]) + comp)
+write('inflate', 'seed-small-cap.bin', bytes([1 | (0 << 2)]) + zlib.compress(text, 9))
 
 
 # fuzz_txn: control byte (src | dst<<2 | tcp<<4 | adv<<5) + message, joined by "\n---\n"

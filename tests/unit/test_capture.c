@@ -16,6 +16,7 @@
 
 #include "capture/capture.h"
 #include "capture/tcp.h"
+#include "inflate_vectors.h"
 
 /* ---- building frames ---------------------------------------------------- */
 
@@ -797,8 +798,90 @@ static void test_decode_hep3_compressed(void **state)
     hep3_end(&h);
     put_udp_payload(&p, 40000, 9060, h.b, h.n);
     decode(DLT_EN10MB, &p, &f);
-    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED); /* decoded on its own: no queue */
     assert_string_equal(f.reason, "HEP compressed payload");
+}
+
+/* A compressed HEP3 payload (chunk 16, zlib) with `z` as its value, from
+ * 192.0.2.1:5060 to 192.0.2.2:5062, agent 7, correlation id "k", in a UDP
+ * datagram: decoded with a stream queue, as a capture does. */
+static void decode_compressed(const uint8_t *z, size_t zn, struct sl_tcp *t, struct sl_frame *f)
+{
+    static const uint8_t a[4] = { 192, 0, 2, 1 }, b[4] = { 192, 0, 2, 2 };
+    struct pkt h, p;
+
+    hep3_begin(&h);
+    put_chunk8(&h, 1, 2);
+    put_chunk8(&h, 2, 17);
+    put_chunk(&h, 0, 3, a, 4);
+    put_chunk(&h, 0, 4, b, 4);
+    put_chunk16(&h, 7, 5060);
+    put_chunk16(&h, 8, 5062);
+    put_chunk32(&h, 9, 1700000000);
+    put_chunk32(&h, 10, 5);
+    put_chunk8(&h, 11, 1);
+    put_chunk32(&h, 12, 7);
+    put_chunk(&h, 0, 17, "k", 1);
+    put_chunk(&h, 0, 16, z, zn);
+    hep3_end(&h);
+    put_udp_payload(&p, 40000, 9060, h.b, h.n);
+    memset(f, 0, sizeof(*f));
+    f->number = 9;
+    f->ts_us = 1234;
+    sl_frame_decode_stream(DLT_EN10MB, p.b, p.n, p.n, NULL, t, f);
+}
+
+static void test_decode_hep3_inflated(void **state)
+{
+    static uint8_t bad[64];
+    struct sl_tcp *t = NULL;
+    struct sl_stream_msg m;
+    struct sl_frame f;
+    char a[64];
+
+    (void)state;
+    assert_int_equal(sl_tcp_new(&t, NULL), SL_OK);
+    /* fixed Huffman codes (inflate_vectors.h): the SIP message is queued */
+    decode_compressed(v_fixed, sizeof(v_fixed), t, &f);
+    assert_int_equal(f.kind, SL_FRAME_STREAM);
+    assert_int_equal(sl_tcp_message(t, &m), 1);
+    assert_int_equal(m.len, strlen(short_text));
+    assert_memory_equal(m.data, short_text, m.len);
+    assert_int_equal(m.frame, 9);
+    assert_true(m.counts_frame);
+    assert_int_equal(m.hep_version, 3);
+    assert_true(m.hep_ts_us == (int64_t)1700000000 * 1000000 + 5);
+    assert_true(m.hep_has_agent_id);
+    assert_int_equal(m.hep_agent_id, 7);
+    assert_int_equal(m.hep_correlation_len, 1);
+    assert_memory_equal(m.hep_correlation, "k", 1);
+    assert_int_equal(m.transport, SL_TP_UDP);
+    assert_string_equal(sl_endpoint_format(&m.src, a, sizeof(a)), "192.0.2.1:5060");
+    assert_string_equal(sl_endpoint_format(&m.dst, a, sizeof(a)), "192.0.2.2:5062");
+    assert_int_equal(sl_tcp_message(t, &m), 0);
+    /* a wrong Adler-32: malformed, the reason in the detail */
+    memcpy(bad, v_fixed, sizeof(v_fixed));
+    bad[sizeof(v_fixed) - 1] ^= 0xff;
+    decode_compressed(bad, sizeof(v_fixed), t, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_string_equal(f.reason, "HEP");
+    assert_non_null(strstr(f.detail, "does not inflate: bad check value"));
+    assert_int_equal(sl_tcp_message(t, &m), 0);
+    /* cut short */
+    decode_compressed(v_fixed, sizeof(v_fixed) - 6, t, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_non_null(strstr(f.detail, "truncated"));
+    /* no zlib header */
+    decode_compressed((const uint8_t *)"SIP/2.0 200 OK", 14, t, &f);
+    assert_int_equal(f.kind, SL_FRAME_MALFORMED);
+    assert_non_null(strstr(f.detail, "bad header"));
+    /* 70000 bytes: over the limit */
+    decode_compressed(v_zeros, sizeof(v_zeros), t, &f);
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "HEP compressed payload (over the limit)");
+    assert_non_null(strstr(f.detail, "more than 65535 bytes"));
+    assert_int_equal(sl_tcp_message(t, &m), 0);
+    sl_tcp_free(t);
 }
 
 static void test_decode_ethertypes(void **state)
@@ -2668,6 +2751,7 @@ int main(void)
         cmocka_unit_test(test_decode_hep3_unknown_chunks),
         cmocka_unit_test(test_decode_hep3_not_sip),
         cmocka_unit_test(test_decode_hep3_compressed),
+        cmocka_unit_test(test_decode_hep3_inflated),
         cmocka_unit_test(test_decode_pppoe_session_ipv4_and_ipv6),
         cmocka_unit_test(test_decode_ipv6_extension_headers),
         cmocka_unit_test(test_decode_ipv6_jumbo_payload_length_zero),

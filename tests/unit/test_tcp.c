@@ -12,6 +12,7 @@
 
 #include "capture/capture.h"
 #include "capture/tcp.h"
+#include "inflate_vectors.h"
 
 #define A_PORT 5060
 #define B_PORT 5070
@@ -918,6 +919,40 @@ static void test_tcp_hep3_resync(void **state)
     sl_tcp_free(e.t);
 }
 
+static void test_tcp_hep3_compressed(void **state)
+{
+    static uint8_t buf[2048];
+    struct sl_stream_msg m;
+    struct env e;
+    size_t k;
+
+    (void)state;
+    env_init(&e, NULL);
+    /* a packet whose payload is chunk 16 (zlib): the payload chunk 15 of
+     * hep3_pkt() becomes 16 with v_fixed as its value */
+    k = hep3_pkt(buf, 1, 1700000000, 1, "");
+    k -= 6;
+    k += put_chunk(buf + k, 16, v_fixed, sizeof(v_fixed));
+    buf[4] = (uint8_t)(k >> 8);
+    buf[5] = (uint8_t)k;
+    assert_int_equal(seg(&e, 0, 1, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 2, SL_TCP_ACK, buf, 10), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 12, SL_TCP_ACK, buf + 10, k - 10), SL_FRAME_STREAM);
+    assert_int_equal(sl_tcp_message(e.t, &m), 1);
+    assert_int_equal(m.len, strlen(short_text));
+    assert_memory_equal(m.data, short_text, m.len);
+    assert_int_equal(m.frame, 3);
+    assert_true(m.counts_frame);
+    assert_int_equal(m.hep_version, 3);
+    assert_int_equal(m.hep_agent_id, 2002);
+    assert_int_equal(sl_tcp_message(e.t, &m), 0);
+    /* one that does not inflate: SIP-CAP-003 */
+    buf[k - 1] ^= 0xff;
+    assert_int_equal(seg(&e, 0, (uint32_t)(2 + k), SL_TCP_ACK, buf, k), SL_FRAME_OTHER);
+    assert_int_equal(events(&e, "SIP-CAP-003", NULL, 0), 1);
+    sl_tcp_free(e.t);
+}
+
 static void test_tcp_hep2_stream(void **state)
 {
     static uint8_t buf[2048];
@@ -980,6 +1015,7 @@ int main(void)
         cmocka_unit_test(test_ws_bad_frames),
         cmocka_unit_test(test_tcp_hep3_stream),
         cmocka_unit_test(test_tcp_hep3_resync),
+        cmocka_unit_test(test_tcp_hep3_compressed),
         cmocka_unit_test(test_tcp_hep2_stream),
     };
 
