@@ -1,10 +1,10 @@
 #!/bin/sh
-# Equivalence across transports (issue 5): the same call carried over UDP, IP fragments, HEP (in UDP,
-# over TCP, as a HEP stream file), tunnels
-# and TCP must give the same messages (ladder arrows: method, status, CSeq, direction), the same call
-# (outcome, who hung up, how, dialogs, messages) and the same findings (rule IDs and severities).
-# Frame numbers, times and the addresses in column titles may differ (fragments take several frames,
-# tcp-basic-call is its own SIPp recording on other ports).
+# Equivalence across transports (issue 5): the same call carried over UDP (IPv4 and IPv6), IP fragments,
+# HEP (in UDP, over TCP, as a HEP stream file), tunnels and TCP must give the same messages (ladder arrows:
+# method, status, CSeq, direction), the same call (outcome, who hung up, how, dialogs, messages) and the same
+# findings (rule IDs and severities). Frame numbers, times and the addresses in column titles may differ
+# (fragments take several frames, HEP over TCP puts several messages in one segment, tcp-basic-call and
+# ipv6-basic-call are SIPp recordings of their own on other ports and addresses).
 set -u
 bin=${1:-build/siplint}
 ref=testdata/basic-call/capture.pcap
@@ -22,7 +22,8 @@ rules() { "$bin" check --format ndjson --fail-on never "$1" | sed -n 's/^{"rule"
 arrows "$ref" >"$tmp/a0"
 call "$ref" >"$tmp/c0"
 rules "$ref" >"$tmp/r0"
-for case in udp-fragments hep3-basic-call hep3-tcp-basic-call hep3-file-basic-call tunnels tcp-basic-call; do
+for case in ipv6-basic-call udp-fragments hep3-basic-call hep3-tcp-basic-call hep3-file-basic-call tunnels \
+    tcp-basic-call; do
     f=testdata/$case/capture.pcap
     [ -f "$f" ] || f=testdata/$case/capture.hep # a HEP stream file
     [ -f "$f" ] || { echo "FAIL: equiv $case: no capture" >&2; fail=$((fail + 1)); continue; }
