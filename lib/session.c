@@ -503,8 +503,9 @@ static int ingest_stream(struct sl_session *s, struct sl_capture *c, int64_t cap
             return rc;
     }
     while (sl_capture_tcp_event(c, &ev) == 1) {
-        rc = add_stage_problem(s, capture_id, ev.frame, ev.ts_us, &ev.src, &ev.dst, SL_TP_TCP,
-                               ev.rule, ev.text, cap, err);
+        rc = add_stage_problem(s, capture_id, ev.frame, ev.ts_us, &ev.src, &ev.dst,
+                               ev.transport != SL_TP_NONE ? ev.transport : SL_TP_TCP, ev.rule,
+                               ev.text, cap, err);
         if (rc != SL_OK)
             return rc;
     }

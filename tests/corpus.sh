@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs siplint over every capture of ../shared/corpus (public captures from
 # other projects; never committed here).  For each: a report and no crash,
-# no hang.  For the captures whose transports are UDP, HEP/UDP, HEP/TCP, TCP or UDP,WS (TCP streams are
+# no hang.  For the captures whose transports are UDP, HEP/UDP, HEP/TCP, TCP, UDP,WS or SCTP (TCP streams are
 # reassembled) and whose tunnels are all decoded, the SIP
 # message count must equal the reference count in the corpus README (tshark's; for HEP, the SIP payloads),
 # also through the tunnels decoded (GRE, ERSPAN, IP-in-IP, GTP, VLAN, IPv6, SLL),
@@ -38,7 +38,7 @@ while IFS='|' read -r file ref transports tunnels; do
     undecoded=$(printf '%s\n' "$tunnels" | tr ',' '\n' |
         grep -v -x -e - -e GRE -e ERSPAN -e IP-in-IP/tunnel -e GTP -e VLAN -e IPv6 -e SLL)
     case "$transports" in
-    UDP | HEP/UDP | HEP/TCP | TCP | TCP,UDP | UDP,WS) plain=1 ;;
+    UDP | HEP/UDP | HEP/TCP | TCP | TCP,UDP | UDP,WS | SCTP) plain=1 ;;
     *) plain="" ;;
     esac
     if [ -n "$plain" ] && [ -z "$undecoded" ]; then

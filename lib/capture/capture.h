@@ -294,6 +294,7 @@ struct sl_stream_msg {
 /* A problem of a stream: a gap, a limit, a stream ending inside a message. */
 struct sl_tcp_event {
     const char *rule; /* "SIP-CAP-007" (gap, unfinished message), "SIP-CAP-006" (limit) */
+    enum sl_transport transport; /* SL_TP_TCP, or SL_TP_SCTP (an SCTP message) */
     uint64_t frame;
     int64_t ts_us;
     struct sl_endpoint src, dst;

@@ -27,6 +27,7 @@
 
 #include "base/rd.h"
 #include "capture/ipfrag.h"
+#include "capture/sctp.h"
 #include "capture/tcp.h"
 
 /* Deepest stack of VLAN tags accepted (QinQ uses 2; more means a bogus frame). */
@@ -568,143 +569,8 @@ static void decode_udp(struct sl_rd *r, size_t missing, struct sl_frame *f)
     }
 }
 
-/* ---- SCTP (RFC 9260, formerly RFC 4960; SIP over SCTP RFC 4168) ---------- */
-
-#define SCTP_DATA    0
-#define SCTP_FLAG_E  0x01
-#define SCTP_FLAG_B  0x02
-#define SCTP_MAX_SIP 64 /* SIP DATA chunks handed on per packet */
-
-/* Whether a DATA payload starts with a SIP start line: "SIP/2.0 " or a first
- * line ending in " SIP/2.0". */
-static bool sctp_looks_sip(const uint8_t *p, size_t n)
-{
-    size_t i;
-
-    if (n >= 8 && memcmp(p, "SIP/2.0 ", 8) == 0)
-        return true;
-    for (i = 0; i < n && i < 1024 && p[i] != '\n'; i++)
-        ;
-    if (i >= n || i >= 1024)
-        return false;
-    if (i > 0 && p[i - 1] == '\r')
-        i--;
-    return i >= 9 && memcmp(p + i - 8, " SIP/2.0", 8) == 0;
-}
-
-/*
- * The SCTP common header (12 bytes) and its chunks, each bounds-checked
- * (type, flags, length >= 4, padded to 4).  A DATA chunk whose B and E flags
- * are both set holds a whole user message: when it looks like SIP (PPID 0 is
- * what RFC 4168 uses, but the payload decides) it is one SIP message,
- * transport sctp.  One such chunk: the frame is a DATAGRAM; several (bundled,
- * RFC 9260 6.10): they are queued through the stream reassembler as
- * messages of this frame (without one: not decoded).  A SIP message split
- * over several DATA chunks (B/E fragments) is not reassembled yet: such a
- * frame counts as not decoded, "SCTP (fragmented message)".  A packet cut
- * by the capture is truncated, unless whole SIP chunks came before the cut:
- * those are handed on (the chunks after the cut are lost).
- */
-static void decode_sctp(struct sl_rd *r, size_t missing, struct sl_frame *f)
-{
-    size_t have = r->n;
-    const uint8_t *sip_p[SCTP_MAX_SIP];
-    size_t sip_n[SCTP_MAX_SIP];
-    size_t n_sip = 0, n_data = 0, n_frag = 0, k = 0;
-    uint16_t sport, dport;
-
-    f->transport = SL_TP_SCTP;
-    sport = sl_rd_be16(r);
-    dport = sl_rd_be16(r);
-    (void)sl_rd_be32(r); /* verification tag */
-    (void)sl_rd_be32(r); /* checksum */
-    if (r->bad) {
-        short_header(f, "SCTP", "SCTP common header", have, 12, missing, "IP payload");
-        return;
-    }
-    f->src.port = sport;
-    f->dst.port = dport;
-    while (r->n > 0) {
-        size_t at = have - r->n, clen, pad;
-        uint8_t type, flags;
-        struct sl_rd chunk;
-
-        k++;
-        type = sl_rd_u8(r);
-        flags = sl_rd_u8(r);
-        clen = sl_rd_be16(r);
-        if (r->bad) {
-            set_detail(f, missing > 0 ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "SCTP",
-                       "SCTP chunk %zu (at byte %zu): header cut after %zu of 4 bytes", k, at,
-                       have - at);
-            return;
-        }
-        if (clen < 4 || (type == SCTP_DATA && clen < 16)) {
-            set_detail(f, SL_FRAME_MALFORMED, "SCTP", "SCTP chunk %zu (type %u): length %zu < %u",
-                       k, (unsigned)type, clen, type == SCTP_DATA ? 16u : 4u);
-            return;
-        }
-        if (!sl_rd_sub(r, clen - 4, &chunk)) {
-            set_detail(f, missing > 0 ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "SCTP",
-                       "SCTP chunk %zu (type %u): length %zu > %zu bytes %s", k, (unsigned)type,
-                       clen, have - at, missing > 0 ? "captured" : "in the IP payload");
-            return;
-        }
-        pad = (4 - clen % 4) % 4;
-        (void)sl_rd_skip(r, pad <= r->n ? pad : r->n); /* the last chunk may omit it */
-        if (type != SCTP_DATA)
-            continue;
-        n_data++;
-        {
-            const uint8_t *pl;
-            size_t pn;
-
-            (void)sl_rd_be32(&chunk); /* TSN */
-            (void)sl_rd_be16(&chunk); /* stream id */
-            (void)sl_rd_be16(&chunk); /* stream sequence number */
-            (void)sl_rd_be32(&chunk); /* payload protocol identifier */
-            pn = chunk.n;
-            pl = sl_rd_take(&chunk, pn);
-            if ((flags & (SCTP_FLAG_B | SCTP_FLAG_E)) != (SCTP_FLAG_B | SCTP_FLAG_E)) {
-                n_frag++;
-                continue;
-            }
-            if (pl != NULL && sctp_looks_sip(pl, pn) && n_sip < SCTP_MAX_SIP) {
-                sip_p[n_sip] = pl;
-                sip_n[n_sip] = pn;
-                n_sip++;
-            }
-        }
-    }
-    if (n_sip == 0 && missing > 0) {
-        set_detail(f, SL_FRAME_TRUNCATED, "SCTP", "SCTP packet: %zu of %zu bytes captured", have,
-                   have + missing);
-        return;
-    }
-    if (n_sip == 1) {
-        set_kind(f, SL_FRAME_DATAGRAM, "SCTP");
-        f->payload = sip_p[0];
-        f->payload_len = sip_n[0];
-        return;
-    }
-    if (n_sip > 1 && f->tcp != NULL) {
-        size_t i;
-
-        for (i = 0; i < n_sip; i++)
-            sl_tcp_push(f->tcp, &f->src, &f->dst, SL_TP_SCTP, sip_p[i], sip_n[i], f->number,
-                        f->ts_us);
-        set_kind(f, SL_FRAME_STREAM, "SIP");
-        return;
-    }
-    if (n_sip > 1)
-        set_kind(f, SL_FRAME_NOT_DECODED, "SCTP (several SIP messages)");
-    else if (n_frag > 0)
-        set_kind(f, SL_FRAME_NOT_DECODED, "SCTP (fragmented message)");
-    else if (n_data > 0)
-        set_kind(f, SL_FRAME_OTHER, "SCTP, not SIP");
-    else
-        set_kind(f, SL_FRAME_OTHER, "SCTP, no DATA chunk");
-}
+/* SCTP (RFC 9260, SIP over SCTP RFC 4168): sctp.c, with its message
+ * reassembly when the frame has stream state. */
 
 /* ---- IP ----------------------------------------------------------------- */
 
@@ -723,7 +589,7 @@ static void decode_upper(uint8_t proto, struct sl_rd *r, size_t missing, struct 
         sl_tcp_decode(r, missing, f);
         return;
     case SL_IPP_SCTP:
-        decode_sctp(r, missing, f);
+        sl_sctp_decode(r, missing, f);
         return;
     case SL_IPP_GRE:
         decode_gre(r, missing, f);

@@ -50,6 +50,7 @@
 #include "base/rd.h"
 #include "base/status.h"
 #include "capture/capture.h"
+#include "capture/sctp.h"
 
 #define N_BUCKETS     8192
 #define MAX_LINE      1024 /* a start line longer than this is not looked for */
@@ -110,6 +111,7 @@ struct outmsg {
 
 struct sl_tcp {
     struct sl_tcp_opts o;
+    struct sl_sctp *sctp; /* SCTP message reassembly (sctp.c), made when first needed */
     struct conn *buckets[N_BUCKETS];
     struct conn *lru_head, *lru_tail;
     size_t n_conns;
@@ -208,9 +210,17 @@ void sl_tcp_free(struct sl_tcp *t)
     while (t->lru_head != NULL)
         free_conn(t, t->lru_head);
     clear_msgs(t);
+    sl_sctp_free(t->sctp);
     free(t->msgs);
     free(t->evs);
     free(t);
+}
+
+struct sl_sctp *sl_tcp_sctp(struct sl_tcp *t)
+{
+    if (t->sctp == NULL && sl_sctp_new(&t->sctp, NULL) != SL_OK)
+        t->sctp = NULL;
+    return t->sctp;
 }
 
 size_t sl_tcp_in_flight(const struct sl_tcp *t)
@@ -224,6 +234,49 @@ static void add_event(struct sl_tcp *t, const char *rule, const struct conn *c, 
                       uint64_t frame, int64_t ts_us, const char *fmt, ...)
         __attribute__((format(printf, 7, 8)));
 
+/* A new event (NULL when out of memory: the problem is not reported,
+ * nothing breaks). */
+static struct sl_tcp_event *new_event(struct sl_tcp *t, const char *rule,
+                                      const struct sl_endpoint *src, const struct sl_endpoint *dst,
+                                      enum sl_transport tp, uint64_t frame, int64_t ts_us)
+{
+    struct sl_tcp_event *ev;
+
+    if (t->n_evs == t->cap_evs) {
+        size_t ncap = t->cap_evs ? t->cap_evs * 2 : 8;
+        struct sl_tcp_event *n = realloc(t->evs, ncap * sizeof(*n));
+
+        if (n == NULL)
+            return NULL;
+        t->evs = n;
+        t->cap_evs = ncap;
+    }
+    ev = &t->evs[t->n_evs++];
+    memset(ev, 0, sizeof(*ev));
+    ev->rule = rule;
+    ev->transport = tp;
+    ev->frame = frame;
+    ev->ts_us = ts_us;
+    ev->src = *src;
+    ev->dst = *dst;
+    return ev;
+}
+
+void sl_tcp_report(struct sl_tcp *t, const char *rule, const struct sl_endpoint *src,
+                   const struct sl_endpoint *dst, enum sl_transport tp, uint64_t frame,
+                   int64_t ts_us, const char *fmt, ...)
+{
+    struct sl_tcp_event *ev = new_event(t, rule, src, dst, tp, frame, ts_us);
+    va_list ap;
+
+    if (ev == NULL)
+        return;
+    va_start(ap, fmt);
+    if (vsnprintf(ev->text, sizeof(ev->text), fmt, ap) < 0)
+        ev->text[0] = '\0';
+    va_end(ap);
+}
+
 static void add_event(struct sl_tcp *t, const char *rule, const struct conn *c, int di,
                       uint64_t frame, int64_t ts_us, const char *fmt, ...)
 {
@@ -232,22 +285,10 @@ static void add_event(struct sl_tcp *t, const char *rule, const struct conn *c, 
     char body[300];
     va_list ap;
 
-    if (t->n_evs == t->cap_evs) {
-        size_t ncap = t->cap_evs ? t->cap_evs * 2 : 8;
-        struct sl_tcp_event *n = realloc(t->evs, ncap * sizeof(*n));
-
-        if (n == NULL)
-            return; /* out of memory: the problem is not reported, nothing breaks */
-        t->evs = n;
-        t->cap_evs = ncap;
-    }
-    ev = &t->evs[t->n_evs++];
-    memset(ev, 0, sizeof(*ev));
-    ev->rule = rule;
-    ev->frame = frame;
-    ev->ts_us = ts_us;
-    ev->src = di == 0 ? c->a : c->b;
-    ev->dst = di == 0 ? c->b : c->a;
+    ev = new_event(t, rule, di == 0 ? &c->a : &c->b, di == 0 ? &c->b : &c->a, SL_TP_TCP, frame,
+                   ts_us);
+    if (ev == NULL)
+        return;
     va_start(ap, fmt);
     if (vsnprintf(body, sizeof(body), fmt, ap) < 0)
         body[0] = '\0';
@@ -1454,6 +1495,7 @@ void sl_tcp_expire(struct sl_tcp *t, int64_t now_us, bool flush)
 {
     if (t == NULL)
         return;
+    sl_sctp_expire(t->sctp, t, now_us, flush);
     while (t->lru_head != NULL && (flush || t->lru_head->last_ts_us < now_us - t->o.idle_us)) {
         struct conn *c = t->lru_head;
 

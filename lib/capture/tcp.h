@@ -100,6 +100,15 @@ void sl_ws_unmask(uint8_t *p, size_t n, const uint8_t key[4], size_t at);
 void sl_tcp_push(struct sl_tcp *t, const struct sl_endpoint *src, const struct sl_endpoint *dst,
                  enum sl_transport tp, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us);
 
+/* The SCTP reassembler of this stream state (sctp.h); NULL when out of memory. */
+struct sl_sctp *sl_tcp_sctp(struct sl_tcp *t);
+
+/* Queues a problem that is not a TCP stream's (SCTP reassembly): rule, the
+ * addresses, the transport, the frame and the sentence. */
+void sl_tcp_report(struct sl_tcp *t, const char *rule, const struct sl_endpoint *src,
+                   const struct sl_endpoint *dst, enum sl_transport tp, uint64_t frame,
+                   int64_t ts_us, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
 /* Queues the SIP message of a HEP packet that hep.c decoded into hf (its
  * addresses, transport, hep_* fields, frame and time; while a segment is
  * being added, that segment's frame and time): the n bytes at p (its payload,
