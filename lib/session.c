@@ -377,13 +377,14 @@ int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *bu
     return ingest_capture(s, c, name, err);
 }
 
-/* A warning problem a reassembler reported about frame (0: none) of the
- * capture, addresses optional; its text is prefixed with the frame. */
+/* A problem a reassembler reported about frame (0: none) of the capture,
+ * addresses optional; its text is prefixed with the frame. */
 static int add_stage_problem(struct sl_session *s, int64_t capture_id, uint64_t frame,
                              int64_t ts_us, const struct sl_endpoint *src,
                              const struct sl_endpoint *dst, enum sl_transport tp, const char *rule,
                              const char *what, struct sl_db_capture *cap, struct sl_err *err)
 {
+    const struct sl_rule_info *ri = sl_ruleset_find(s->rules, rule);
     struct sl_db_origin o;
     char text[512];
 
@@ -399,7 +400,9 @@ static int add_stage_problem(struct sl_session *s, int64_t capture_id, uint64_t 
     else
         snprintf(text, sizeof(text), "%s", what);
     cap->problems++;
-    return sl_db_add_problem(s->db, &o, rule, SL_SEV_WARNING, text, NULL, 0, 0, err);
+    /* the catalog's severity: warning, info for SIP-CAP-004 (a TLS or DTLS stream) */
+    return sl_db_add_problem(s->db, &o, rule, ri != NULL ? ri->severity : SL_SEV_WARNING, text,
+                             NULL, 0, 0, err);
 }
 
 /*

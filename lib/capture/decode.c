@@ -514,6 +514,23 @@ static bool udp_encapsulation(uint16_t sport, uint16_t dport, struct sl_rd *body
 }
 
 /*
+ * A DTLS record header (RFC 9147 4, RFC 6347 4.1): content type 20-25 (change
+ * cipher spec, alert, handshake, application data, heartbeat, tls12_cid),
+ * version 0xfeff (DTLS 1.0) or 0xfefd (1.2, and 1.3's plaintext records),
+ * epoch (2), sequence number (6), length (2).  The length is not checked
+ * (a record cut short is still DTLS, as tshark dissects it); no SIP message
+ * starts so.
+ */
+static bool looks_dtls(const uint8_t *p, size_t n)
+{
+    struct sl_rd r = sl_rd_init(p, n);
+    uint8_t type = sl_rd_u8(&r), v0 = sl_rd_u8(&r), v1 = sl_rd_u8(&r);
+
+    (void)sl_rd_skip(&r, 10);
+    return !r.bad && type >= 20 && type <= 25 && v0 == 0xfe && (v1 == 0xff || v1 == 0xfd);
+}
+
+/*
  * RFC 768: source port, destination port, length (header included, >= 8),
  * checksum.  r holds the IP payload as captured; `missing` bytes of it were
  * not captured.  The checksum is not verified (offloading makes it wrong in
@@ -565,7 +582,14 @@ static void decode_udp(struct sl_rd *r, size_t missing, struct sl_frame *f)
     {
         struct sl_rd inner = sl_rd_init(f->payload, f->payload_len);
 
-        (void)udp_encapsulation(sport, dport, &inner, (size_t)ulen - 8 - f->payload_len, f);
+        if (udp_encapsulation(sport, dport, &inner, (size_t)ulen - 8 - f->payload_len, f))
+            return;
+    }
+    if (looks_dtls(f->payload, f->payload_len)) {
+        /* encrypted: counted in its flow, reported once per flow (tcp.c) */
+        set_kind(f, SL_FRAME_NOT_DECODED, "DTLS");
+        if (f->tcp != NULL)
+            sl_tcp_dtls(f->tcp, f);
     }
 }
 

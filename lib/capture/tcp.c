@@ -98,6 +98,11 @@ struct dir {
 struct conn {
     struct sl_endpoint a, b; /* d[0] goes a -> b */
     struct dir d[2];
+    /* frames not decoded because the stream is TLS: reported once, when the
+     * connection ends (tls_src: the sender of the first of them) */
+    uint64_t tls_frames, tls_first, tls_last;
+    int64_t tls_first_ts;
+    struct sl_endpoint tls_src, tls_dst;
     struct conn *hnext;
     struct conn *prev, *next; /* least recently used first */
     size_t bucket;
@@ -109,9 +114,19 @@ struct outmsg {
     uint8_t *data;
 };
 
+/* A UDP flow (either direction) of DTLS records: reported once. */
+struct dtls_flow {
+    struct sl_endpoint a, b; /* a: the sender of the first datagram */
+    uint64_t frames, first, last;
+    int64_t first_ts_us, last_ts_us;
+};
+
 struct sl_tcp {
     struct sl_tcp_opts o;
     struct sl_sctp *sctp; /* SCTP message reassembly (sctp.c), made when first needed */
+    struct dtls_flow *dtls;
+    size_t n_dtls, cap_dtls;
+    int64_t dtls_next_due; /* no DTLS flow is idle long enough before this time */
     struct conn *buckets[N_BUCKETS];
     struct conn *lru_head, *lru_tail;
     size_t n_conns;
@@ -195,8 +210,11 @@ static void unlink_conn(struct sl_tcp *t, struct conn *c)
     t->n_conns--;
 }
 
+static void report_tls(struct sl_tcp *t, const struct conn *c);
+
 static void free_conn(struct sl_tcp *t, struct conn *c)
 {
+    report_tls(t, c);
     unlink_conn(t, c);
     free_dir(t, &c->d[0]);
     free_dir(t, &c->d[1]);
@@ -211,6 +229,7 @@ void sl_tcp_free(struct sl_tcp *t)
         free_conn(t, t->lru_head);
     clear_msgs(t);
     sl_sctp_free(t->sctp);
+    free(t->dtls);
     free(t->msgs);
     free(t->evs);
     free(t);
@@ -275,6 +294,127 @@ void sl_tcp_report(struct sl_tcp *t, const char *rule, const struct sl_endpoint 
     if (vsnprintf(ev->text, sizeof(ev->text), fmt, ap) < 0)
         ev->text[0] = '\0';
     va_end(ap);
+}
+
+/* ---- TLS and DTLS: one report per stream -------------------------------- */
+
+static const char TLS_REASON[] = "TLS";
+
+static int ep_cmp(const struct sl_endpoint *x, const struct sl_endpoint *y);
+
+/* "frame 7" or "frames 7 to 9" into buf. */
+static const char *frames_text(char *buf, size_t len, uint64_t first, uint64_t last)
+{
+    if (first == last)
+        snprintf(buf, len, "frame %" PRIu64, first);
+    else
+        snprintf(buf, len, "frames %" PRIu64 " to %" PRIu64, first, last);
+    return buf;
+}
+
+/* A connection that carried TLS ends: its frames not decoded, in one problem
+ * (SIP-CAP-004).  Nothing for one that carried none. */
+static void report_tls(struct sl_tcp *t, const struct conn *c)
+{
+    char a[64], b[64], r[64];
+
+    if (c->tls_frames == 0)
+        return;
+    sl_tcp_report(
+            t, "SIP-CAP-004", &c->tls_src, &c->tls_dst, SL_TP_TCP, c->tls_first, c->tls_first_ts,
+            "TLS stream %s <-> %s: %" PRIu64 " segment%s (%s) encrypted (RFC 8446), not "
+            "decoded: any SIP it carries cannot be read without its keys",
+            sl_endpoint_format(&c->tls_src, a, sizeof(a)),
+            sl_endpoint_format(&c->tls_dst, b, sizeof(b)), c->tls_frames,
+            c->tls_frames == 1 ? "" : "s", frames_text(r, sizeof(r), c->tls_first, c->tls_last));
+}
+
+static void report_dtls(struct sl_tcp *t, const struct dtls_flow *fl)
+{
+    char a[64], b[64], r[64];
+
+    sl_tcp_report(t, "SIP-CAP-004", &fl->a, &fl->b, SL_TP_UDP, fl->first, fl->first_ts_us,
+                  "DTLS flow %s <-> %s: %" PRIu64 " datagram%s (%s) encrypted (RFC 9147), not "
+                  "decoded: any SIP it carries cannot be read without its keys",
+                  sl_endpoint_format(&fl->a, a, sizeof(a)),
+                  sl_endpoint_format(&fl->b, b, sizeof(b)), fl->frames, fl->frames == 1 ? "" : "s",
+                  frames_text(r, sizeof(r), fl->first, fl->last));
+}
+
+/* Reports and forgets flow i. */
+static void end_dtls(struct sl_tcp *t, size_t i)
+{
+    report_dtls(t, &t->dtls[i]);
+    t->dtls[i] = t->dtls[--t->n_dtls];
+}
+
+void sl_tcp_dtls(struct sl_tcp *t, const struct sl_frame *f)
+{
+    struct dtls_flow *fl = NULL;
+    size_t i;
+
+    for (i = 0; i < t->n_dtls && fl == NULL; i++) {
+        struct dtls_flow *x = &t->dtls[i];
+
+        if ((ep_cmp(&x->a, &f->src) == 0 && ep_cmp(&x->b, &f->dst) == 0) ||
+            (ep_cmp(&x->a, &f->dst) == 0 && ep_cmp(&x->b, &f->src) == 0))
+            fl = x;
+    }
+    if (fl == NULL) {
+        if (t->n_dtls == SL_DTLS_MAX_FLOWS) {
+            size_t old = 0; /* full: the flow idle longest is reported now */
+
+            for (i = 1; i < t->n_dtls; i++) {
+                if (t->dtls[i].last_ts_us < t->dtls[old].last_ts_us)
+                    old = i;
+            }
+            end_dtls(t, old);
+        }
+        if (t->n_dtls == t->cap_dtls) {
+            size_t ncap = t->cap_dtls ? t->cap_dtls * 2 : 8;
+            struct dtls_flow *n = realloc(t->dtls, ncap * sizeof(*n));
+
+            if (n == NULL)
+                return; /* out of memory: not reported, nothing breaks */
+            t->dtls = n;
+            t->cap_dtls = ncap;
+        }
+        fl = &t->dtls[t->n_dtls++];
+        memset(fl, 0, sizeof(*fl));
+        fl->a = f->src;
+        fl->b = f->dst;
+        fl->first = f->number;
+        fl->first_ts_us = f->ts_us;
+    }
+    fl->frames++;
+    fl->last = f->number;
+    if (f->ts_us > fl->last_ts_us || fl->frames == 1)
+        fl->last_ts_us = f->ts_us;
+    if (fl->last_ts_us < INT64_MAX - t->o.idle_us &&
+        (t->dtls_next_due == 0 || fl->last_ts_us + t->o.idle_us < t->dtls_next_due))
+        t->dtls_next_due = fl->last_ts_us + t->o.idle_us;
+}
+
+/* DTLS flows idle for the idle time-out (every one with flush) are reported. */
+static void expire_dtls(struct sl_tcp *t, int64_t now_us, bool flush)
+{
+    size_t i;
+
+    if (t->n_dtls == 0 || (!flush && now_us < t->dtls_next_due))
+        return;
+    t->dtls_next_due = 0;
+    for (i = 0; i < t->n_dtls;) {
+        const struct dtls_flow *fl = &t->dtls[i];
+
+        if (flush ||
+            (now_us > INT64_MIN + t->o.idle_us && fl->last_ts_us < now_us - t->o.idle_us)) {
+            end_dtls(t, i);
+            continue;
+        }
+        if (t->dtls_next_due == 0 || fl->last_ts_us + t->o.idle_us < t->dtls_next_due)
+            t->dtls_next_due = fl->last_ts_us + t->o.idle_us;
+        i++;
+    }
 }
 
 static void add_event(struct sl_tcp *t, const char *rule, const struct conn *c, int di,
@@ -918,6 +1058,36 @@ static void hep_frames(struct sl_tcp *t, struct conn *c, int di, uint64_t frame,
     }
 }
 
+/* A TLS record header (RFC 8446 5.1): content type 20-23, version 3.0-3.4,
+ * a length of at most 2^14 + 2048; 0 when p[0, n) does not start with one,
+ * else the record's size. */
+static size_t tls_record(const uint8_t *p, size_t n)
+{
+    size_t len;
+
+    if (n < 5 || p[0] < 0x14 || p[0] > 0x17 || p[1] != 0x03 || p[2] > 0x04)
+        return 0;
+    len = (size_t)p[3] << 8 | p[4];
+    return len > 0 && len <= 16384 + 2048 ? 5 + len : 0;
+}
+
+/* Bytes of a stream not classified at its start that are TLS after all: a
+ * record starting in the first 4 bytes (after keep-alive bytes) that ends
+ * exactly at the end of the bytes held, or is followed by another record.
+ * Plain text never starts a record (its first byte is a control character). */
+static bool tls_midstream(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < 4 && i < n; i++) {
+        size_t k = tls_record(p + i, n - i);
+
+        if (k > 0 && (i + k == n || (i + k < n && tls_record(p + i + k, n - i - k) > 0)))
+            return true;
+    }
+    return false;
+}
+
 /* Cuts what it can out of the unframed bytes of direction di. */
 static void frame_dir(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, int64_t ts_us)
 {
@@ -976,6 +1146,12 @@ static void frame_dir(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, 
             drop(t, d, k);
             d->skip -= k;
             continue;
+        }
+        if (!d->framing && !d->sip_seen && tls_midstream(p, n)) {
+            /* a TLS stream caught after its start (a keep-alive byte first) */
+            d->tls = true;
+            drop(t, d, n);
+            return;
         }
         if (!d->framing) {
             /* resync: the first line that is a SIP start line */
@@ -1457,7 +1633,7 @@ void sl_tcp_add(struct sl_tcp *t, const struct sl_tcp_seg *s, struct sl_frame *f
         if (s->len == 0)
             reason = "TCP, no payload";
         else if (d->tls)
-            kind = SL_FRAME_NOT_DECODED, reason = "TLS";
+            kind = SL_FRAME_NOT_DECODED, reason = TLS_REASON;
         else if (d->ws && d->ws_state == WS_DEAD)
             kind = SL_FRAME_NOT_DECODED, reason = "WebSocket (after a malformed frame)";
         else if (d->hep && t->cur_hep_other)
@@ -1479,6 +1655,15 @@ void sl_tcp_add(struct sl_tcp *t, const struct sl_tcp_seg *s, struct sl_frame *f
         else
             reason = "TCP, not SIP";
     }
+    if (reason == TLS_REASON && !t->cur_counted) {
+        if (c->tls_frames++ == 0) {
+            c->tls_first = s->frame;
+            c->tls_first_ts = s->ts_us;
+            c->tls_src = s->src;
+            c->tls_dst = s->dst;
+        }
+        c->tls_last = s->frame;
+    }
     if ((s->flags & SL_TCP_RST) != 0) {
         settle_conn(t, c, "is reset (RST)");
         c = NULL;
@@ -1496,6 +1681,7 @@ void sl_tcp_expire(struct sl_tcp *t, int64_t now_us, bool flush)
     if (t == NULL)
         return;
     sl_sctp_expire(t->sctp, t, now_us, flush);
+    expire_dtls(t, now_us, flush);
     while (t->lru_head != NULL && (flush || t->lru_head->last_ts_us < now_us - t->o.idle_us)) {
         struct conn *c = t->lru_head;
 

@@ -100,6 +100,13 @@ void sl_ws_unmask(uint8_t *p, size_t n, const uint8_t key[4], size_t at);
 void sl_tcp_push(struct sl_tcp *t, const struct sl_endpoint *src, const struct sl_endpoint *dst,
                  enum sl_transport tp, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us);
 
+/* Counts a UDP datagram holding a DTLS record (RFC 9147 4) in its flow
+ * (either direction): each flow is reported once (SIP-CAP-004), when it has
+ * been idle for the idle time-out, at the end of the capture, or when more
+ * than SL_DTLS_MAX_FLOWS are followed (the one idle longest first). */
+#define SL_DTLS_MAX_FLOWS 1024
+void sl_tcp_dtls(struct sl_tcp *t, const struct sl_frame *f);
+
 /* The SCTP reassembler of this stream state (sctp.h); NULL when out of memory. */
 struct sl_sctp *sl_tcp_sctp(struct sl_tcp *t);
 

@@ -884,6 +884,77 @@ static void test_decode_hep3_inflated(void **state)
     sl_tcp_free(t);
 }
 
+/* DTLS records in UDP: not decoded, and each flow reported once (tcp.c). */
+static void test_decode_dtls(void **state)
+{
+    static const uint8_t hello[25] = { 22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12 };
+    static const uint8_t appdata[20] = { 23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 5, 0, 7 };
+    struct sl_tcp *t = NULL;
+    struct sl_tcp_event ev;
+    struct pkt p;
+    struct sl_frame f;
+    unsigned i, n = 0;
+
+    (void)state;
+    put_udp_payload(&p, 40000, 5061, hello, sizeof(hello));
+    decode(DLT_EN10MB, &p, &f); /* on its own */
+    assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+    assert_string_equal(f.reason, "DTLS");
+    assert_int_equal(sl_tcp_new(&t, NULL), SL_OK);
+    for (i = 1; i <= 4; i++) {
+        if (i == 2) { /* the answer: the other direction of the same flow */
+            uint8_t a[4];
+
+            put_udp_payload(&p, 5061, 40000, appdata, sizeof(appdata));
+            memcpy(a, p.b + 14 + 12, 4); /* swap the IPv4 addresses */
+            memcpy(p.b + 14 + 12, p.b + 14 + 16, 4);
+            memcpy(p.b + 14 + 16, a, 4);
+        } else
+            put_udp_payload(&p, 40000, 5061, i == 1 ? hello : appdata,
+                            i == 1 ? sizeof(hello) : sizeof(appdata));
+        memset(&f, 0, sizeof(f));
+        f.number = i;
+        f.ts_us = (int64_t)i * 1000;
+        sl_frame_decode_stream(DLT_EN10MB, p.b, p.n, p.n, NULL, t, &f);
+        assert_int_equal(f.kind, SL_FRAME_NOT_DECODED);
+        assert_string_equal(f.reason, "DTLS");
+        assert_int_equal(sl_tcp_event(t, &ev), 0); /* nothing per frame */
+    }
+    /* not DTLS: version 0x0303 (TLS), a SIP message starting with 0x16 is impossible */
+    put_udp_payload(&p, 40000, 5061, "\x16\x03\x03\0\0\0\0\0\0\0\0\0\0", 13);
+    decode(DLT_EN10MB, &p, &f);
+    assert_int_equal(f.kind, SL_FRAME_DATAGRAM);
+    /* idle for the time-out: reported once */
+    sl_tcp_expire(t, 4000 + SL_TCP_IDLE_US - 1, false);
+    assert_int_equal(sl_tcp_event(t, &ev), 0);
+    sl_tcp_expire(t, 4000 + SL_TCP_IDLE_US + 1, false);
+    assert_int_equal(sl_tcp_event(t, &ev), 1);
+    assert_string_equal(ev.rule, "SIP-CAP-004");
+    assert_int_equal(ev.transport, SL_TP_UDP);
+    assert_int_equal(ev.frame, 1);
+    assert_non_null(strstr(ev.text, ":40000 <-> "));
+    assert_non_null(strstr(ev.text, ":5061: 4 datagrams (frames 1 to 4) encrypted (RFC 9147)"));
+    assert_int_equal(sl_tcp_event(t, &ev), 0);
+    sl_tcp_expire(t, 0, true);
+    assert_int_equal(sl_tcp_event(t, &ev), 0);
+    /* more flows than followed: the one idle longest is reported at once */
+    for (i = 0; i <= SL_DTLS_MAX_FLOWS; i++) {
+        put_udp_payload(&p, 10000 + i, 5061, hello, sizeof(hello));
+        memset(&f, 0, sizeof(f));
+        f.number = 100 + i;
+        f.ts_us = (int64_t)i;
+        sl_frame_decode_stream(DLT_EN10MB, p.b, p.n, p.n, NULL, t, &f);
+    }
+    while (sl_tcp_event(t, &ev) == 1)
+        n++;
+    assert_int_equal(n, 1);
+    sl_tcp_expire(t, 0, true);
+    while (sl_tcp_event(t, &ev) == 1)
+        n++;
+    assert_int_equal(n, SL_DTLS_MAX_FLOWS + 1);
+    sl_tcp_free(t);
+}
+
 static void test_decode_ethertypes(void **state)
 {
     static const struct {
@@ -2752,6 +2823,7 @@ int main(void)
         cmocka_unit_test(test_decode_hep3_not_sip),
         cmocka_unit_test(test_decode_hep3_compressed),
         cmocka_unit_test(test_decode_hep3_inflated),
+        cmocka_unit_test(test_decode_dtls),
         cmocka_unit_test(test_decode_pppoe_session_ipv4_and_ipv6),
         cmocka_unit_test(test_decode_ipv6_extension_headers),
         cmocka_unit_test(test_decode_ipv6_jumbo_payload_length_zero),

@@ -372,6 +372,70 @@ static void test_tcp_tls_not_decoded(void **state)
     sl_tcp_free(e.t);
 }
 
+/* Every TLS stream is reported once, when it ends, not per frame. */
+static void test_tcp_tls_reported_once(void **state)
+{
+    static const uint8_t rec[] = { 0x17, 0x03, 0x03, 0x00, 0x03, 1, 2, 3 };
+    static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5 };
+    struct sl_tcp_event ev;
+    struct sl_tcp_seg sg;
+    struct env e;
+    char text[400];
+    int i;
+
+    (void)state;
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 1, SL_TCP_SYN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 1, 100, SL_TCP_SYN | SL_TCP_ACK, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(seg(&e, 0, 2, SL_TCP_ACK, hello, sizeof(hello)), SL_FRAME_NOT_DECODED);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(seg(&e, 1, 101 + 8 * (uint32_t)i, SL_TCP_ACK, rec, sizeof(rec)),
+                         SL_FRAME_NOT_DECODED);
+        assert_string_equal(e.f.reason, "TLS");
+        assert_int_equal(events(&e, NULL, NULL, 0), 0); /* nothing per frame */
+    }
+    assert_int_equal(seg(&e, 1, 101, SL_TCP_ACK, rec, sizeof(rec)), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP retransmission");
+    assert_int_equal(seg(&e, 0, 12, SL_TCP_ACK | SL_TCP_FIN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(events(&e, NULL, NULL, 0), 0);
+    assert_int_equal(seg(&e, 1, 125, SL_TCP_ACK | SL_TCP_FIN, NULL, 0), SL_FRAME_OTHER);
+    assert_int_equal(sl_tcp_event(e.t, &ev), 1);
+    assert_string_equal(ev.rule, "SIP-CAP-004");
+    assert_int_equal(ev.transport, SL_TP_TCP);
+    assert_int_equal(ev.frame, 3);
+    assert_int_equal(ev.src.port, A_PORT);
+    assert_string_equal(ev.text, "TLS stream 10.0.0.1:5060 <-> 10.0.0.2:5070: 4 segments (frames "
+                                 "3 to 6) encrypted (RFC 8446), not decoded: any SIP it carries "
+                                 "cannot be read without its keys");
+    assert_int_equal(sl_tcp_event(e.t, &ev), 0);
+    /* a second TLS connection, still open at the end of the capture, and a
+     * plain SIP one: one report, for the TLS one */
+    memset(&sg, 0, sizeof(sg));
+    ep(&sg.src, 3, 40000);
+    ep(&sg.dst, 2, 5061);
+    sg.seq = 9;
+    sg.data = rec;
+    sg.len = sizeof(rec);
+    sg.frame = ++e.frame;
+    sl_tcp_add(e.t, &sg, &e.f);
+    assert_int_equal(e.f.kind, SL_FRAME_NOT_DECODED);
+    assert_int_equal(seg(&e, 0, 1000, 0, INVITE, strlen(INVITE)), SL_FRAME_STREAM);
+    sl_tcp_expire(e.t, 0, true);
+    assert_int_equal(events(&e, "SIP-CAP-004", text, sizeof(text)), 1);
+    assert_non_null(strstr(text, "TLS stream 10.0.0.3:40000 <-> 10.0.0.2:5061: 1 segment (frame"));
+    sl_tcp_free(e.t);
+    /* caught after its start: a keep-alive byte, then records */
+    env_init(&e, NULL);
+    assert_int_equal(seg(&e, 0, 500, SL_TCP_ACK, "\0", 1), SL_FRAME_OTHER);
+    assert_string_equal(e.f.reason, "TCP, not SIP");
+    assert_int_equal(seg(&e, 0, 501, SL_TCP_ACK, rec, sizeof(rec)), SL_FRAME_NOT_DECODED);
+    assert_string_equal(e.f.reason, "TLS");
+    sl_tcp_expire(e.t, 0, true);
+    assert_int_equal(events(&e, "SIP-CAP-004", text, sizeof(text)), 1);
+    assert_non_null(strstr(text, "1 segment (frame 2)"));
+    sl_tcp_free(e.t);
+}
+
 static void test_tcp_caps(void **state)
 {
     struct sl_tcp_opts o;
@@ -1007,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_tcp_missing_content_length),
         cmocka_unit_test(test_tcp_fin_and_rst_close),
         cmocka_unit_test(test_tcp_tls_not_decoded),
+        cmocka_unit_test(test_tcp_tls_reported_once),
         cmocka_unit_test(test_tcp_caps),
         cmocka_unit_test(test_tcp_idle_timeout),
         cmocka_unit_test(test_tcp_through_capture),
