@@ -58,8 +58,10 @@ enum sl_frame_kind {
     SL_FRAME_MALFORMED = 4,   /* headers contradict themselves: reason, detail */
     SL_FRAME_HELD = 5,        /* an IP fragment kept for reassembly: counted later, by the
                                  sl_ipfrag_event that settles its datagram */
-    SL_FRAME_STREAM = 6       /* a TCP segment that completed one or more SIP messages of
-                                 its stream: read them with sl_capture_message() */
+    SL_FRAME_STREAM = 6       /* a frame whose SIP messages are queued: a TCP segment that
+                                 completed messages (or HEP packets) of its stream, an SCTP
+                                 packet completing a fragmented message or bundling several,
+                                 a compressed HEP payload: read them with sl_capture_message() */
 };
 
 /* One frame of a capture.  The payload is borrowed: valid until the next
@@ -248,7 +250,12 @@ int sl_capture_event(struct sl_capture *c, struct sl_ipfrag_event *ev);
  * segment, at the first SIP start line.  Missing bytes (a gap) are reported and
  * the stream resyncs at the next SIP start line.  A stream starting with a TLS
  * record is not decoded.  A stream starting with an HTTP upgrade to WebSocket
- * is SIP over WebSocket (RFC 7118): its messages have transport SL_TP_WS.  FIN and RST close a stream; so does an idle time-out.
+ * is SIP over WebSocket (RFC 7118): its messages have transport SL_TP_WS.  A
+ * stream starting with a HEP header is HEP over TCP: cut into HEP packets,
+ * each decoded by sl_hep_decode.  A TLS stream is reported once, when it
+ * ends (SIP-CAP-004); so is a flow of DTLS datagrams (sl_tcp_dtls).  SCTP
+ * message reassembly (sctp.h) lives in the same state and queue.  FIN and
+ * RST close a stream; so does an idle time-out.
  * Memory is bounded: bytes held per direction, in total, and streams in flight.
  */
 #define SL_TCP_MAX_STREAMS 4096               /* connections in flight */
