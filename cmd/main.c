@@ -59,6 +59,8 @@ static const char usage_text[] =
         "                                   exit 1 when a finding reaches this severity\n"
         "                                   (default: error)\n"
         "      --max-message-size BYTES     largest SIP message accepted (default 65535)\n"
+        "      --threads N                  threads that parse SIP (default: one per\n"
+        "                                   core); the report never depends on it\n"
         "  -q, --quiet                      no diagnostics except errors\n"
         "  -h, --help                       this text\n"
         "  -V, --version                    the version\n"
@@ -74,6 +76,7 @@ struct opts {
     enum sl_severity fail_on;
     size_t max_msg_len;
     long long t1_us;
+    int threads;
     const char *call_id;
     const char *enable, *disable, *rules_dir;
     int all;
@@ -115,7 +118,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         OPT_ALL,
         OPT_ENABLE,
         OPT_DISABLE,
-        OPT_RULES_DIR
+        OPT_RULES_DIR,
+        OPT_THREADS
     };
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
@@ -129,6 +133,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "enable", required_argument, NULL, OPT_ENABLE },
         { "disable", required_argument, NULL, OPT_DISABLE },
         { "rules-dir", required_argument, NULL, OPT_RULES_DIR },
+        { "threads", required_argument, NULL, OPT_THREADS },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -187,6 +192,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
             if (parse_size(optarg, &ms) != 0 || ms > 60000)
                 return usage_error("bad --t1 '%s' (1 to 60000 milliseconds)", optarg);
             o->t1_us = (long long)ms * 1000;
+            break;
+        }
+        case OPT_THREADS: {
+            size_t n;
+
+            if (parse_size(optarg, &n) != 0 || n > 64)
+                return usage_error("bad --threads '%s' (1 to 64)", optarg);
+            o->threads = (int)n;
             break;
         }
         case OPT_CALL_ID:
@@ -339,6 +352,7 @@ int main(int argc, char **argv)
     so.keep_existing = o.n_inputs == 0; /* calls/flow --db FILE: read it */
     so.max_msg_len = o.max_msg_len;
     so.t1_us = o.t1_us;
+    so.threads = o.threads;
     if (strcmp(o.command, "rules") == 0)
         return list_rules(&o, &so);
     if ((rc = sl_session_open(&s, &so, &err)) != SL_OK) {

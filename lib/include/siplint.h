@@ -73,6 +73,8 @@ struct sl_session_opts {
     const char *rules_dir; /* also run the rules in this directory's SIP-*.sql files */
     const char *enable;    /* run only these rules: "SIP-DLG-001,SIP-ST" (IDs or prefixes) */
     const char *disable;   /* do not run these rules (same syntax) */
+    int threads;           /* threads that parse SIP, the caller's included; 0 = one per
+                              core.  The results never depend on it. */
 };
 
 struct sl_session;

@@ -180,6 +180,7 @@ struct dup_rec {
     int64_t capture_id;
     int64_t msg_id;
     struct sl_msg_links links;
+    uint64_t hash; /* sl_map_hash of the key in the dups map */
     size_t key_len;
     unsigned char key[]; /* src, dst, transport, raw bytes */
 };
@@ -1634,7 +1635,7 @@ static void dup_drop_head(struct sl_txn_engine *e)
     e->dup_head = r->next;
     if (e->dup_head == NULL)
         e->dup_tail = NULL;
-    (void)sl_map_del(e->dups, r->key, r->key_len, r);
+    (void)sl_map_del_h(e->dups, r->key, r->key_len, r->hash, r);
     e->n_dups--;
     free(r);
 }
@@ -1649,7 +1650,8 @@ static void dup_purge(struct sl_txn_engine *e, int64_t ts)
 }
 
 /* A record for this observation (not yet stored), or NULL without bytes. */
-static struct dup_rec *dup_make(const struct sl_txn_input *in, int *rc)
+static struct dup_rec *dup_make(const struct sl_txn_engine *e, const struct sl_txn_input *in,
+                                int *rc)
 {
     struct dup_rec *r;
     size_t n;
@@ -1673,6 +1675,7 @@ static struct dup_rec *dup_make(const struct sl_txn_input *in, int *rc)
     r->key[2 * EP_KEY_LEN] = (unsigned char)in->transport;
     memcpy(r->key + 2 * EP_KEY_LEN + 1, in->raw, in->raw_len);
     r->key_len = n;
+    r->hash = sl_map_hash(e->dups, r->key, n);
     r->ts_us = in->ts_us;
     r->capture_id = in->capture_id;
     r->msg_id = in->msg_id;
@@ -1683,7 +1686,7 @@ static struct dup_rec *dup_make(const struct sl_txn_input *in, int *rc)
  * (or from another capture point, close in time) is one observation. */
 static const struct dup_rec *dup_find(const struct sl_txn_engine *e, const struct dup_rec *r)
 {
-    const struct dup_rec *o = sl_map_get(e->dups, r->key, r->key_len);
+    const struct dup_rec *o = sl_map_get_h(e->dups, r->key, r->key_len, r->hash);
     int64_t dt;
 
     if (o == NULL)
@@ -1699,7 +1702,7 @@ static int dup_store(struct sl_txn_engine *e, struct dup_rec *r, const struct sl
     int rc;
 
     r->links = *links;
-    rc = sl_map_put(e->dups, r->key, r->key_len, r, NULL);
+    rc = sl_map_put_h(e->dups, r->key, r->key_len, r->hash, r, NULL);
     if (rc != SL_OK) {
         free(r);
         return rc == SL_ELIMIT ? SL_OK : rc;
@@ -2488,7 +2491,7 @@ int sl_txn_feed(struct sl_txn_engine *e, const struct sl_txn_input *in, struct s
 
     /* G2: one observation seen twice */
     dup_purge(e, in->ts_us);
-    rec = dup_make(in, &rc);
+    rec = dup_make(e, in, &rc);
     if (rc != SL_OK)
         return sl_fail(err, rc, "out of memory recording a message");
     if (rec != NULL && (first = dup_find(e, rec)) != NULL) {
