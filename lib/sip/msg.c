@@ -660,29 +660,110 @@ static bool param_in(const char *v, const char *name, size_t *val_off, size_t *v
     return false;
 }
 
-/* Next row (from *pos on) of the header named full or compact (NULL: none),
- * any case; NULL when there is none.  Advances *pos past it. */
-static const osip_header_t *hdr_next(const osip_message_t *sip, const char *full,
-                                     const char *compact, int *pos)
+/* The headers libosip2 leaves in its generic list that the fields below
+ * read, found in one pass (hidx_build) instead of one scan per lookup. */
+enum hid {
+    H_MAX_FORWARDS,
+    H_EXPIRES,
+    H_RETRY_AFTER,
+    H_RSEQ,
+    H_SESSION_EXPIRES,
+    H_MIN_SE,
+    H_RACK,
+    H_SUPPORTED,
+    H_REQUIRE,
+    H_REASON,
+    H_SERVER,
+    H_USER_AGENT,
+    H_COUNT
+};
+
+static const struct {
+    const char *full, *compact; /* lower case; compact NULL: none */
+} hnames[H_COUNT] = {
+    [H_MAX_FORWARDS] = { "max-forwards", NULL },
+    [H_EXPIRES] = { "expires", NULL },
+    [H_RETRY_AFTER] = { "retry-after", NULL },
+    [H_RSEQ] = { "rseq", NULL },
+    [H_SESSION_EXPIRES] = { "session-expires", "x" }, /* RFC 4028 4 */
+    [H_MIN_SE] = { "min-se", NULL },
+    [H_RACK] = { "rack", NULL },
+    [H_SUPPORTED] = { "supported", "k" },
+    [H_REQUIRE] = { "require", NULL },
+    [H_REASON] = { "reason", NULL },
+    [H_SERVER] = { "server", NULL },
+    [H_USER_AGENT] = { "user-agent", NULL },
+};
+
+/* Where each of those headers is in sip->headers: its first and last row
+ * (-1: absent). */
+struct hidx {
+    const osip_message_t *sip;
+    int first[H_COUNT], last[H_COUNT];
+};
+
+static bool hid_is(const char *name, size_t n, enum hid id)
 {
-    int k = osip_list_size(&sip->headers);
+    return ieq_n(name, n, hnames[id].full) ||
+           (hnames[id].compact != NULL && ieq_n(name, n, hnames[id].compact));
+}
 
-    while (*pos < k) {
-        const osip_header_t *hd = osip_list_get(&sip->headers, (*pos)++);
+static void hidx_build(struct hidx *x, const osip_message_t *sip)
+{
+    int k = osip_list_size(&sip->headers), pos = 0, id;
+    osip_list_iterator_t it;
+    const osip_header_t *hd;
 
-        if (hd != NULL && hd->hname != NULL &&
-            (ieq(hd->hname, full) || (compact != NULL && ieq(hd->hname, compact))))
-            return hd;
+    x->sip = sip;
+    for (id = 0; id < H_COUNT; id++)
+        x->first[id] = x->last[id] = -1;
+    for (hd = osip_list_get_first((osip_list_t *)(uintptr_t)&sip->headers, &it);
+         hd != NULL && pos < k; hd = osip_list_get_next(&it), pos++) {
+        size_t n;
+
+        if (hd->hname == NULL)
+            continue;
+        n = strlen(hd->hname);
+        for (id = 0; id < H_COUNT; id++) {
+            if (hid_is(hd->hname, n, (enum hid)id)) {
+                if (x->first[id] < 0)
+                    x->first[id] = pos;
+                x->last[id] = pos;
+                break;
+            }
+        }
     }
+}
+
+/* Next row of header id after row *pos (start with *pos = -1); NULL when
+ * there is none.  Advances *pos to it. */
+static const osip_header_t *hdr_next(const struct hidx *x, enum hid id, int *pos)
+{
+    int k;
+
+    if (x->first[id] < 0 || *pos >= x->last[id])
+        return NULL;
+    if (*pos < x->first[id]) {
+        *pos = x->first[id];
+        return osip_list_get(&x->sip->headers, *pos);
+    }
+    for (k = *pos + 1; k <= x->last[id]; k++) {
+        const osip_header_t *hd = osip_list_get(&x->sip->headers, k);
+
+        if (hd != NULL && hd->hname != NULL && hid_is(hd->hname, strlen(hd->hname), id)) {
+            *pos = k;
+            return hd;
+        }
+    }
+    *pos = x->last[id];
     return NULL;
 }
 
 /* The first row's value; *found false when the header is absent. */
-static const char *hdr_value(const osip_message_t *sip, const char *full, const char *compact,
-                             bool *found)
+static const char *hdr_value(const struct hidx *x, enum hid id, bool *found)
 {
-    int pos = 0;
-    const osip_header_t *hd = hdr_next(sip, full, compact, &pos);
+    int pos = -1;
+    const osip_header_t *hd = hdr_next(x, id, &pos);
 
     *found = hd != NULL;
     return hd != NULL ? hd->hvalue : NULL;
@@ -691,14 +772,14 @@ static const char *hdr_value(const osip_message_t *sip, const char *full, const 
 /* All rows of a list header of option-tags (Supported, Require: RFC 3261
  * 20.37, 20.32), split on commas, trimmed, lower-cased, ", "-joined.  Present
  * but empty ("Supported:") gives "". */
-static int join_tokens(char **dst, const osip_message_t *sip, const char *full, const char *compact)
+static int join_tokens(char **dst, const struct hidx *x, enum hid id)
 {
     struct sbuf b = { 0 };
     const osip_header_t *hd;
-    int pos = 0;
+    int pos = -1;
     bool present = false;
 
-    while ((hd = hdr_next(sip, full, compact, &pos)) != NULL) {
+    while ((hd = hdr_next(x, id, &pos)) != NULL) {
         const char *v = hd->hvalue;
         size_t i = 0;
 
@@ -723,14 +804,14 @@ static int join_tokens(char **dst, const osip_message_t *sip, const char *full, 
 }
 
 /* All rows of a header, values as libosip2 has them, ", "-joined. */
-static int join_values(char **dst, const osip_message_t *sip, const char *full)
+static int join_values(char **dst, const struct hidx *x, enum hid id)
 {
     struct sbuf b = { 0 };
     const osip_header_t *hd;
-    int pos = 0;
+    int pos = -1;
     bool present = false;
 
-    while ((hd = hdr_next(sip, full, NULL, &pos)) != NULL) {
+    while ((hd = hdr_next(x, id, &pos)) != NULL) {
         if (present)
             sb_puts(&b, ", ", FOLD_NONE);
         if (hd->hvalue != NULL)
@@ -930,14 +1011,14 @@ static int contact_fields(struct sl_msg *m, const osip_message_t *sip)
 
 /* RFC 4028 4: Session-Expires = ("Session-Expires" / "x") HCOLON
  * delta-seconds *(SEMI se-params); refresher = "uac" / "uas". */
-static int session_timer_fields(struct sl_msg *m, const osip_message_t *sip)
+static int session_timer_fields(struct sl_msg *m, const struct hidx *x)
 {
     const char *v;
     size_t off, len;
     bool found;
 
-    v = hdr_value(sip, "session-expires", "x", &found);
-    m->min_se = num_lead(hdr_value(sip, "min-se", NULL, &found), UINT32_MAX);
+    v = hdr_value(x, H_SESSION_EXPIRES, &found);
+    m->min_se = num_lead(hdr_value(x, H_MIN_SE, &found), UINT32_MAX);
     if (v == NULL)
         return SL_OK;
     m->session_expires = num_lead(v, UINT32_MAX);
@@ -949,13 +1030,13 @@ static int session_timer_fields(struct sl_msg *m, const osip_message_t *sip)
 }
 
 /* RFC 3262 7.2: RAck = "RAck" HCOLON response-num LWS CSeq-num LWS Method. */
-static int rack_fields(struct sl_msg *m, const osip_message_t *sip)
+static int rack_fields(struct sl_msg *m, const struct hidx *x)
 {
     size_t word[3][2], i = 0, w;
     const char *v;
     bool found;
 
-    v = hdr_value(sip, "rack", NULL, &found);
+    v = hdr_value(x, H_RACK, &found);
     if (v == NULL)
         return SL_OK;
     for (w = 0; w < 3; w++) {
@@ -981,32 +1062,34 @@ static int other_headers(struct sl_msg *m, const osip_message_t *sip)
     const char *v;
     bool found;
     int rc;
+    struct hidx x;
 
-    m->max_forwards = (int)num_value(hdr_value(sip, "max-forwards", NULL, &found), INT_MAX);
-    m->expires = (int)num_value(hdr_value(sip, "expires", NULL, &found), INT_MAX);
+    hidx_build(&x, sip);
+    m->max_forwards = (int)num_value(hdr_value(&x, H_MAX_FORWARDS, &found), INT_MAX);
+    m->expires = (int)num_value(hdr_value(&x, H_EXPIRES, &found), INT_MAX);
     /* RFC 3261 20.33: Retry-After = delta-seconds [ comment ] *( SEMI retry-param ) */
-    m->retry_after = num_lead(hdr_value(sip, "retry-after", NULL, &found), UINT32_MAX);
+    m->retry_after = num_lead(hdr_value(&x, H_RETRY_AFTER, &found), UINT32_MAX);
     /* RFC 3262 7.1: RSeq = 1*DIGIT, up to 2**32 - 1 */
-    m->rseq = num_value(hdr_value(sip, "rseq", NULL, &found), UINT32_MAX);
+    m->rseq = num_value(hdr_value(&x, H_RSEQ, &found), UINT32_MAX);
 
-    rc = session_timer_fields(m, sip);
+    rc = session_timer_fields(m, &x);
     if (rc == SL_OK)
-        rc = rack_fields(m, sip);
+        rc = rack_fields(m, &x);
     if (rc == SL_OK)
-        rc = join_tokens(&m->supported, sip, "supported", "k");
+        rc = join_tokens(&m->supported, &x, H_SUPPORTED);
     if (rc == SL_OK)
-        rc = join_tokens(&m->require, sip, "require", NULL);
+        rc = join_tokens(&m->require, &x, H_REQUIRE);
     if (rc == SL_OK) // RFC 3326
-        rc = join_values(&m->reason_hdr, sip, "reason");
+        rc = join_values(&m->reason_hdr, &x, H_REASON);
     if (rc != SL_OK)
         return rc;
 
     v = NULL;
     found = false;
     if (!m->is_request)
-        v = hdr_value(sip, "server", NULL, &found);
+        v = hdr_value(&x, H_SERVER, &found);
     if (!found)
-        v = hdr_value(sip, "user-agent", NULL, &found);
+        v = hdr_value(&x, H_USER_AGENT, &found);
     if (found && set_cstr(&m->user_agent, v != NULL ? v : "", FOLD_NONE) != SL_OK)
         return SL_ENOMEM;
     m->has_auth = osip_list_size(&sip->authorizations) > 0 ||
