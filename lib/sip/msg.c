@@ -41,7 +41,10 @@
 #include "sip/msg.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +60,144 @@
 #define QUOTE_MAX 60u
 /* Header rows tried one by one to find the one libosip2 refuses. */
 #define BLAME_MAX_ROWS 512u
+
+/* --------------------------------------------------------------- arena -- */
+
+/*
+ * libosip2 allocates every header, URI and parameter separately and frees
+ * them one by one in osip_message_free: a third of a parse went to malloc
+ * and free.  During sl_msg_parse its allocations come from a per-thread
+ * arena instead (osip_set_allocators), and the whole arena is let go at once
+ * when the parse ends.  Nothing libosip2 allocates outlives sl_msg_parse (the
+ * fields are copied out with malloc), and nothing crosses threads.  A pointer
+ * that is not in the calling thread's arena is the C library's (libosip2
+ * used outside a parse): it is freed or reallocated as such.
+ */
+/* Under AddressSanitizer libosip2's blocks keep their own redzones: the
+ * C library's allocator is used, so its interceptors still see overflows. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SL_NO_ARENA 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SL_NO_ARENA 1
+#endif
+#endif
+
+#define ARENA_BLOCK 65536u
+#define ARENA_ALIGN alignof(max_align_t)
+
+struct arena_blk {
+    struct arena_blk *next;
+    size_t cap, used;
+    alignas(max_align_t) unsigned char data[];
+};
+
+struct arena {
+    struct arena_blk *head;
+    bool on;
+};
+
+static _Thread_local struct arena arena;
+static pthread_key_t arena_key; /* its destructor frees a worker's arena at exit */
+
+/* Each allocation is preceded by its size, on an aligned header. */
+#define ARENA_HDR ((sizeof(size_t) + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN)
+
+static bool arena_owns(const void *p)
+{
+    const struct arena_blk *b;
+
+    for (b = arena.head; b != NULL; b = b->next)
+        if ((const unsigned char *)p >= b->data && (const unsigned char *)p < b->data + b->cap)
+            return true;
+    return false;
+}
+
+static void *arena_malloc(size_t n)
+{
+    struct arena_blk *b = arena.head;
+    size_t need;
+    unsigned char *p;
+
+    if (!arena.on)
+        return malloc(n);
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    need = ARENA_HDR + (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    if (b == NULL || b->cap - b->used < need) {
+        size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
+
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            return NULL;
+        if (arena.head == NULL) /* the thread's first block: free it when the thread ends */
+            (void)pthread_setspecific(arena_key, &arena);
+        b->cap = cap;
+        b->used = 0;
+        b->next = arena.head;
+        arena.head = b;
+    }
+    p = b->data + b->used;
+    b->used += need;
+    memcpy(p, &n, sizeof(n));
+    return p + ARENA_HDR;
+}
+
+static void arena_free(void *p)
+{
+    if (p != NULL && !arena_owns(p))
+        free(p);
+}
+
+static void *arena_realloc(void *p, size_t n)
+{
+    size_t old;
+    void *q;
+
+    if (p == NULL)
+        return arena_malloc(n);
+    if (!arena_owns(p))
+        return realloc(p, n);
+    memcpy(&old, (unsigned char *)p - ARENA_HDR, sizeof(old));
+    q = arena_malloc(n);
+    if (q != NULL)
+        memcpy(q, p, old < n ? old : n);
+    return q;
+}
+
+/* Ends a parse: every block but the newest (the largest use so far is what
+ * made it) is freed, and that one is emptied. */
+static void arena_reset(void)
+{
+    struct arena_blk *b = arena.head, *next;
+
+    arena.on = false;
+    if (b == NULL)
+        return;
+    next = b->next;
+    b->next = NULL;
+    b->used = 0;
+    while (next != NULL) {
+        struct arena_blk *n = next->next;
+
+        free(next);
+        next = n;
+    }
+}
+
+static void arena_thread_end(void *unused)
+{
+    struct arena_blk *b = arena.head;
+
+    (void)unused;
+    while (b != NULL) {
+        struct arena_blk *n = b->next;
+
+        free(b);
+        b = n;
+    }
+    arena.head = NULL;
+}
 
 /* ---------------------------------------------------------------- init -- */
 
@@ -79,6 +220,10 @@ void sl_sip_init(void)
     if (sip_ready)
         return;
     (void)parser_init();
+#if !defined(SL_NO_ARENA)
+    if (pthread_key_create(&arena_key, arena_thread_end) == 0)
+        osip_set_allocators(arena_malloc, arena_realloc, arena_free);
+#endif
     /* The library never prints (STYLE.md 5.4): libosip2 writes its traces to
      * stdout by default, even with every level disabled. */
     osip_trace_initialize_func(TRACE_LEVEL0, trace_drop);
@@ -445,8 +590,15 @@ static bool row_split(struct sl_rd row, struct sl_rd *name, struct sl_rd *value)
 static bool name_is(struct sl_rd name, const char *full, const char *compact)
 {
     const char *s = (const char *)name.p;
+    char c;
 
-    return ieq_n(s, name.n, full) || (compact != NULL && ieq_n(s, name.n, compact));
+    if (name.n == 0)
+        return false;
+    /* most rows differ in the first letter: checked before the whole name */
+    c = fold_char(s[0], FOLD_LOWER);
+    if (name.n == 1)
+        return compact != NULL && compact[1] == '\0' && c == fold_char(compact[0], FOLD_LOWER);
+    return c == fold_char(full[0], FOLD_LOWER) && ieq_n(s, name.n, full);
 }
 
 static void head_scan(struct head *h, const uint8_t *p, size_t n)
@@ -1228,6 +1380,7 @@ int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, s
         (void)sl_rd_sub(&r, h.line.n, &line);
     }
 
+    arena.on = true; /* until arena_reset below */
     if (osip_message_init(&sip) != OSIP_SUCCESS) {
         rc = SL_ENOMEM;
         goto out;
@@ -1270,6 +1423,7 @@ out:
     if (rc != SL_OK)
         sl_msg_fini(m);
     osip_message_free(sip);
+    arena_reset();
     free(copy);
     return rc;
 }
