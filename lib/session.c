@@ -213,6 +213,8 @@ struct job {
     /* made by the worker */
     enum sl_sip_look look;
     int parse_rc;
+    bool has_dup_hash;
+    uint64_t dup_hash; /* sl_txn_dup_hash, of a parsed message */
     struct sl_msg m;
     struct sl_err perr;
     /* owned bytes, kept between uses of the slot */
@@ -265,7 +267,7 @@ static int parse_whole_lines(size_t max_msg_len, const uint8_t *p, size_t n, str
 /* Runs one parsed message through the transaction stage and stores it with
  * what that stage concluded.  *msg_id receives its id. */
 static int store_message(struct sl_session *s, const struct sl_db_origin *o,
-                         const struct sl_frame *f, const struct sl_msg *m, int64_t *msg_id,
+                         const struct sl_frame *f, const struct job *j, int64_t *msg_id,
                          struct sl_err *err)
 {
     struct sl_txn_input in;
@@ -282,9 +284,11 @@ static int store_message(struct sl_session *s, const struct sl_db_origin *o,
     in.src = f->src;
     in.dst = f->dst;
     in.transport = f->transport;
-    in.msg = m;
+    in.msg = &j->m;
     in.raw = f->payload;
     in.raw_len = f->payload_len;
+    in.has_dup_hash = j->has_dup_hash;
+    in.dup_hash = j->dup_hash;
     memset(&links, 0, sizeof(links));
     links.cseq_prev = -1;
     sl_err_clear(&terr);
@@ -304,7 +308,7 @@ static int store_message(struct sl_session *s, const struct sl_db_origin *o,
     } else if (rc != SL_OK) {
         return sl_fail(err, rc, "%s", terr.msg);
     }
-    rc = sl_db_add_message(s->db, *msg_id, o, m, &links, f->payload, f->payload_len,
+    rc = sl_db_add_message(s->db, *msg_id, o, &j->m, &links, f->payload, f->payload_len,
                            f->payload_truncated ? 1 : 0, err);
     if (rc != SL_OK)
         return rc;
@@ -383,7 +387,7 @@ static int payload_done(struct ingest *in, struct job *j)
      * problem with its own finding. */
     cap->sip_messages++;
     if (rc == SL_OK) {
-        rc = store_message(s, o, f, &j->m, &msg_id, err);
+        rc = store_message(s, o, f, j, &msg_id, err);
         if (rc != SL_OK)
             return rc;
         count_frame(fc, n_fc, "sip", f->payload_truncated ? "SIP, cut by the capture" : "SIP",

@@ -1649,6 +1649,19 @@ static void dup_purge(struct sl_txn_engine *e, int64_t ts)
         dup_drop_head(e);
 }
 
+uint64_t sl_txn_dup_hash(const struct sl_txn_engine *e, const struct sl_txn_input *in)
+{
+    unsigned char k[2 * EP_KEY_LEN + 1];
+    uint64_t h;
+
+    ep_bytes(&in->src, k);
+    ep_bytes(&in->dst, k + EP_KEY_LEN);
+    k[2 * EP_KEY_LEN] = (unsigned char)in->transport;
+    h = sl_map_hash(e->dups, k, sizeof(k));
+    /* equal keys give equal hashes: the map compares the whole key */
+    return (h << 1 | h >> 63) ^ sl_map_hash(e->dups, in->raw, in->raw_len);
+}
+
 /* A record for this observation (not yet stored), or NULL without bytes. */
 static struct dup_rec *dup_make(const struct sl_txn_engine *e, const struct sl_txn_input *in,
                                 int *rc)
@@ -1675,7 +1688,7 @@ static struct dup_rec *dup_make(const struct sl_txn_engine *e, const struct sl_t
     r->key[2 * EP_KEY_LEN] = (unsigned char)in->transport;
     memcpy(r->key + 2 * EP_KEY_LEN + 1, in->raw, in->raw_len);
     r->key_len = n;
-    r->hash = sl_map_hash(e->dups, r->key, n);
+    r->hash = in->has_dup_hash ? in->dup_hash : sl_txn_dup_hash(e, in);
     r->ts_us = in->ts_us;
     r->capture_id = in->capture_id;
     r->msg_id = in->msg_id;
