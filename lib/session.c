@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/pool.h"
 #include "base/status.h"
@@ -819,6 +820,35 @@ int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *bu
     return ingest_capture(s, c, name, err);
 }
 
+/* Seconds on the monotonic clock. */
+static double now_s(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Frames between two looks at the clock for the progress callback. */
+#define PROGRESS_EVERY 4096
+
+static void report_progress(struct sl_session *s, struct sl_capture *c, const char *path,
+                            uint64_t frames, double start)
+{
+    struct sl_progress p;
+    uint64_t done, size;
+
+    sl_capture_position(c, &done, &size);
+    p.path = path;
+    p.frames = frames;
+    p.messages = (unsigned long long)s->next_msg_id;
+    p.bytes_done = done;
+    p.bytes_total = size;
+    p.seconds = now_s() - start;
+    s->opts.progress(s->opts.progress_ctx, &p);
+}
+
 /* Reads every frame of an open capture into the database; closes c. */
 static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char *path,
                           struct sl_err *err)
@@ -831,6 +861,7 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
     struct ingest in;
     struct sl_pool_fns fns = { job_work, job_done, job_fini, NULL };
     int rc, prc;
+    double start = s->opts.progress != NULL ? now_s() : 0, last = start;
 
     memset(&cap, 0, sizeof(cap));
     cap.path = path;
@@ -900,6 +931,14 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
             goto out;
         if (sl_pool_status(in.pool) != 0)
             break;
+        if (s->opts.progress != NULL && cap.frames % PROGRESS_EVERY == 0) {
+            double t = now_s();
+
+            if (t - last >= 0.25) {
+                last = t;
+                report_progress(s, c, path, cap.frames, start);
+            }
+        }
     }
     prc = sl_pool_flush(in.pool);
     if (prc != 0) {
