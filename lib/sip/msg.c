@@ -494,7 +494,9 @@ static const struct {
     { "From", "f" },           { "To", "t" },           { "Call-ID", "i" }, { "CSeq", NULL },
     { "Content-Length", "l" }, { "Content-Type", "c" },
 };
-#define N_SINGLE (sizeof(single_hdrs) / sizeof(single_hdrs[0]))
+#define N_SINGLE     (sizeof(single_hdrs) / sizeof(single_hdrs[0]))
+#define SINGLE_CLEN  4 /* Content-Length in single_hdrs */
+#define SINGLE_CTYPE 5 /* Content-Type */
 
 /* Skips SP/HT; returns how many. */
 static size_t rd_skip_ws(struct sl_rd *r)
@@ -528,13 +530,19 @@ static void rd_trim(struct sl_rd *r)
  * empty) when r is empty. */
 static bool line_take(struct sl_rd *r, struct sl_rd *line)
 {
-    size_t i = 0, term = 0;
+    size_t i, term = 0;
+    const uint8_t *lf, *cr;
 
     *line = sl_rd_init(NULL, 0);
     if (r->n == 0)
         return false;
-    while (i < r->n && !is_crlf(r->p[i]))
-        i++;
+    /* the line ends at the first CR or LF: memchr for LF (the usual end),
+     * then for a CR before it */
+    lf = memchr(r->p, '\n', r->n);
+    i = lf != NULL ? (size_t)(lf - r->p) : r->n;
+    cr = i > 0 ? memchr(r->p, '\r', i) : NULL;
+    if (cr != NULL)
+        i = (size_t)(cr - r->p);
     if (i < r->n)
         term = r->p[i] == '\r' && i + 1 < r->n && r->p[i + 1] == '\n' ? 2 : 1;
     (void)sl_rd_sub(r, i, line);
@@ -601,6 +609,41 @@ static bool name_is(struct sl_rd name, const char *full, const char *compact)
     return c == fold_char(full[0], FOLD_LOWER) && ieq_n(s, name.n, full);
 }
 
+/* Which of single_hdrs a row's name is (N_SINGLE: none).  Every row of
+ * every message comes here: names are told apart by their first letter, and
+ * only a candidate is compared whole. */
+static size_t single_of(struct sl_rd name)
+{
+    size_t i;
+
+    if (name.n == 0)
+        return N_SINGLE;
+    switch (fold_char((char)name.p[0], FOLD_LOWER)) {
+    case 'f':
+        i = 0;
+        break;
+    case 't':
+        i = 1;
+        break;
+    case 'i':
+        i = 2;
+        break;
+    case 'l':
+        i = SINGLE_CLEN;
+        break;
+    case 'c':
+        if (name.n == 1)
+            return SINGLE_CTYPE;
+        for (i = 2; i < N_SINGLE; i++)
+            if (i != 1 && name_is(name, single_hdrs[i].full, single_hdrs[i].compact))
+                return i;
+        return N_SINGLE;
+    default:
+        return N_SINGLE;
+    }
+    return name_is(name, single_hdrs[i].full, single_hdrs[i].compact) ? i : N_SINGLE;
+}
+
 static void head_scan(struct head *h, const uint8_t *p, size_t n)
 {
     struct sl_rd r = sl_rd_init(p, n), row, name, value;
@@ -621,16 +664,17 @@ static void head_scan(struct head *h, const uint8_t *p, size_t n)
         h->n_rows++;
         if (!row_split(row, &name, &value))
             continue;
-        for (i = 0; i < N_SINGLE; i++)
-            if (name_is(name, single_hdrs[i].full, single_hdrs[i].compact) && ++seen[i] == 2 &&
-                h->dup == NULL)
-                h->dup = single_hdrs[i].full;
-        if (name_is(name, "Content-Length", "l") && !h->clen_seen) {
+        i = single_of(name);
+        if (i == N_SINGLE)
+            continue;
+        if (++seen[i] == 2 && h->dup == NULL)
+            h->dup = single_hdrs[i].full;
+        if (i == SINGLE_CLEN && !h->clen_seen) {
             h->clen_seen = true;
             h->clen_val = value;
             h->clen = num_exact((const char *)value.p, value.n, INT64_MAX);
         }
-        if (name_is(name, "Content-Type", "c") && h->ctype.n == 0)
+        if (i == SINGLE_CTYPE && h->ctype.n == 0)
             h->ctype = value;
     }
     h->has_blank = blank;
