@@ -42,8 +42,8 @@ WARN     += -Werror
 endif
 
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -losipparser2
-CFLAGS_ALL  = $(CSTD) $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
+DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -losipparser2 -pthread
+CFLAGS_ALL  = $(CSTD) -pthread $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 LIB_CPPFLAGS := -Ilib/include -Ilib -I. -I$(BUILD)/gen
 CMD_CPPFLAGS := -Ilib/include

@@ -59,6 +59,8 @@ static const char usage_text[] =
         "                                   exit 1 when a finding reaches this severity\n"
         "                                   (default: error)\n"
         "      --max-message-size BYTES     largest SIP message accepted (default 65535)\n"
+        "      --threads N                  threads that parse SIP (default: one per\n"
+        "                                   core); the report never depends on it\n"
         "  -q, --quiet                      no diagnostics except errors\n"
         "  -h, --help                       this text\n"
         "  -V, --version                    the version\n"
@@ -74,6 +76,7 @@ struct opts {
     enum sl_severity fail_on;
     size_t max_msg_len;
     long long t1_us;
+    int threads;
     const char *call_id;
     const char *enable, *disable, *rules_dir;
     int all;
@@ -103,6 +106,44 @@ static int parse_size(const char *s, size_t *out)
     return 0;
 }
 
+/* A number shortened for the progress line: 950, 12.3k, 4.56M. */
+static void short_num(char *buf, size_t len, double v)
+{
+    if (v >= 1e6)
+        snprintf(buf, len, "%.2fM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(buf, len, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, len, "%.0f", v);
+}
+
+/* The progress line on stderr (a terminal): rewritten in place, cleared by
+ * progress_clear when the input is read. */
+static void progress_line(void *ctx, const struct sl_progress *p)
+{
+    char fr[32], msg[32], rate[32], pct[32] = "";
+    const char *name = strrchr(p->path, '/');
+
+    (void)ctx;
+    short_num(fr, sizeof(fr), (double)p->frames);
+    short_num(msg, sizeof(msg), (double)p->messages);
+    short_num(rate, sizeof(rate), p->seconds > 0 ? (double)p->messages / p->seconds : 0);
+    if (p->bytes_total > 0)
+        snprintf(pct, sizeof(pct), ", %.0f%%",
+                 100.0 * (double)p->bytes_done / (double)p->bytes_total);
+    fprintf(stderr, "\rsiplint: %.40s: %s frames, %s messages, %s msg/s%s\033[K",
+            name != NULL ? name + 1 : p->path, fr, msg, rate, pct);
+    fflush(stderr);
+}
+
+static void progress_clear(const struct sl_session_opts *so)
+{
+    if (so->progress != NULL) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}
+
 /* Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -115,7 +156,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         OPT_ALL,
         OPT_ENABLE,
         OPT_DISABLE,
-        OPT_RULES_DIR
+        OPT_RULES_DIR,
+        OPT_THREADS
     };
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
@@ -129,6 +171,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "enable", required_argument, NULL, OPT_ENABLE },
         { "disable", required_argument, NULL, OPT_DISABLE },
         { "rules-dir", required_argument, NULL, OPT_RULES_DIR },
+        { "threads", required_argument, NULL, OPT_THREADS },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -187,6 +230,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
             if (parse_size(optarg, &ms) != 0 || ms > 60000)
                 return usage_error("bad --t1 '%s' (1 to 60000 milliseconds)", optarg);
             o->t1_us = (long long)ms * 1000;
+            break;
+        }
+        case OPT_THREADS: {
+            size_t n;
+
+            if (parse_size(optarg, &n) != 0 || n > 64)
+                return usage_error("bad --threads '%s' (1 to 64)", optarg);
+            o->threads = (int)n;
             break;
         }
         case OPT_CALL_ID:
@@ -339,6 +390,10 @@ int main(int argc, char **argv)
     so.keep_existing = o.n_inputs == 0; /* calls/flow --db FILE: read it */
     so.max_msg_len = o.max_msg_len;
     so.t1_us = o.t1_us;
+    so.threads = o.threads;
+    /* a progress line only for a person watching: stderr a terminal */
+    if (!o.quiet && isatty(STDERR_FILENO))
+        so.progress = progress_line;
     if (strcmp(o.command, "rules") == 0)
         return list_rules(&o, &so);
     if ((rc = sl_session_open(&s, &so, &err)) != SL_OK) {
@@ -347,6 +402,7 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < o.n_inputs; i++) {
         rc = sl_session_ingest(s, o.inputs[i], &err);
+        progress_clear(&so);
         if (rc == SL_EINPUT) {
             fprintf(stderr, "siplint: %s: %s\n", o.inputs[i], err.msg);
             bad_input = 1;

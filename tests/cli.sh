@@ -116,5 +116,17 @@ mkdir -p "$tmp/rules"
 printf -- '-- id: SIP-USER-001\n-- severity: error\n-- title: t\n-- rfc: RFC 3261 §8\n-- impact: i\n-- message: m\nDELETE FROM message;\n' >"$tmp/rules/SIP-USER-001.sql"
 expect user-rule-writes 2 "SIP-USER-001.sql: a rule may only read" -- check --rules-dir "$tmp/rules" "$good"
 
+# --threads: checked, and the report never depends on it
+expect bad-threads 2 "bad --threads" -- check --threads 0 "$good"
+expect threads-1 1 "" -- check --threads 1 --format json testdata/ack-missing-bye/capture.pcap
+cp "$tmp/out" "$tmp/t1.json"
+expect threads-3 1 "" -- check --threads 3 --format json testdata/ack-missing-bye/capture.pcap
+cmp -s "$tmp/out" "$tmp/t1.json" || { fail=$((fail + 1)); echo "FAIL: cli --threads 3 differs from 1" >&2; }
+# no progress line unless stderr is a terminal (it is a file here)
+"$bin" check --fail-on never -o /dev/null testdata/ack-missing-bye/capture.pcap 2>"$tmp/err"
+if grep -q "$(printf '\r')" "$tmp/err"; then
+    fail=$((fail + 1)); echo "FAIL: cli progress line written to a file" >&2
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

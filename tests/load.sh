@@ -65,5 +65,27 @@ else
     grep -v '"severity":"info"' "$db.findings" | cut -c1-300 | head -10 >&2
 fi
 rm -f "$db.findings"
+# the database never depends on the number of parse threads; and with stderr
+# a file, no progress line is written to it (the capture is long enough for one)
+rm -f "$db.t1"
+"$bin" ingest --threads 1 --db "$db.t1" "$dir/capture.pcap" 2>"$db.err"
+dump() {
+    for t in message txn txn_response dialog leg session_timer problem frame_stat capture; do
+        sqlite3 "$1" "SELECT * FROM $t ORDER BY rowid" | sed "s|$1|DB|g"
+    done | md5sum
+}
+if [ "$(dump "$db")" = "$(dump "$db.t1")" ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL: load threads: the database with --threads 1 differs from the default" >&2
+fi
+if grep -q "$(printf '\r')" "$db.err"; then
+    fail=$((fail + 1))
+    echo "FAIL: load: a progress line was written to a file" >&2
+else
+    pass=$((pass + 1))
+fi
+rm -f "$db.t1" "$db.err"
 echo "load: $pass passed, $fail failed ($(sqlite3 "$db" "SELECT count(*) FROM message") messages, $(sqlite3 "$db" "SELECT count(*) FROM message WHERE is_retrans = 1") retransmissions)"
 [ "$fail" -eq 0 ]

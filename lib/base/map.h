@@ -3,7 +3,7 @@
  *
  * Open addressing with linear probing and backward-shift deletion (no
  * tombstones); the table doubles when it is three quarters full.  Keys are
- * hashed with SipHash-2-4 under a per-map random key, so a crafted capture
+ * hashed with SipHash-1-3 under a per-map random key, so a crafted capture
  * cannot force collisions (hash flooding).  Iteration order therefore differs
  * between runs: never let it decide what the program outputs.
  *
@@ -44,6 +44,15 @@ int sl_map_put(struct sl_map *m, const void *key, size_t key_len, void *value, v
 /* Removes the entry under key when its value is value (or any value when
  * value is NULL).  Returns true when an entry was removed. */
 bool sl_map_del(struct sl_map *m, const void *key, size_t key_len, const void *value);
+
+/* The same with the key's hash computed once by sl_map_hash (for a caller
+ * that looks up, stores and deletes one key: hashing long keys is the cost). */
+uint64_t sl_map_hash(const struct sl_map *m, const void *key, size_t key_len);
+void *sl_map_get_h(const struct sl_map *m, const void *key, size_t key_len, uint64_t hash);
+int sl_map_put_h(struct sl_map *m, const void *key, size_t key_len, uint64_t hash, void *value,
+                 void **old);
+bool sl_map_del_h(struct sl_map *m, const void *key, size_t key_len, uint64_t hash,
+                  const void *value);
 
 /* Iteration: start with *pos = 0; each call returns true with the next
  * entry, false at the end.  The map must not change during an iteration. */

@@ -115,6 +115,10 @@ int sl_capture_open(struct sl_capture **out, const char *path, struct sl_err *er
 /* Same over a memory buffer (fuzzing, tests); the buffer must outlive the capture. */
 int sl_capture_open_mem(struct sl_capture **out, const void *buf, size_t len, struct sl_err *err);
 
+/* How far the file has been read, in bytes, and its size (both 0 when the
+ * size is unknown: standard input, a pipe, a memory buffer).  For progress. */
+void sl_capture_position(const struct sl_capture *c, uint64_t *done, uint64_t *size);
+
 /* "pcap" or "pcapng". */
 const char *sl_capture_format(const struct sl_capture *c);
 

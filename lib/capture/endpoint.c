@@ -26,10 +26,36 @@ const char *sl_transport_name(enum sl_transport tp)
     return "?";
 }
 
+/* Dotted quad of an IPv4 address into buf (at least 16 bytes): the common
+ * case, written by hand because inet_ntop costs ~thousands of instructions
+ * per call and every stored message names two endpoints. */
+static void ipv4_text(const uint8_t ip[4], char *buf)
+{
+    size_t k = 0;
+    unsigned i;
+
+    for (i = 0; i < 4; i++) {
+        unsigned v = ip[i];
+
+        if (i > 0)
+            buf[k++] = '.';
+        if (v >= 100)
+            buf[k++] = (char)('0' + v / 100);
+        if (v >= 10)
+            buf[k++] = (char)('0' + v / 10 % 10);
+        buf[k++] = (char)('0' + v % 10);
+    }
+    buf[k] = '\0';
+}
+
 char *sl_endpoint_addr(const struct sl_endpoint *ep, char *buf, size_t len)
 {
     if (buf == NULL || len == 0)
         return buf;
+    if (ep != NULL && ep->family == 4 && len >= 16) {
+        ipv4_text(ep->ip, buf);
+        return buf;
+    }
     if (ep == NULL || (ep->family != 4 && ep->family != 6) ||
         inet_ntop(ep->family == 4 ? AF_INET : AF_INET6, ep->ip, buf, (socklen_t)len) == NULL)
         (void)snprintf(buf, len, "?");

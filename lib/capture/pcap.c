@@ -36,7 +36,13 @@ struct sl_capture {
     int64_t last_ts_us;      /* time of the last frame read: the reassembler's clock */
     struct sl_tcp *tcp;      /* TCP streams of this file */
     struct sl_hepfile *hep;  /* a HEP stream file (format "hep"): read by hepfile.c */
+    FILE *fp;                /* what libpcap or hepfile.c reads (for the progress position) */
+    uint64_t size;           /* bytes in the file; 0 when unknown (a pipe) */
 };
+
+/* stdio's buffer for a capture file: libpcap reads record by record through
+ * it, and the default (4 KiB) costs a read(2) every few packets. */
+#define READ_BUFFER (256u * 1024u)
 
 /*
  * The format from the first byte of the file.  A pcapng file starts with a
@@ -83,6 +89,13 @@ static int open_stream(struct sl_capture **out, FILE *fp, struct sl_err *err)
         goto fail;
     }
     c->format = format_of(first);
+    c->fp = fp;
+    {
+        struct stat st;
+
+        if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+            c->size = (uint64_t)st.st_size;
+    }
     if (sl_ipfrag_new(&c->reasm, NULL) != SL_OK || sl_tcp_new(&c->tcp, NULL) != SL_OK) {
         rc = sl_fail(err, SL_ENOMEM, "out of memory opening the capture");
         goto fail;
@@ -128,8 +141,10 @@ int sl_capture_open(struct sl_capture **out, const char *path, struct sl_err *er
     if (out == NULL || path == NULL)
         return sl_fail(err, SL_EUSAGE, "sl_capture_open: NULL argument");
     *out = NULL;
-    if (strcmp(path, "-") == 0)
+    if (strcmp(path, "-") == 0) {
+        (void)setvbuf(stdin, NULL, _IOFBF, READ_BUFFER);
         return open_stream(out, stdin, err);
+    }
 
     /* Checked before libpcap, whose messages for these are less clear
      * ("error reading dump file: Is a directory"). */
@@ -140,6 +155,7 @@ int sl_capture_open(struct sl_capture **out, const char *path, struct sl_err *er
     fp = fopen(path, "rb");
     if (fp == NULL)
         return sl_fail(err, errno == ENOMEM ? SL_ENOMEM : SL_EINPUT, "%s", strerror(errno));
+    (void)setvbuf(fp, NULL, _IOFBF, READ_BUFFER);
     return open_stream(out, fp, err);
 }
 
@@ -286,4 +302,12 @@ void sl_capture_close(struct sl_capture *c)
     sl_ipfrag_free(c->reasm);
     sl_tcp_free(c->tcp);
     free(c);
+}
+
+void sl_capture_position(const struct sl_capture *c, uint64_t *done, uint64_t *size)
+{
+    long pos = c != NULL && c->fp != NULL && c->size > 0 ? ftell(c->fp) : -1;
+
+    *done = pos > 0 ? (uint64_t)pos : 0;
+    *size = c != NULL ? c->size : 0;
 }

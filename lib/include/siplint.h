@@ -64,6 +64,16 @@ enum sl_severity {
 };
 
 /* Options of a session.  Zero-initialise, then set what you need. */
+/* Where a long ingest has got to, for a progress display. */
+struct sl_progress {
+    const char *path;               /* the input being read */
+    unsigned long long frames;      /* frames read from it so far */
+    unsigned long long messages;    /* SIP messages stored so far (all inputs) */
+    unsigned long long bytes_done;  /* bytes of the file read */
+    unsigned long long bytes_total; /* its size; 0 when unknown (standard input) */
+    double seconds;                 /* since this input was opened */
+};
+
 struct sl_session_opts {
     const char *db_path;   /* keep the database in this file (replaced); NULL: temporary */
     int keep_existing;     /* with db_path: open that existing database (read-only) instead
@@ -73,6 +83,12 @@ struct sl_session_opts {
     const char *rules_dir; /* also run the rules in this directory's SIP-*.sql files */
     const char *enable;    /* run only these rules: "SIP-DLG-001,SIP-ST" (IDs or prefixes) */
     const char *disable;   /* do not run these rules (same syntax) */
+    int threads;           /* threads that parse SIP, the caller's included; 0 = one per
+                              core.  The results never depend on it. */
+    /* Called on the ingesting thread, at most about four times a second,
+     * while an input is read (NULL: never). */
+    void (*progress)(void *ctx, const struct sl_progress *p);
+    void *progress_ctx;
 };
 
 struct sl_session;

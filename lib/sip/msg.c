@@ -41,7 +41,10 @@
 #include "sip/msg.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +60,144 @@
 #define QUOTE_MAX 60u
 /* Header rows tried one by one to find the one libosip2 refuses. */
 #define BLAME_MAX_ROWS 512u
+
+/* --------------------------------------------------------------- arena -- */
+
+/*
+ * libosip2 allocates every header, URI and parameter separately and frees
+ * them one by one in osip_message_free: a third of a parse went to malloc
+ * and free.  During sl_msg_parse its allocations come from a per-thread
+ * arena instead (osip_set_allocators), and the whole arena is let go at once
+ * when the parse ends.  Nothing libosip2 allocates outlives sl_msg_parse (the
+ * fields are copied out with malloc), and nothing crosses threads.  A pointer
+ * that is not in the calling thread's arena is the C library's (libosip2
+ * used outside a parse): it is freed or reallocated as such.
+ */
+/* Under AddressSanitizer libosip2's blocks keep their own redzones: the
+ * C library's allocator is used, so its interceptors still see overflows. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SL_NO_ARENA 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SL_NO_ARENA 1
+#endif
+#endif
+
+#define ARENA_BLOCK 65536u
+#define ARENA_ALIGN alignof(max_align_t)
+
+struct arena_blk {
+    struct arena_blk *next;
+    size_t cap, used;
+    alignas(max_align_t) unsigned char data[];
+};
+
+struct arena {
+    struct arena_blk *head;
+    bool on;
+};
+
+static _Thread_local struct arena arena;
+static pthread_key_t arena_key; /* its destructor frees a worker's arena at exit */
+
+/* Each allocation is preceded by its size, on an aligned header. */
+#define ARENA_HDR ((sizeof(size_t) + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN)
+
+static bool arena_owns(const void *p)
+{
+    const struct arena_blk *b;
+
+    for (b = arena.head; b != NULL; b = b->next)
+        if ((const unsigned char *)p >= b->data && (const unsigned char *)p < b->data + b->cap)
+            return true;
+    return false;
+}
+
+static void *arena_malloc(size_t n)
+{
+    struct arena_blk *b = arena.head;
+    size_t need;
+    unsigned char *p;
+
+    if (!arena.on)
+        return malloc(n);
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    need = ARENA_HDR + (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    if (b == NULL || b->cap - b->used < need) {
+        size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
+
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            return NULL;
+        if (arena.head == NULL) /* the thread's first block: free it when the thread ends */
+            (void)pthread_setspecific(arena_key, &arena);
+        b->cap = cap;
+        b->used = 0;
+        b->next = arena.head;
+        arena.head = b;
+    }
+    p = b->data + b->used;
+    b->used += need;
+    memcpy(p, &n, sizeof(n));
+    return p + ARENA_HDR;
+}
+
+static void arena_free(void *p)
+{
+    if (p != NULL && !arena_owns(p))
+        free(p);
+}
+
+static void *arena_realloc(void *p, size_t n)
+{
+    size_t old;
+    void *q;
+
+    if (p == NULL)
+        return arena_malloc(n);
+    if (!arena_owns(p))
+        return realloc(p, n);
+    memcpy(&old, (unsigned char *)p - ARENA_HDR, sizeof(old));
+    q = arena_malloc(n);
+    if (q != NULL)
+        memcpy(q, p, old < n ? old : n);
+    return q;
+}
+
+/* Ends a parse: every block but the newest (the largest use so far is what
+ * made it) is freed, and that one is emptied. */
+static void arena_reset(void)
+{
+    struct arena_blk *b = arena.head, *next;
+
+    arena.on = false;
+    if (b == NULL)
+        return;
+    next = b->next;
+    b->next = NULL;
+    b->used = 0;
+    while (next != NULL) {
+        struct arena_blk *n = next->next;
+
+        free(next);
+        next = n;
+    }
+}
+
+static void arena_thread_end(void *unused)
+{
+    struct arena_blk *b = arena.head;
+
+    (void)unused;
+    while (b != NULL) {
+        struct arena_blk *n = b->next;
+
+        free(b);
+        b = n;
+    }
+    arena.head = NULL;
+}
 
 /* ---------------------------------------------------------------- init -- */
 
@@ -79,6 +220,10 @@ void sl_sip_init(void)
     if (sip_ready)
         return;
     (void)parser_init();
+#if !defined(SL_NO_ARENA)
+    if (pthread_key_create(&arena_key, arena_thread_end) == 0)
+        osip_set_allocators(arena_malloc, arena_realloc, arena_free);
+#endif
     /* The library never prints (STYLE.md 5.4): libosip2 writes its traces to
      * stdout by default, even with every level disabled. */
     osip_trace_initialize_func(TRACE_LEVEL0, trace_drop);
@@ -349,7 +494,9 @@ static const struct {
     { "From", "f" },           { "To", "t" },           { "Call-ID", "i" }, { "CSeq", NULL },
     { "Content-Length", "l" }, { "Content-Type", "c" },
 };
-#define N_SINGLE (sizeof(single_hdrs) / sizeof(single_hdrs[0]))
+#define N_SINGLE     (sizeof(single_hdrs) / sizeof(single_hdrs[0]))
+#define SINGLE_CLEN  4 /* Content-Length in single_hdrs */
+#define SINGLE_CTYPE 5 /* Content-Type */
 
 /* Skips SP/HT; returns how many. */
 static size_t rd_skip_ws(struct sl_rd *r)
@@ -383,13 +530,19 @@ static void rd_trim(struct sl_rd *r)
  * empty) when r is empty. */
 static bool line_take(struct sl_rd *r, struct sl_rd *line)
 {
-    size_t i = 0, term = 0;
+    size_t i, term = 0;
+    const uint8_t *lf, *cr;
 
     *line = sl_rd_init(NULL, 0);
     if (r->n == 0)
         return false;
-    while (i < r->n && !is_crlf(r->p[i]))
-        i++;
+    /* the line ends at the first CR or LF: memchr for LF (the usual end),
+     * then for a CR before it */
+    lf = memchr(r->p, '\n', r->n);
+    i = lf != NULL ? (size_t)(lf - r->p) : r->n;
+    cr = i > 0 ? memchr(r->p, '\r', i) : NULL;
+    if (cr != NULL)
+        i = (size_t)(cr - r->p);
     if (i < r->n)
         term = r->p[i] == '\r' && i + 1 < r->n && r->p[i + 1] == '\n' ? 2 : 1;
     (void)sl_rd_sub(r, i, line);
@@ -445,8 +598,50 @@ static bool row_split(struct sl_rd row, struct sl_rd *name, struct sl_rd *value)
 static bool name_is(struct sl_rd name, const char *full, const char *compact)
 {
     const char *s = (const char *)name.p;
+    char c;
 
-    return ieq_n(s, name.n, full) || (compact != NULL && ieq_n(s, name.n, compact));
+    if (name.n == 0)
+        return false;
+    /* most rows differ in the first letter: checked before the whole name */
+    c = fold_char(s[0], FOLD_LOWER);
+    if (name.n == 1)
+        return compact != NULL && compact[1] == '\0' && c == fold_char(compact[0], FOLD_LOWER);
+    return c == fold_char(full[0], FOLD_LOWER) && ieq_n(s, name.n, full);
+}
+
+/* Which of single_hdrs a row's name is (N_SINGLE: none).  Every row of
+ * every message comes here: names are told apart by their first letter, and
+ * only a candidate is compared whole. */
+static size_t single_of(struct sl_rd name)
+{
+    size_t i;
+
+    if (name.n == 0)
+        return N_SINGLE;
+    switch (fold_char((char)name.p[0], FOLD_LOWER)) {
+    case 'f':
+        i = 0;
+        break;
+    case 't':
+        i = 1;
+        break;
+    case 'i':
+        i = 2;
+        break;
+    case 'l':
+        i = SINGLE_CLEN;
+        break;
+    case 'c':
+        if (name.n == 1)
+            return SINGLE_CTYPE;
+        for (i = 2; i < N_SINGLE; i++)
+            if (i != 1 && name_is(name, single_hdrs[i].full, single_hdrs[i].compact))
+                return i;
+        return N_SINGLE;
+    default:
+        return N_SINGLE;
+    }
+    return name_is(name, single_hdrs[i].full, single_hdrs[i].compact) ? i : N_SINGLE;
 }
 
 static void head_scan(struct head *h, const uint8_t *p, size_t n)
@@ -469,16 +664,17 @@ static void head_scan(struct head *h, const uint8_t *p, size_t n)
         h->n_rows++;
         if (!row_split(row, &name, &value))
             continue;
-        for (i = 0; i < N_SINGLE; i++)
-            if (name_is(name, single_hdrs[i].full, single_hdrs[i].compact) && ++seen[i] == 2 &&
-                h->dup == NULL)
-                h->dup = single_hdrs[i].full;
-        if (name_is(name, "Content-Length", "l") && !h->clen_seen) {
+        i = single_of(name);
+        if (i == N_SINGLE)
+            continue;
+        if (++seen[i] == 2 && h->dup == NULL)
+            h->dup = single_hdrs[i].full;
+        if (i == SINGLE_CLEN && !h->clen_seen) {
             h->clen_seen = true;
             h->clen_val = value;
             h->clen = num_exact((const char *)value.p, value.n, INT64_MAX);
         }
-        if (name_is(name, "Content-Type", "c") && h->ctype.n == 0)
+        if (i == SINGLE_CTYPE && h->ctype.n == 0)
             h->ctype = value;
     }
     h->has_blank = blank;
@@ -660,29 +856,110 @@ static bool param_in(const char *v, const char *name, size_t *val_off, size_t *v
     return false;
 }
 
-/* Next row (from *pos on) of the header named full or compact (NULL: none),
- * any case; NULL when there is none.  Advances *pos past it. */
-static const osip_header_t *hdr_next(const osip_message_t *sip, const char *full,
-                                     const char *compact, int *pos)
+/* The headers libosip2 leaves in its generic list that the fields below
+ * read, found in one pass (hidx_build) instead of one scan per lookup. */
+enum hid {
+    H_MAX_FORWARDS,
+    H_EXPIRES,
+    H_RETRY_AFTER,
+    H_RSEQ,
+    H_SESSION_EXPIRES,
+    H_MIN_SE,
+    H_RACK,
+    H_SUPPORTED,
+    H_REQUIRE,
+    H_REASON,
+    H_SERVER,
+    H_USER_AGENT,
+    H_COUNT
+};
+
+static const struct {
+    const char *full, *compact; /* lower case; compact NULL: none */
+} hnames[H_COUNT] = {
+    [H_MAX_FORWARDS] = { "max-forwards", NULL },
+    [H_EXPIRES] = { "expires", NULL },
+    [H_RETRY_AFTER] = { "retry-after", NULL },
+    [H_RSEQ] = { "rseq", NULL },
+    [H_SESSION_EXPIRES] = { "session-expires", "x" }, /* RFC 4028 4 */
+    [H_MIN_SE] = { "min-se", NULL },
+    [H_RACK] = { "rack", NULL },
+    [H_SUPPORTED] = { "supported", "k" },
+    [H_REQUIRE] = { "require", NULL },
+    [H_REASON] = { "reason", NULL },
+    [H_SERVER] = { "server", NULL },
+    [H_USER_AGENT] = { "user-agent", NULL },
+};
+
+/* Where each of those headers is in sip->headers: its first and last row
+ * (-1: absent). */
+struct hidx {
+    const osip_message_t *sip;
+    int first[H_COUNT], last[H_COUNT];
+};
+
+static bool hid_is(const char *name, size_t n, enum hid id)
 {
-    int k = osip_list_size(&sip->headers);
+    return ieq_n(name, n, hnames[id].full) ||
+           (hnames[id].compact != NULL && ieq_n(name, n, hnames[id].compact));
+}
 
-    while (*pos < k) {
-        const osip_header_t *hd = osip_list_get(&sip->headers, (*pos)++);
+static void hidx_build(struct hidx *x, const osip_message_t *sip)
+{
+    int k = osip_list_size(&sip->headers), pos = 0, id;
+    osip_list_iterator_t it;
+    const osip_header_t *hd;
 
-        if (hd != NULL && hd->hname != NULL &&
-            (ieq(hd->hname, full) || (compact != NULL && ieq(hd->hname, compact))))
-            return hd;
+    x->sip = sip;
+    for (id = 0; id < H_COUNT; id++)
+        x->first[id] = x->last[id] = -1;
+    for (hd = osip_list_get_first((osip_list_t *)(uintptr_t)&sip->headers, &it);
+         hd != NULL && pos < k; hd = osip_list_get_next(&it), pos++) {
+        size_t n;
+
+        if (hd->hname == NULL)
+            continue;
+        n = strlen(hd->hname);
+        for (id = 0; id < H_COUNT; id++) {
+            if (hid_is(hd->hname, n, (enum hid)id)) {
+                if (x->first[id] < 0)
+                    x->first[id] = pos;
+                x->last[id] = pos;
+                break;
+            }
+        }
     }
+}
+
+/* Next row of header id after row *pos (start with *pos = -1); NULL when
+ * there is none.  Advances *pos to it. */
+static const osip_header_t *hdr_next(const struct hidx *x, enum hid id, int *pos)
+{
+    int k;
+
+    if (x->first[id] < 0 || *pos >= x->last[id])
+        return NULL;
+    if (*pos < x->first[id]) {
+        *pos = x->first[id];
+        return osip_list_get(&x->sip->headers, *pos);
+    }
+    for (k = *pos + 1; k <= x->last[id]; k++) {
+        const osip_header_t *hd = osip_list_get(&x->sip->headers, k);
+
+        if (hd != NULL && hd->hname != NULL && hid_is(hd->hname, strlen(hd->hname), id)) {
+            *pos = k;
+            return hd;
+        }
+    }
+    *pos = x->last[id];
     return NULL;
 }
 
 /* The first row's value; *found false when the header is absent. */
-static const char *hdr_value(const osip_message_t *sip, const char *full, const char *compact,
-                             bool *found)
+static const char *hdr_value(const struct hidx *x, enum hid id, bool *found)
 {
-    int pos = 0;
-    const osip_header_t *hd = hdr_next(sip, full, compact, &pos);
+    int pos = -1;
+    const osip_header_t *hd = hdr_next(x, id, &pos);
 
     *found = hd != NULL;
     return hd != NULL ? hd->hvalue : NULL;
@@ -691,14 +968,14 @@ static const char *hdr_value(const osip_message_t *sip, const char *full, const 
 /* All rows of a list header of option-tags (Supported, Require: RFC 3261
  * 20.37, 20.32), split on commas, trimmed, lower-cased, ", "-joined.  Present
  * but empty ("Supported:") gives "". */
-static int join_tokens(char **dst, const osip_message_t *sip, const char *full, const char *compact)
+static int join_tokens(char **dst, const struct hidx *x, enum hid id)
 {
     struct sbuf b = { 0 };
     const osip_header_t *hd;
-    int pos = 0;
+    int pos = -1;
     bool present = false;
 
-    while ((hd = hdr_next(sip, full, compact, &pos)) != NULL) {
+    while ((hd = hdr_next(x, id, &pos)) != NULL) {
         const char *v = hd->hvalue;
         size_t i = 0;
 
@@ -723,14 +1000,14 @@ static int join_tokens(char **dst, const osip_message_t *sip, const char *full, 
 }
 
 /* All rows of a header, values as libosip2 has them, ", "-joined. */
-static int join_values(char **dst, const osip_message_t *sip, const char *full)
+static int join_values(char **dst, const struct hidx *x, enum hid id)
 {
     struct sbuf b = { 0 };
     const osip_header_t *hd;
-    int pos = 0;
+    int pos = -1;
     bool present = false;
 
-    while ((hd = hdr_next(sip, full, NULL, &pos)) != NULL) {
+    while ((hd = hdr_next(x, id, &pos)) != NULL) {
         if (present)
             sb_puts(&b, ", ", FOLD_NONE);
         if (hd->hvalue != NULL)
@@ -930,14 +1207,14 @@ static int contact_fields(struct sl_msg *m, const osip_message_t *sip)
 
 /* RFC 4028 4: Session-Expires = ("Session-Expires" / "x") HCOLON
  * delta-seconds *(SEMI se-params); refresher = "uac" / "uas". */
-static int session_timer_fields(struct sl_msg *m, const osip_message_t *sip)
+static int session_timer_fields(struct sl_msg *m, const struct hidx *x)
 {
     const char *v;
     size_t off, len;
     bool found;
 
-    v = hdr_value(sip, "session-expires", "x", &found);
-    m->min_se = num_lead(hdr_value(sip, "min-se", NULL, &found), UINT32_MAX);
+    v = hdr_value(x, H_SESSION_EXPIRES, &found);
+    m->min_se = num_lead(hdr_value(x, H_MIN_SE, &found), UINT32_MAX);
     if (v == NULL)
         return SL_OK;
     m->session_expires = num_lead(v, UINT32_MAX);
@@ -949,13 +1226,13 @@ static int session_timer_fields(struct sl_msg *m, const osip_message_t *sip)
 }
 
 /* RFC 3262 7.2: RAck = "RAck" HCOLON response-num LWS CSeq-num LWS Method. */
-static int rack_fields(struct sl_msg *m, const osip_message_t *sip)
+static int rack_fields(struct sl_msg *m, const struct hidx *x)
 {
     size_t word[3][2], i = 0, w;
     const char *v;
     bool found;
 
-    v = hdr_value(sip, "rack", NULL, &found);
+    v = hdr_value(x, H_RACK, &found);
     if (v == NULL)
         return SL_OK;
     for (w = 0; w < 3; w++) {
@@ -981,32 +1258,34 @@ static int other_headers(struct sl_msg *m, const osip_message_t *sip)
     const char *v;
     bool found;
     int rc;
+    struct hidx x;
 
-    m->max_forwards = (int)num_value(hdr_value(sip, "max-forwards", NULL, &found), INT_MAX);
-    m->expires = (int)num_value(hdr_value(sip, "expires", NULL, &found), INT_MAX);
+    hidx_build(&x, sip);
+    m->max_forwards = (int)num_value(hdr_value(&x, H_MAX_FORWARDS, &found), INT_MAX);
+    m->expires = (int)num_value(hdr_value(&x, H_EXPIRES, &found), INT_MAX);
     /* RFC 3261 20.33: Retry-After = delta-seconds [ comment ] *( SEMI retry-param ) */
-    m->retry_after = num_lead(hdr_value(sip, "retry-after", NULL, &found), UINT32_MAX);
+    m->retry_after = num_lead(hdr_value(&x, H_RETRY_AFTER, &found), UINT32_MAX);
     /* RFC 3262 7.1: RSeq = 1*DIGIT, up to 2**32 - 1 */
-    m->rseq = num_value(hdr_value(sip, "rseq", NULL, &found), UINT32_MAX);
+    m->rseq = num_value(hdr_value(&x, H_RSEQ, &found), UINT32_MAX);
 
-    rc = session_timer_fields(m, sip);
+    rc = session_timer_fields(m, &x);
     if (rc == SL_OK)
-        rc = rack_fields(m, sip);
+        rc = rack_fields(m, &x);
     if (rc == SL_OK)
-        rc = join_tokens(&m->supported, sip, "supported", "k");
+        rc = join_tokens(&m->supported, &x, H_SUPPORTED);
     if (rc == SL_OK)
-        rc = join_tokens(&m->require, sip, "require", NULL);
+        rc = join_tokens(&m->require, &x, H_REQUIRE);
     if (rc == SL_OK) // RFC 3326
-        rc = join_values(&m->reason_hdr, sip, "reason");
+        rc = join_values(&m->reason_hdr, &x, H_REASON);
     if (rc != SL_OK)
         return rc;
 
     v = NULL;
     found = false;
     if (!m->is_request)
-        v = hdr_value(sip, "server", NULL, &found);
+        v = hdr_value(&x, H_SERVER, &found);
     if (!found)
-        v = hdr_value(sip, "user-agent", NULL, &found);
+        v = hdr_value(&x, H_USER_AGENT, &found);
     if (found && set_cstr(&m->user_agent, v != NULL ? v : "", FOLD_NONE) != SL_OK)
         return SL_ENOMEM;
     m->has_auth = osip_list_size(&sip->authorizations) > 0 ||
@@ -1145,6 +1424,7 @@ int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, s
         (void)sl_rd_sub(&r, h.line.n, &line);
     }
 
+    arena.on = true; /* until arena_reset below */
     if (osip_message_init(&sip) != OSIP_SUCCESS) {
         rc = SL_ENOMEM;
         goto out;
@@ -1187,6 +1467,7 @@ out:
     if (rc != SL_OK)
         sl_msg_fini(m);
     osip_message_free(sip);
+    arena_reset();
     free(copy);
     return rc;
 }

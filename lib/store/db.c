@@ -193,6 +193,7 @@ struct sl_db {
     char *tmp_path; /* path + ".tmp" while loading */
     int in_txn;
     int finished;
+    char ep_buf[2][64]; /* endpoint texts bound SQLITE_STATIC until the step */
 };
 
 static int sql_fail(struct sl_db *db, struct sl_err *err, const char *what)
@@ -234,6 +235,25 @@ static int prepare_all(struct sl_db *db, struct sl_err *err)
     return SL_OK;
 }
 
+/*
+ * Each connection is used by one thread only, so it is opened without its
+ * mutex (SQLITE_OPEN_NOMUTEX: a bind or column call would otherwise lock and
+ * unlock it, ~180 times per stored message), and SQLite's memory statistics,
+ * which take a global mutex on every allocation, are turned off before the
+ * library initializes (a no-op, SQLITE_MISUSE, when it already has).
+ */
+#define OPEN_FLAGS SQLITE_OPEN_NOMUTEX
+
+static void sqlite_setup(void)
+{
+    static int done;
+
+    if (!done) {
+        done = 1;
+        (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    }
+}
+
 int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
 {
     struct sl_db *db;
@@ -264,8 +284,9 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
         open_path = db->tmp_path;
     }
     /* "" is a private temporary database that SQLite deletes on close. */
-    if (sqlite3_open_v2(open_path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    sqlite_setup();
+    if (sqlite3_open_v2(open_path, &db->db, OPEN_FLAGS | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK) {
         rc = sl_fail(err, SL_ESQL, "%s: cannot create database: %s",
                      path != NULL ? path : "(temporary)",
                      db->db ? sqlite3_errmsg(db->db) : "out of memory");
@@ -314,7 +335,8 @@ int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err
     if (db == NULL)
         return sl_fail(err, SL_ENOMEM, "out of memory");
     db->finished = 1;
-    if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    sqlite_setup();
+    if (sqlite3_open_v2(path, &db->db, OPEN_FLAGS | SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         rc = sl_fail(err, SL_EINPUT, "%s: cannot open database: %s", path,
                      db->db ? sqlite3_errmsg(db->db) : "out of memory");
         goto fail;
@@ -356,11 +378,13 @@ const char *sl_severity_name(enum sl_severity sev)
     return "never";
 }
 
-/* Bind helpers: NULL / negative "absent" values become SQL NULL. */
+/* Bind helpers: NULL / negative "absent" values become SQL NULL.  Text and
+ * blobs are bound SQLITE_STATIC: every statement is stepped and reset before
+ * the caller's strings go away, so SQLite need not copy them. */
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     if (s != NULL)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
 }
@@ -379,6 +403,18 @@ static int step_done(struct sl_db *db, sqlite3_stmt *st, struct sl_err *err, con
 
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return sql_fail(db, err, what);
+    return SL_OK;
+}
+
+/* The same for a statement whose every parameter is bound on each use (the
+ * per-message inserts): the bindings are not cleared, they are all replaced. */
+static int step_all_bound(struct sl_db *db, sqlite3_stmt *st, struct sl_err *err, const char *what)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return sql_fail(db, err, what);
     return SL_OK;
@@ -434,25 +470,24 @@ int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind,
 }
 
 /* Binds an endpoint as text address (no port, no brackets) at column i and
- * its port at i + 1; NULL for both when ep is NULL or unknown. */
-static void bind_ep(sqlite3_stmt *st, int i, const struct sl_endpoint *ep)
+ * its port at i + 1; NULL for both when ep is NULL or unknown.  The text is
+ * formatted into buf, which must live until the statement is stepped. */
+static void bind_ep(sqlite3_stmt *st, int i, const struct sl_endpoint *ep, char buf[64])
 {
-    char buf[64];
-
     if (ep == NULL || ep->family == 0) {
         sqlite3_bind_null(st, i);
         sqlite3_bind_null(st, i + 1);
         return;
     }
-    sqlite3_bind_text(st, i, sl_endpoint_addr(ep, buf, sizeof(buf)), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, i, sl_endpoint_addr(ep, buf, 64), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, i + 1, ep->port);
 }
 
 /* Binds src/dst as text address + port at columns i..i+3. */
-static void bind_endpoints(sqlite3_stmt *st, int i, const struct sl_db_origin *o)
+static void bind_endpoints(struct sl_db *db, sqlite3_stmt *st, int i, const struct sl_db_origin *o)
 {
-    bind_ep(st, i, o->src);
-    bind_ep(st, i + 2, o->dst);
+    bind_ep(st, i, o->src, db->ep_buf[0]);
+    bind_ep(st, i + 2, o->dst, db->ep_buf[1]);
 }
 
 static void bind_id(sqlite3_stmt *st, int i, int64_t id)
@@ -495,7 +530,7 @@ static void bind_first_line(sqlite3_stmt *st, int i, const uint8_t *raw, size_t 
     size_t n;
     const char *p = sl_db_first_line(raw, len, 1024, &n);
 
-    sqlite3_bind_text(st, i, p, (int)n, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, i, p, (int)n, SQLITE_STATIC);
 }
 
 int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origin *o,
@@ -513,7 +548,7 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
     sqlite3_bind_int64(st, i++, o->capture_id);
     sqlite3_bind_int64(st, i++, (sqlite3_int64)o->frame);
     sqlite3_bind_int64(st, i++, o->ts_us);
-    bind_endpoints(st, i, o);
+    bind_endpoints(db, st, i, o);
     i += 4;
     bind_text(st, i++, sl_transport_name(o->transport));
     sqlite3_bind_int(st, i++, m->is_request ? 1 : 0);
@@ -574,20 +609,24 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
         bind_side(st, i++, links->side);
         bind_opt_int(st, i++, links->cseq_prev);
     } else {
+        int k;
+
+        for (k = 0; k < 8; k++)
+            sqlite3_bind_null(st, i + k);
         sqlite3_bind_int(st, i + 3, 0);
         i += 8;
     }
-    sqlite3_bind_blob(st, i++, raw + skip, (int)(raw_len - skip), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, i++, raw + skip, (int)(raw_len - skip), SQLITE_STATIC);
     if (o->has_hep_agent_id)
         sqlite3_bind_int64(st, i++, (sqlite3_int64)o->hep_agent_id);
     else
         sqlite3_bind_null(st, i++);
     if (o->hep_correlation != NULL)
         sqlite3_bind_text(st, i++, (const char *)o->hep_correlation, (int)o->hep_correlation_len,
-                          SQLITE_TRANSIENT);
+                          SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i++);
-    return step_done(db, st, err, "insert message");
+    return step_all_bound(db, st, err, "insert message");
 }
 
 int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
@@ -603,8 +642,8 @@ int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
     bind_text(st, i++, t->branch);
     bind_text(st, i++, t->sent_by);
     sqlite3_bind_int(st, i++, t->rfc2543 ? 1 : 0);
-    bind_ep(st, i, &t->uac);
-    bind_ep(st, i + 2, &t->uas);
+    bind_ep(st, i, &t->uac, db->ep_buf[0]);
+    bind_ep(st, i + 2, &t->uas, db->ep_buf[1]);
     i += 4;
     bind_text(st, i++, sl_transport_name(t->transport));
     bind_text(st, i++, t->call_id);
@@ -627,13 +666,15 @@ int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
     bind_id(st, i++, t->ack_msg_id);
     if (t->ack_msg_id > 0)
         sqlite3_bind_int64(st, i, t->ack_us);
+    else
+        sqlite3_bind_null(st, i);
     i++;
     bind_id(st, i++, t->cancel_txn_id);
     bind_id(st, i++, t->cancels_txn_id);
     bind_id(st, i++, t->parent_txn_id);
     bind_opt_int(st, i++, t->timeout_us);
     bind_text(st, i++, t->end_reason);
-    if ((rc = step_done(db, st, err, "insert txn")) != SL_OK)
+    if ((rc = step_all_bound(db, st, err, "insert txn")) != SL_OK)
         return rc;
     st = db->st[ST_TXN_RESPONSE];
     for (k = 0; k < t->n_responses; k++) {
@@ -647,7 +688,7 @@ int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
         sqlite3_bind_int64(st, 6, r->first_us);
         sqlite3_bind_int64(st, 7, r->last_us);
         sqlite3_bind_int(st, 8, r->copies);
-        if ((rc = step_done(db, st, err, "insert txn_response")) != SL_OK)
+        if ((rc = step_all_bound(db, st, err, "insert txn_response")) != SL_OK)
             return rc;
     }
     return SL_OK;
@@ -688,8 +729,8 @@ int sl_db_add_dialog(struct sl_db *db, const struct sl_dialog *d, struct sl_err 
     bind_id(st, i++, d->bye_msg_id);
     bind_text(st, i++, d->caller_uri);
     bind_text(st, i++, d->callee_uri);
-    bind_ep(st, i, &d->caller_ep);
-    bind_ep(st, i + 2, &d->callee_ep);
+    bind_ep(st, i, &d->caller_ep, db->ep_buf[0]);
+    bind_ep(st, i + 2, &d->callee_ep, db->ep_buf[1]);
     i += 4;
     bind_opt_int(st, i++, d->last_cseq[SL_SIDE_CALLER]);
     bind_opt_int(st, i++, d->last_cseq[SL_SIDE_CALLEE]);
@@ -712,8 +753,8 @@ int sl_db_add_leg(struct sl_db *db, const struct sl_leg *l, struct sl_err *err)
     bind_text(st, i++, l->from_uri);
     bind_text(st, i++, l->to_uri);
     bind_text(st, i++, l->ruri);
-    bind_ep(st, i, &l->caller_ep);
-    bind_ep(st, i + 2, &l->callee_ep);
+    bind_ep(st, i, &l->caller_ep, db->ep_buf[0]);
+    bind_ep(st, i + 2, &l->callee_ep, db->ep_buf[1]);
     i += 4;
     sqlite3_bind_int64(st, i++, l->start_us);
     bind_opt_int(st, i++, l->answer_us);
@@ -758,7 +799,7 @@ int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char
     sqlite3_bind_int64(st, 1, o->capture_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)o->frame);
     sqlite3_bind_int64(st, 3, o->ts_us);
-    bind_endpoints(st, 4, o);
+    bind_endpoints(db, st, 4, o);
     if (o->transport != SL_TP_NONE)
         bind_text(st, 8, sl_transport_name(o->transport));
     bind_text(st, 9, rule_id);
@@ -767,7 +808,7 @@ int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char
     if (msg_id > 0)
         sqlite3_bind_int64(st, 12, msg_id);
     if (raw != NULL)
-        sqlite3_bind_blob(st, 13, raw, (int)raw_len, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 13, raw, (int)raw_len, SQLITE_STATIC);
     return step_done(db, st, err, "insert problem");
 }
 
@@ -800,7 +841,8 @@ int sl_db_finish(struct sl_db *db, struct sl_err *err)
         db->db = NULL;
         if (rename(db->tmp_path, db->path) != 0)
             return sl_fail(err, SL_EIO, "%s: %s", db->path, strerror(errno));
-        if (sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        if (sqlite3_open_v2(db->path, &db->db, OPEN_FLAGS | SQLITE_OPEN_READWRITE, NULL) !=
+            SQLITE_OK)
             return sql_fail(db, err, db->path);
     }
     db->finished = 1;

@@ -180,6 +180,7 @@ struct dup_rec {
     int64_t capture_id;
     int64_t msg_id;
     struct sl_msg_links links;
+    uint64_t hash; /* sl_map_hash of the key in the dups map */
     size_t key_len;
     unsigned char key[]; /* src, dst, transport, raw bytes */
 };
@@ -1634,7 +1635,7 @@ static void dup_drop_head(struct sl_txn_engine *e)
     e->dup_head = r->next;
     if (e->dup_head == NULL)
         e->dup_tail = NULL;
-    (void)sl_map_del(e->dups, r->key, r->key_len, r);
+    (void)sl_map_del_h(e->dups, r->key, r->key_len, r->hash, r);
     e->n_dups--;
     free(r);
 }
@@ -1648,8 +1649,22 @@ static void dup_purge(struct sl_txn_engine *e, int64_t ts)
         dup_drop_head(e);
 }
 
+uint64_t sl_txn_dup_hash(const struct sl_txn_engine *e, const struct sl_txn_input *in)
+{
+    unsigned char k[2 * EP_KEY_LEN + 1];
+    uint64_t h;
+
+    ep_bytes(&in->src, k);
+    ep_bytes(&in->dst, k + EP_KEY_LEN);
+    k[2 * EP_KEY_LEN] = (unsigned char)in->transport;
+    h = sl_map_hash(e->dups, k, sizeof(k));
+    /* equal keys give equal hashes: the map compares the whole key */
+    return (h << 1 | h >> 63) ^ sl_map_hash(e->dups, in->raw, in->raw_len);
+}
+
 /* A record for this observation (not yet stored), or NULL without bytes. */
-static struct dup_rec *dup_make(const struct sl_txn_input *in, int *rc)
+static struct dup_rec *dup_make(const struct sl_txn_engine *e, const struct sl_txn_input *in,
+                                int *rc)
 {
     struct dup_rec *r;
     size_t n;
@@ -1673,6 +1688,7 @@ static struct dup_rec *dup_make(const struct sl_txn_input *in, int *rc)
     r->key[2 * EP_KEY_LEN] = (unsigned char)in->transport;
     memcpy(r->key + 2 * EP_KEY_LEN + 1, in->raw, in->raw_len);
     r->key_len = n;
+    r->hash = in->has_dup_hash ? in->dup_hash : sl_txn_dup_hash(e, in);
     r->ts_us = in->ts_us;
     r->capture_id = in->capture_id;
     r->msg_id = in->msg_id;
@@ -1683,7 +1699,7 @@ static struct dup_rec *dup_make(const struct sl_txn_input *in, int *rc)
  * (or from another capture point, close in time) is one observation. */
 static const struct dup_rec *dup_find(const struct sl_txn_engine *e, const struct dup_rec *r)
 {
-    const struct dup_rec *o = sl_map_get(e->dups, r->key, r->key_len);
+    const struct dup_rec *o = sl_map_get_h(e->dups, r->key, r->key_len, r->hash);
     int64_t dt;
 
     if (o == NULL)
@@ -1699,7 +1715,7 @@ static int dup_store(struct sl_txn_engine *e, struct dup_rec *r, const struct sl
     int rc;
 
     r->links = *links;
-    rc = sl_map_put(e->dups, r->key, r->key_len, r, NULL);
+    rc = sl_map_put_h(e->dups, r->key, r->key_len, r->hash, r, NULL);
     if (rc != SL_OK) {
         free(r);
         return rc == SL_ELIMIT ? SL_OK : rc;
@@ -2488,7 +2504,7 @@ int sl_txn_feed(struct sl_txn_engine *e, const struct sl_txn_input *in, struct s
 
     /* G2: one observation seen twice */
     dup_purge(e, in->ts_us);
-    rec = dup_make(in, &rc);
+    rec = dup_make(e, in, &rc);
     if (rc != SL_OK)
         return sl_fail(err, rc, "out of memory recording a message");
     if (rec != NULL && (first = dup_find(e, rec)) != NULL) {

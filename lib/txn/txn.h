@@ -57,7 +57,19 @@ struct sl_txn_input {
     const struct sl_msg *msg;
     const uint8_t *raw; /* the message bytes (for duplicate detection) */
     size_t raw_len;
+    /* sl_txn_dup_hash of this input when has_dup_hash (computed ahead, e.g. on
+     * the thread that parsed the message); otherwise the engine computes it */
+    bool has_dup_hash;
+    uint64_t dup_hash;
 };
+
+struct sl_txn_engine;
+
+/* The hash the engine files an observation under for duplicate detection
+ * (RULES.md G2): of its addresses, transport and bytes, under the engine's
+ * secret key.  Reads only what the engine fixed when it was made, so it may
+ * run on any thread while the engine is fed on another. */
+uint64_t sl_txn_dup_hash(const struct sl_txn_engine *e, const struct sl_txn_input *in);
 
 /* What the engine concluded about one message; returned by sl_txn_feed. */
 struct sl_msg_links {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <pcap/pcap.h>
 
 #include "capture/capture.h"
@@ -2802,6 +2803,35 @@ static void test_ipfrag_through_capture(void **state)
     sl_capture_close(c);
 }
 
+/* The hand-written IPv4 text equals inet_ntop's, digit boundaries included;
+ * IPv6 still goes through inet_ntop. */
+static void test_endpoint_addr_matches_inet_ntop(void **state)
+{
+    static const uint8_t v4[][4] = { { 0, 0, 0, 0 },      { 255, 255, 255, 255 },
+                                     { 10, 0, 100, 9 },   { 1, 20, 199, 5 },
+                                     { 127, 0, 0, 1 },    { 9, 99, 100, 10 },
+                                     { 192, 168, 1, 254 } };
+    struct sl_endpoint ep;
+    char got[64], want[64];
+    size_t i;
+
+    (void)state;
+    memset(&ep, 0, sizeof(ep));
+    ep.family = 4;
+    for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+        memcpy(ep.ip, v4[i], 4);
+        assert_non_null(inet_ntop(AF_INET, v4[i], want, sizeof(want)));
+        assert_string_equal(sl_endpoint_addr(&ep, got, sizeof(got)), want);
+    }
+    ep.family = 6;
+    memset(ep.ip, 0, 16);
+    ep.ip[15] = 1;
+    assert_string_equal(sl_endpoint_addr(&ep, got, sizeof(got)), "::1");
+    ep.family = 4;
+    memset(ep.ip, 255, 4);
+    assert_string_equal(sl_endpoint_addr(&ep, got, 8), "?"); /* too small a buffer */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2857,6 +2887,7 @@ int main(void)
         cmocka_unit_test(test_capture_pcapng),
         cmocka_unit_test(test_capture_pcapng_huge_timestamp),
         cmocka_unit_test(test_capture_stdin),
+        cmocka_unit_test(test_endpoint_addr_matches_inet_ntop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
