@@ -8,8 +8,8 @@
 --   (CSeq {cseq}) that armed a {se} s session timer, sent no re-INVITE or UPDATE {window}
 --   (refresh due after {due_s} s){outcome}
 -- inconclusive: {refresher} ({who}) is the refresher of the {se} s session timer armed by the 2xx to
---   {method} (CSeq {cseq}), but the capture ends {cap_s} s after that 2xx, before the expiry at
---   {se} s, and shows no refresh so far
+--   {method} (CSeq {cseq}); its refresh was due after {due_s} s, but the capture ends {cap_s} s
+--   after that 2xx, before the expiry at {se} s, and shows no refresh so far
 -- confidence: medium
 --
 -- One row per armed period (session_timer kind 'armed', resolved refresher) that is neither re-armed
@@ -18,7 +18,9 @@
 -- Quiet when the dialog ended before bye_due - tol (a hang-up before the timer mattered). A BYE at
 -- or after bye_due - tol is the timer's consequence: conclusive, named in the sentence (SIP-ST-004
 -- reports that BYE itself). Without such an end, the capture must reach expiry + tol (G3), else the
--- row is inconclusive.
+-- row is inconclusive -- and only once the refresh is overdue: a capture that ends before the
+-- refresh was due (refresh_due + tol) shows nothing missing, and a long capture of live calls
+-- would otherwise give one inconclusive row per call still up at its end.
 -- Not here: a refresh that was sent but failed (SIP-ST-003) or was late but before expiry
 -- (SIP-ST-002); a 2xx without a valid refresher (refresher NULL: SIP-ST-007 takes over). Timers are
 -- only known from a seen 2xx, so mid-call captures (G4) start with the first refresh 2xx.
@@ -67,6 +69,7 @@ JOIN coverage c ON c.capture_id = a.capture_id
 LEFT JOIN m b ON b.msg_id = p.bye_msg_id
 WHERE (p.next_us IS NULL OR p.next_us > p.expiry_us)
   AND (p.end_us IS NULL OR p.end_us >= p.bye_due_us - :tol_us)
+  AND NOT (p.end_us IS NULL AND c.end_us < p.refresh_due_us + :tol_us)
   AND NOT EXISTS (SELECT 1 FROM txn y
                    WHERE y.dialog_id = p.dialog_id AND y.method IN ('INVITE', 'UPDATE')
                      AND y.uac_side = p.refresher
