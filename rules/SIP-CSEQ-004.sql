@@ -16,10 +16,14 @@
 --   it too, by branch and sent-by as RFC 3261 §9.2 says; the column lookup also covers a
 --   CANCEL whose sent-by differs).  Then every §9.1 field the database holds is compared: CSeq number,
 --   Request-URI, From (URI and tag), To (URI and tag), the top Via sent-by (a port 5060
---   written out in one and omitted in the other counts as equal), the number of Via values (a CANCEL
---   built by the sender has exactly the INVITE's top Via; a copy forwarded by a stateless
---   proxy has the same Via stack as its INVITE).  Route is not stored, and a CANCEL sent to
---   another address is a CANCEL with no INVITE on its hop.
+--   written out in one and omitted in the other counts as equal), the number of Via values.
+--   A CANCEL built by its sender has one Via value, the INVITE's top Via (§9.1), whatever the
+--   INVITE carried below it: a stateful proxy CANCELs its own client transaction hop by hop
+--   (§16.10) with a CANCEL of one Via although the INVITE it forwarded has two or more (its
+--   own on top of the upstream ones).  Only a copy relayed by a stateless proxy (§16.11) has
+--   more, and then the same Via stack as its INVITE.  So the count is a mismatch only when it
+--   is neither 1 nor the INVITE's.  Route is not stored, and a CANCEL sent to another address
+--   is a CANCEL with no INVITE on its hop.
 -- * by dialog data: no INVITE with its branch on the hop, but one with the same Call-ID,
 --   From tag and CSeq number: the branch differs (§9.1), which the receiver cannot match
 --   (§9.2).
@@ -63,8 +67,10 @@ WITH c AS (
                                  AND NOT (c.top_sent_by || ':5060' = i.top_sent_by OR c.top_sent_by = i.top_sent_by || ':5060')
                             THEN ', top Via sent-by ' || coalesce(c.top_sent_by, '?') || ' instead of '
                                  || coalesce(i.top_sent_by, '?') ELSE '' END
-                    || CASE WHEN c.via_count <> i.via_count
-                            THEN ', ' || c.via_count || ' Via values where the INVITE had ' || i.via_count ELSE '' END,
+                    || CASE WHEN c.via_count <> 1 AND c.via_count <> i.via_count
+                            THEN ', ' || c.via_count || ' Via values where the INVITE had ' || i.via_count
+                                 || ' (1 if built by its sender, ' || i.via_count || ' if relayed by a stateless proxy)'
+                            ELSE '' END,
                     3)
            END AS diffs,
            i.msg_id AS inv_msg, i.cseq_num AS inv_cseq
