@@ -357,6 +357,8 @@ int main(int argc, char **argv)
             code = EXIT_INTERNAL;
             goto out;
         }
+        if (err.msg[0] != '\0' && !o.quiet) /* read in part: the report says the same */
+            fprintf(stderr, "siplint: %s: warning: %s\n", o.inputs[i], err.msg);
     }
     if (bad_input) {
         code = EXIT_INPUT;

@@ -631,6 +631,11 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
             goto out;
     }
     rc = sl_db_update_capture(s->db, capture_id, &cap, err);
+    if (rc == SL_OK && !cap.complete && err != NULL) {
+        /* read, but not to its end: a note for the caller (siplint.h) */
+        sl_err_clear(err);
+        snprintf(err->msg, sizeof(err->msg), "%s", cerr.msg);
+    }
 out:
     sl_capture_close(c);
     return rc;

@@ -82,6 +82,12 @@ expect ndjson 0 "" -- check --format ndjson testdata/truncated-mid-packet/captur
 if [ "$(wc -l <"$tmp/out")" -lt 1 ] || grep -qv '^{.*}$' "$tmp/out"; then
     fail=$((fail + 1)); echo "FAIL: cli ndjson shape" >&2
 fi
+# a cut file: read, with a warning on stderr naming the file and the frame (not with -q)
+expect cut-file-warning 0 "truncated-mid-packet/capture.pcap: warning: capture ends in the middle of frame 12 (" -- check --format json testdata/truncated-mid-packet/capture.pcap
+expect cut-file-quiet 0 "" -- check -q --format json testdata/truncated-mid-packet/capture.pcap
+[ -s "$tmp/err" ] && { fail=$((fail + 1)); echo "FAIL: cli -q printed a warning" >&2; }
+expect whole-file-no-warning 0 "" -- check --format json "$good"
+[ -s "$tmp/err" ] && { fail=$((fail + 1)); echo "FAIL: cli warned about a whole file" >&2; }
 # --fail-on
 expect fail-on-warning 1 "" -- check --fail-on warning testdata/truncated-mid-packet/capture.pcap
 expect fail-on-never 0 "" -- check --fail-on never testdata/truncated-mid-packet/capture.pcap

@@ -88,7 +88,8 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
  * Returns SL_OK when the file was read (problems inside it become findings;
  * a file cut mid-packet is still SL_OK), SL_EINPUT when the file cannot be used
  * at all (missing, a directory, not a capture), SL_ESQL / SL_ENOMEM / SL_EIO on
- * internal failure. */
+ * internal failure.  On SL_OK, err->msg is "" or a note for the user about a
+ * file read only in part: "capture ends in the middle of frame 12 (...)". */
 int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err);
 
 /* Like sl_session_ingest for a capture held in memory (fuzzing, embedding);
