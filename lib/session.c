@@ -377,12 +377,13 @@ int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *bu
     return ingest_capture(s, c, name, err);
 }
 
-/* A warning problem a reassembler reported about frame (0: none) of the
- * capture, addresses optional; its text is prefixed with the frame. */
-static int add_stage_problem(struct sl_session *s, int64_t capture_id, uint64_t frame,
-                             int64_t ts_us, const struct sl_endpoint *src,
-                             const struct sl_endpoint *dst, enum sl_transport tp, const char *rule,
-                             const char *what, struct sl_db_capture *cap, struct sl_err *err)
+/* A problem a stage reported about frame (0: none) of the capture, addresses
+ * optional; its text is prefixed with the frame. */
+static int add_stage_problem_sev(struct sl_session *s, int64_t capture_id, uint64_t frame,
+                                 int64_t ts_us, const struct sl_endpoint *src,
+                                 const struct sl_endpoint *dst, enum sl_transport tp,
+                                 const char *rule, enum sl_severity sev, const char *what,
+                                 struct sl_db_capture *cap, struct sl_err *err)
 {
     struct sl_db_origin o;
     char text[512];
@@ -399,7 +400,36 @@ static int add_stage_problem(struct sl_session *s, int64_t capture_id, uint64_t 
     else
         snprintf(text, sizeof(text), "%s", what);
     cap->problems++;
-    return sl_db_add_problem(s->db, &o, rule, SL_SEV_WARNING, text, NULL, 0, 0, err);
+    return sl_db_add_problem(s->db, &o, rule, sev, text, NULL, 0, 0, err);
+}
+
+/* The same, a warning (what the reassemblers report). */
+static int add_stage_problem(struct sl_session *s, int64_t capture_id, uint64_t frame,
+                             int64_t ts_us, const struct sl_endpoint *src,
+                             const struct sl_endpoint *dst, enum sl_transport tp, const char *rule,
+                             const char *what, struct sl_db_capture *cap, struct sl_err *err)
+{
+    return add_stage_problem_sev(s, capture_id, frame, ts_us, src, dst, tp, rule, SL_SEV_WARNING,
+                                 what, cap, err);
+}
+
+/* The capture's notes about the file itself (damaged or skipped pcapng
+ * blocks, time going backwards); SIP-CAP-009 is information only. */
+static int ingest_notes(struct sl_session *s, struct sl_capture *c, int64_t capture_id,
+                        struct sl_db_capture *cap, struct sl_err *err)
+{
+    struct sl_capture_note n;
+    int rc;
+
+    while (sl_capture_note(c, &n) == 1) {
+        bool info = strcmp(n.rule, "SIP-CAP-009") == 0;
+
+        rc = add_stage_problem_sev(s, capture_id, n.frame, n.ts_us, NULL, NULL, SL_TP_NONE, n.rule,
+                                   info ? SL_SEV_INFO : SL_SEV_WARNING, n.text, cap, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
 }
 
 /*
@@ -534,6 +564,8 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
 
             if (erc == SL_OK)
                 erc = ingest_stream(s, c, capture_id, &cap, fc, &n_fc, err);
+            if (erc == SL_OK)
+                erc = ingest_notes(s, c, capture_id, &cap, err);
 
             if (erc != SL_OK) {
                 rc = erc;
@@ -543,25 +575,28 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
         if (rc == 0)
             break;
         if (rc < 0) {
-            /* The file ends in the middle of a record: keep what was read. */
+            /* The file ends in the middle of a record (SL_ETRUNC), or libpcap
+             * cannot read one (SL_EFORMAT): keep what was read. */
             memset(&o, 0, sizeof(o));
             o.capture_id = capture_id;
             o.frame = cap.frames + 1;
             o.ts_us = cap.frames > 0 ? cap.last_ts_us : 0;
             cap.complete = 0;
             cap.problems++;
-            rc = sl_db_add_problem(s->db, &o, "SIP-CAP-001", SL_SEV_WARNING,
-                                   cerr.msg[0] ? cerr.msg
-                                               : "capture ends in the middle of a packet",
-                                   NULL, 0, 0, err);
+            rc = sl_db_add_problem(
+                    s->db, &o, rc == SL_ETRUNC ? "SIP-CAP-001" : "SIP-CAP-008", SL_SEV_WARNING,
+                    cerr.msg[0] ? cerr.msg : "capture ends in the middle of a packet", NULL, 0, 0,
+                    err);
             if (rc != SL_OK)
                 goto out;
             break;
         }
-        if (cap.frames == 0)
+        /* the time span of the capture, also when time goes backwards */
+        if (cap.frames == 0 || f.ts_us < cap.first_ts_us)
             cap.first_ts_us = f.ts_us;
+        if (cap.frames == 0 || f.ts_us > cap.last_ts_us)
+            cap.last_ts_us = f.ts_us;
         cap.frames++;
-        cap.last_ts_us = f.ts_us;
         memset(&o, 0, sizeof(o));
         o.capture_id = capture_id;
         o.frame = f.number;
@@ -621,6 +656,9 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
         if (rc != SL_OK)
             goto out;
         rc = ingest_stream(s, c, capture_id, &cap, fc, &n_fc, err);
+        if (rc != SL_OK)
+            goto out;
+        rc = ingest_notes(s, c, capture_id, &cap, err);
         if (rc != SL_OK)
             goto out;
     }

@@ -48,6 +48,19 @@ expect empty-file 3 "$tmp/empty.pcap: " -- check "$tmp/empty.pcap"
 expect random-bytes 3 "not a pcap or pcapng file" -- check testdata/bad-random/capture.bin
 [ -s "$tmp/out" ] && { fail=$((fail + 1)); echo "FAIL: cli random-bytes wrote a report" >&2; }
 expect one-bad-of-two 3 "nope.pcap" -- check "$good" "$tmp/nope.pcap"
+# garbage file headers (testdata/bad-headers/README.md): exit 3, the reason, no report
+while IFS='|' read -r file reason; do
+    expect "bad-header $file" 3 "testdata/bad-headers/$file: not a pcap or pcapng file ($reason" -- check --format json "testdata/bad-headers/$file"
+    [ -s "$tmp/out" ] && { fail=$((fail + 1)); echo "FAIL: cli bad-header $file wrote a report" >&2; }
+done <<'LIST'
+version-99.pcap|unsupported pcap savefile version 99.99)
+version-1.pcap|archaic pcap savefile format)
+short-header.pcap|truncated dump file; tried to read 24 file header bytes, only got 6)
+magic-only.pcap|truncated dump file; tried to read 24 file header bytes, only got 0)
+pcapng-bad-magic.pcapng|the Section Header Block's byte-order magic 0x04030201 is not 0x1A2B3C4D in either byte order)
+pcapng-bad-shb-length.pcapng|the Section Header Block is invalid: its total length 30 is not a multiple of 4)
+pcapng-no-idb.pcapng|the capture file has no Interface Description Blocks)
+LIST
 
 # -o: the file is written whole; nothing on stdout.
 expect output-file 0 "" -- check --format json -o "$tmp/report.json" "$good"

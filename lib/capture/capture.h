@@ -120,10 +120,29 @@ const char *sl_capture_format(const struct sl_capture *c);
 int sl_capture_linktype(const struct sl_capture *c);
 
 /* Reads and classifies the next frame into *f.  Returns 1 (a frame), 0 (end of
- * file), or SL_ETRUNC when the file ends in the middle of a record: err says
- * where ("capture ends in the middle of frame 1234 (...)") and reading stops;
- * frames before it stay valid. */
+ * file), SL_ETRUNC when the file ends in the middle of a record: err says
+ * where ("capture ends in the middle of frame 1234 (...)"), or SL_EFORMAT when
+ * libpcap cannot read a record ("capture damaged at frame 1234 (...)"); then
+ * reading stops and the frames before stay valid.  In a pcapng file, damaged
+ * blocks are skipped and reading goes on (a note says so), and each custom
+ * block is a frame of kind OTHER, reason "pcapng custom block", as Wireshark
+ * numbers it. */
 int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err);
+
+/* Something about the file itself, for the report: SIP-CAP-008 (pcapng bytes
+ * skipped as damaged), SIP-CAP-009 (pcapng blocks or options skipped, told at
+ * the end of the file), SIP-CAP-010 (time goes backwards, told once at the end
+ * of the file). */
+struct sl_capture_note {
+    const char *rule; /* static */
+    uint64_t frame;   /* the frame it is about (the one after skipped bytes, or the last
+                         one when none follows); 0: none */
+    int64_t ts_us;
+    char text[320]; /* one sentence (the frame is not in it) */
+};
+
+/* The next note: 1 (in *n) or 0.  Call it after every sl_capture_next(). */
+int sl_capture_note(struct sl_capture *c, struct sl_capture_note *n);
 
 /* Closes the capture.  Accepts NULL. */
 void sl_capture_close(struct sl_capture *c);
