@@ -41,6 +41,7 @@ struct sl_session {
     unsigned since_expire;
     bool txn_limit_reported;
     struct sl_session_opts opts;
+    size_t max_rows; /* header-rows cap */
     int n_inputs;
     bool finished;
     bool have_findings;
@@ -83,8 +84,11 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
         return sl_fail(err, SL_ENOMEM, "out of memory");
     if (opts != NULL)
         s->opts = *opts;
-    if (s->opts.max_msg_len == 0)
-        s->opts.max_msg_len = SL_MSG_MAX_LEN_DEFAULT;
+    /* every cap resolved here (limits.c has the defaults) */
+    if (s->opts.limits.message_size == 0)
+        s->opts.limits.message_size = s->opts.max_msg_len;
+    s->opts.max_msg_len = sl_limit_get(&s->opts.limits, "message-size");
+    s->max_rows = sl_limit_get(&s->opts.limits, "header-rows");
     sl_sip_init();
     if ((rc = sl_ruleset_load(&s->rules, s->opts.rules_dir, err)) != SL_OK ||
         (rc = sl_ruleset_select(s->rules, s->opts.enable, s->opts.disable, err)) != SL_OK)
@@ -108,6 +112,9 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
     sink.st_event = sink_st;
     memset(&to, 0, sizeof(to));
     to.t1_us = s->opts.t1_us;
+    to.max_txns = sl_limit_get(&s->opts.limits, "transactions");
+    to.max_dialogs = sl_limit_get(&s->opts.limits, "dialogs");
+    to.max_legs = sl_limit_get(&s->opts.limits, "calls");
     rc = sl_txn_engine_new(&s->txn, &to, &sink, err);
     if (rc != SL_OK)
         goto fail;
@@ -183,7 +190,7 @@ static int parse_whole_lines(struct sl_session *s, const uint8_t *p, size_t n, s
     memcpy(copy, p, end);
     copy[end] = '\r';
     copy[end + 1] = '\n';
-    rc = sl_msg_parse(m, copy, end + 2, s->opts.max_msg_len, err);
+    rc = sl_msg_parse_rows(m, copy, end + 2, s->opts.max_msg_len, s->max_rows, err);
     free(copy);
     return rc;
 }
@@ -279,7 +286,7 @@ static int ingest_payload(struct sl_session *s, const struct sl_db_origin *o,
         return SL_OK;
     }
     sl_err_clear(&perr);
-    rc = sl_msg_parse(&m, f->payload, f->payload_len, s->opts.max_msg_len, &perr);
+    rc = sl_msg_parse_rows(&m, f->payload, f->payload_len, s->opts.max_msg_len, s->max_rows, &perr);
     if (rc == SL_EFORMAT && f->payload_truncated) {
         /* Cut by the capture: parse the header lines that are whole, as
          * Wireshark dissects what is there.  The stored raw bytes stay the
@@ -306,7 +313,7 @@ static int ingest_payload(struct sl_session *s, const struct sl_db_origin *o,
         sl_msg_fini(&m);
         count_frame(fc, n_fc, "sip",
                     f->payload_truncated ? "SIP, cut by the capture, not parsed"
-                    : rc == SL_ELIMIT    ? "SIP, too large"
+                    : rc == SL_ELIMIT    ? "SIP, over a limit"
                                          : "SIP, not parsed",
                     f->number, f->ts_us);
     }
@@ -544,6 +551,23 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
     struct sl_err cerr;
     int rc;
 
+    {
+        /* the reassemblers' caps */
+        struct sl_ipfrag_opts fo;
+        struct sl_tcp_opts tco;
+
+        memset(&fo, 0, sizeof(fo));
+        memset(&tco, 0, sizeof(tco));
+        fo.max_datagrams = (unsigned)sl_limit_get(&s->opts.limits, "ip-datagrams");
+        fo.max_fragments = (unsigned)sl_limit_get(&s->opts.limits, "ip-fragments");
+        tco.max_streams = (unsigned)sl_limit_get(&s->opts.limits, "tcp-streams");
+        tco.max_bytes = sl_limit_get(&s->opts.limits, "tcp-stream-bytes");
+        tco.max_total = sl_limit_get(&s->opts.limits, "tcp-total-bytes");
+        if (sl_capture_set_opts(c, &fo, &tco) != SL_OK) {
+            sl_capture_close(c);
+            return sl_fail(err, SL_ENOMEM, "out of memory opening the capture");
+        }
+    }
     memset(&cap, 0, sizeof(cap));
     cap.path = path;
     cap.format = sl_capture_format(c);

@@ -115,6 +115,53 @@ expect db-missing 3 "$tmp/none.db" -- calls --db "$tmp/none.db"
 expect db-not-siplint 3 "not a siplint database" -- calls --db testdata/basic-call/README.md
 expect bad-t1 2 "bad --t1" -- check --t1 0 "$good"
 
+# --limit NAME=VALUE: a tiny cap is reached, and the SIP-CAP-006 finding names the cap and the
+# option to raise it; the run goes on (exit 0 with --fail-on never)
+# limit_hit NAME=VALUE CAPTURE TEXT: some SIP-CAP-006 message contains TEXT
+limit_hit() {
+    expect "limit $1" 0 "" -- check --fail-on never --format ndjson --limit "$1" "$2"
+    if ! grep '"rule":"SIP-CAP-006"' "$tmp/out" | grep -qF -- "$3"; then
+        fail=$((fail + 1)); echo "FAIL: cli limit $1: no SIP-CAP-006 with '$3'" >&2
+    fi
+}
+limit_hit message-size=300 "$good" "over the message-size limit (300; --limit message-size)"
+limit_hit header-rows=5 "$good" "header rows, over the header-rows limit (5; --limit header-rows)"
+limit_hit tcp-stream-bytes=256 testdata/tcp-basic-call/capture.pcap "over the limit of 256 bytes per stream (--limit tcp-stream-bytes)"
+limit_hit tcp-total-bytes=256 testdata/tcp-basic-call/capture.pcap "(the limit, --limit tcp-total-bytes)"
+limit_hit tcp-streams=1 testdata/limits/two-streams.pcap "more than 1 TCP connections in flight (--limit tcp-streams)"
+limit_hit ip-datagrams=1 testdata/limits/two-fragmented.pcap "more than 1 datagrams in reassembly (--limit ip-datagrams)"
+limit_hit ip-fragments=1 testdata/udp-fragments/capture.pcap "has more than 1 fragments"
+limit_hit transactions=1 "$good" "open transactions cap (1) reached (--limit transactions)"
+limit_hit dialogs=1 testdata/fork-2x180/capture.pcap "open dialogs cap (1) reached (--limit dialogs)"
+limit_hit calls=1 testdata/limits/two-calls.pcap "open calls cap (1) reached (--limit calls)"
+# the same limits at their defaults: nothing reached
+for c in "$good" testdata/tcp-basic-call/capture.pcap testdata/udp-fragments/capture.pcap testdata/limits/*.pcap; do
+    "$bin" check --fail-on never --format ndjson "$c" >"$tmp/out" 2>&1
+    grep -q '"rule":"SIP-CAP-006"' "$tmp/out" && { fail=$((fail + 1)); echo "FAIL: cli a default limit reached on $c" >&2; }
+done
+# the old option still works; the last of it and --limit message-size wins
+expect max-message-size 0 "" -- check --fail-on never --format ndjson --max-message-size 300 "$good"
+grep -q 'over the message-size limit (300;' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli --max-message-size" >&2; }
+expect max-message-size-then-limit 0 "" -- check --fail-on never --format ndjson --max-message-size 300 --limit message-size=350 "$good"
+grep -q 'over the message-size limit (350;' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli --limit after --max-message-size" >&2; }
+# bad --limit: usage errors
+expect limit-unknown 2 "unknown limit 'frames' (names: message-size, header-rows," -- check --limit frames=1 "$good"
+expect limit-no-value 2 "bad --limit 'calls' (NAME=VALUE" -- check --limit calls "$good"
+expect limit-zero 2 "bad --limit calls value '0' (1 to 100000000 calls)" -- check --limit calls=0 "$good"
+expect limit-text 2 "bad --limit header-rows value 'many'" -- check --limit header-rows=many "$good"
+expect limit-negative 2 "bad --limit ip-datagrams value '-1'" -- check --limit ip-datagrams=-1 "$good"
+expect limit-too-big 2 "bad --limit ip-fragments value '9000' (1 to 8192 fragments)" -- check --limit ip-fragments=9000 "$good"
+expect limit-suffix 2 "bad --limit header-rows value '5k'" -- check --limit header-rows=5k "$good"
+expect limit-bytes-suffix 0 "" -- check --limit tcp-total-bytes=2M --limit message-size=64k "$good"
+expect limit-empty-name 2 "unknown limit ''" -- check --limit =5 "$good"
+# every limit in --help, with its default, and in the manual
+"$bin" --help >"$tmp/help"
+for name in message-size header-rows tcp-stream-bytes tcp-total-bytes tcp-streams ip-datagrams ip-fragments transactions dialogs calls; do
+    grep -q "^  $name  *[0-9][0-9]*M\{0,1\} " "$tmp/help" || { fail=$((fail + 1)); echo "FAIL: cli --help lacks limit $name" >&2; }
+    sed 's/\\-/-/g' docs/siplint.1 | grep -q "^\\\\fB$name\\\\fR (" || { fail=$((fail + 1)); echo "FAIL: docs/siplint.1 lacks limit $name" >&2; }
+done
+[ "$(grep -c '^  [a-z-]*  *[0-9][0-9]*M\{0,1\}  ' "$tmp/help")" -eq 10 ] || { fail=$((fail + 1)); echo "FAIL: cli --help: not 10 limits" >&2; }
+
 # rules: the catalog, selection, a database read again, a user's rules directory
 expect rules 0 "" -- rules --format text
 grep -q '^SIP-HDR-011 ' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli rules list" >&2; }

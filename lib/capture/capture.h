@@ -313,6 +313,12 @@ size_t sl_tcp_in_flight(const struct sl_tcp *t);
 void sl_frame_decode_stream(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
                             struct sl_ipfrag *rf, struct sl_tcp *tcp, struct sl_frame *f);
 
+/* Sets the caps of the capture's IP fragment and TCP stream reassemblers
+ * (NULL: the defaults).  Only before the first sl_capture_next(): SL_OK,
+ * SL_EUSAGE (too late) or SL_ENOMEM. */
+int sl_capture_set_opts(struct sl_capture *c, const struct sl_ipfrag_opts *fo,
+                        const struct sl_tcp_opts *to);
+
 /* The capture's stream messages and problems since the last call; every stream
  * is settled once sl_capture_next() has returned 0 or an error.  Call both
  * after every sl_capture_next().  1 or 0. */

@@ -400,6 +400,25 @@ int sl_capture_note(struct sl_capture *c, struct sl_capture_note *n)
     return 1;
 }
 
+int sl_capture_set_opts(struct sl_capture *c, const struct sl_ipfrag_opts *fo,
+                        const struct sl_tcp_opts *to)
+{
+    struct sl_ipfrag *rf = NULL;
+    struct sl_tcp *tcp = NULL;
+
+    if (c == NULL || c->n_frames > 0 || c->records > 0 || c->done)
+        return SL_EUSAGE;
+    if (sl_ipfrag_new(&rf, fo) != SL_OK || sl_tcp_new(&tcp, to) != SL_OK) {
+        sl_ipfrag_free(rf);
+        return SL_ENOMEM;
+    }
+    sl_ipfrag_free(c->reasm);
+    sl_tcp_free(c->tcp);
+    c->reasm = rf;
+    c->tcp = tcp;
+    return SL_OK;
+}
+
 int sl_capture_message(struct sl_capture *c, struct sl_stream_msg *m)
 {
     return c != NULL ? sl_tcp_message(c->tcp, m) : 0;

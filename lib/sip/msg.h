@@ -95,12 +95,20 @@ struct sl_msg {
     size_t n_headers; /* header rows seen */
 };
 
+/* Most header rows accepted by default (sl_msg_parse_rows). */
+#define SL_MSG_MAX_ROWS_DEFAULT 256u
+
 /* Parses the n bytes at p (one complete message: start line, headers, body)
  * into *m, which is zeroed first.  Returns SL_OK, SL_EFORMAT with the reason
  * in err when libosip2 refuses the message or a mandatory piece is unusable,
  * SL_ELIMIT when n exceeds max_len, or SL_ENOMEM.  On failure *m holds nothing
  * to free, but sl_msg_fini is still safe. */
 int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, struct sl_err *err);
+
+/* The same, also SL_ELIMIT when the message has more than max_rows header
+ * rows: counted before libosip2 sees it (its parse is quadratic in them). */
+int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
+                      struct sl_err *err);
 
 /* Frees what *m owns and zeroes it.  Accepts a zeroed or failed message. */
 void sl_msg_fini(struct sl_msg *m);

@@ -588,6 +588,51 @@ static void test_msg_refusals_are_explained(void **state)
     }
 }
 
+/* An OPTIONS with `rows` header rows in all (Via, From, To, Call-ID, CSeq and
+ * X- rows), into buf; returns its length. */
+static size_t many_rows(char *buf, size_t cap, size_t rows)
+{
+    size_t n, i;
+
+    n = (size_t)snprintf(buf, cap,
+                         "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                         "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: rows\r\n"
+                         "CSeq: 1 OPTIONS\r\n");
+    for (i = 5; i < rows && n + 32 < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "X-%zu: v\r\n", i);
+    n += (size_t)snprintf(buf + n, cap - n, "\r\n");
+    return n;
+}
+
+/* The header-rows cap is checked before libosip2 (quadratic in rows) sees
+ * the message: a message at the cap parses, one row more is refused. */
+static void test_msg_header_rows_cap(void **state)
+{
+    static char buf[200000];
+    struct sl_msg m;
+    struct sl_err err = { 0 };
+    size_t n;
+
+    (void)state;
+    n = many_rows(buf, sizeof(buf), 50);
+    assert_int_equal(sl_msg_parse_rows(&m, (const uint8_t *)buf, n, n, 50, &err), SL_OK);
+    assert_int_equal(m.n_headers, 50);
+    sl_msg_fini(&m);
+    assert_int_equal(sl_msg_parse_rows(&m, (const uint8_t *)buf, n, n, 49, &err), SL_ELIMIT);
+    assert_string_equal(err.msg, "message of 50 header rows, over the header-rows limit (49; "
+                                 "--limit header-rows)");
+    assert_null(m.call_id);
+    sl_msg_fini(&m);
+    /* the default, through sl_msg_parse */
+    n = many_rows(buf, sizeof(buf), SL_MSG_MAX_ROWS_DEFAULT);
+    assert_int_equal(sl_msg_parse(&m, (const uint8_t *)buf, n, sizeof(buf), &err), SL_OK);
+    sl_msg_fini(&m);
+    n = many_rows(buf, sizeof(buf), 10000);
+    assert_int_equal(sl_msg_parse(&m, (const uint8_t *)buf, n, sizeof(buf), &err), SL_ELIMIT);
+    assert_non_null(strstr(err.msg, "message of 10000 header rows"));
+    sl_msg_fini(&m);
+}
+
 static void test_msg_over_limit(void **state)
 {
     struct sl_msg m;
@@ -598,7 +643,10 @@ static void test_msg_over_limit(void **state)
     (void)state;
     assert_int_equal(sl_msg_parse(&m, (const uint8_t *)invite_sdp, n, n - 1, &err), SL_ELIMIT);
     assert_int_equal(err.code, SL_ELIMIT);
-    (void)snprintf(want, sizeof(want), "message of %zu bytes > limit %zu", n, n - 1);
+    (void)snprintf(want, sizeof(want),
+                   "message of %zu bytes, over the message-size limit (%zu; --limit "
+                   "message-size)",
+                   n, n - 1);
     assert_string_equal(err.msg, want);
     assert_null(m.method);
     sl_msg_fini(&m);
@@ -787,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_msg_body_handling),
         cmocka_unit_test(test_msg_refusals_are_explained),
         cmocka_unit_test(test_msg_over_limit),
+        cmocka_unit_test(test_msg_header_rows_cap),
         cmocka_unit_test(test_msg_every_truncation),
         cmocka_unit_test(test_msg_prints_nothing),
         cmocka_unit_test(test_msg_fini_is_safe),
