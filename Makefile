@@ -134,7 +134,10 @@ FUZZ_CORPUS_tcp     := tests/fuzz/corpus/tcp
 FUZZ_CORPUS_hep     := tests/fuzz/corpus/hep
 FUZZ_CORPUS_txn     := tests/fuzz/corpus/txn
 FUZZ_SEEDS_capture := $(FUZZ_CORPUS_capture) $(wildcard testdata/*/capture.pcap testdata/*/capture.pcapng)
-FUZZ_SEEDS_sip_msg := $(FUZZ_CORPUS_sip_msg) $(wildcard ../shared/corpus/rfc4475 ../shared/corpus/parser-messages/*)
+# the shared corpus of public captures and messages (never committed): CORPUS=DIR from a worktree
+CORPUS ?= ../shared/corpus
+export CORPUS
+FUZZ_SEEDS_sip_msg := $(FUZZ_CORPUS_sip_msg) $(wildcard $(CORPUS)/rfc4475 $(CORPUS)/parser-messages/*)
 FUZZ_SEEDS_ipfrag  := $(FUZZ_CORPUS_ipfrag)
 FUZZ_SEEDS_tcp     := $(FUZZ_CORPUS_tcp)
 FUZZ_SEEDS_hep     := $(FUZZ_CORPUS_hep)
@@ -169,7 +172,7 @@ fuzz-smoke: fuzz
 
 # build/siplint (not sanitized) under valgrind over every capture of testdata/
 # and ../shared/corpus/captures; skipped when valgrind is not installed.
-VALGRIND_CAPTURES := $(wildcard testdata/*/capture.pcap ../shared/corpus/captures/*/*)
+VALGRIND_CAPTURES := $(wildcard testdata/*/capture.pcap $(CORPUS)/captures/*/*)
 valgrind: $(BIN)
 	@if ! command -v valgrind >/dev/null 2>&1; then echo "valgrind: not installed, skipped"; exit 0; fi; \
 	n=0; for c in $(VALGRIND_CAPTURES); do \

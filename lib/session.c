@@ -253,6 +253,27 @@ static int store_message(struct sl_session *s, const struct sl_db_origin *o,
     return SL_OK;
 }
 
+/* What libosip2 let through although RFC 3261 does not (SIP-HDR-012): one
+ * warning per issue, with the message as evidence. */
+static int lint_message(struct sl_session *s, const struct sl_db_origin *o,
+                        const struct sl_frame *f, const struct sl_msg *m, int64_t msg_id,
+                        struct sl_db_capture *cap, struct sl_err *err)
+{
+    struct sl_msg_issue is[8];
+    size_t n = sl_msg_lint(m, f->payload, f->payload_len, is, 8), i;
+    char text[sizeof(is[0].text) + 32];
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", f->number, is[i].text);
+        cap->problems++;
+        rc = sl_db_add_problem(s->db, o, is[i].rule, SL_SEV_WARNING, text, NULL, 0, msg_id, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
 /* The payload of one datagram (or a message cut out of a TCP stream): a SIP
  * message, a keep-alive, or something else.  The frame is counted when
  * `count` is set (a stream segment completing several messages counts once). */
@@ -272,6 +293,17 @@ static int ingest_payload(struct sl_session *s, const struct sl_db_origin *o,
     if (!count) {
         fc = dummy;
         n_fc = &n_dummy;
+    }
+    if (look == SL_LOOK_NOT_SIP &&
+        sl_sip_bad_start(f->payload, f->payload_len, perr.msg, sizeof(perr.msg))) {
+        /* SIP with another version or a bad status code (RFC 4475 badvers,
+         * bigcode): a SIP message no receiver takes */
+        snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", f->number, perr.msg);
+        cap->sip_messages++;
+        cap->problems++;
+        count_frame(fc, n_fc, "sip", "SIP, not parsed", f->number, f->ts_us);
+        return sl_db_add_problem(s->db, o, "SIP-HDR-008", SL_SEV_ERROR, text, f->payload,
+                                 f->payload_len, 0, err);
     }
     if (look == SL_LOOK_NOT_SIP) {
         count_frame(fc, n_fc, "other", "UDP, not SIP", f->number, f->ts_us);
@@ -304,6 +336,8 @@ static int ingest_payload(struct sl_session *s, const struct sl_db_origin *o,
     cap->sip_messages++;
     if (rc == SL_OK) {
         rc = store_message(s, o, f, &m, &msg_id, err);
+        if (rc == SL_OK && !f->payload_truncated)
+            rc = lint_message(s, o, f, &m, msg_id, cap, err);
         sl_msg_fini(&m);
         if (rc != SL_OK)
             return rc;
