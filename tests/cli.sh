@@ -162,6 +162,61 @@ for name in message-size header-rows tcp-stream-bytes tcp-total-bytes tcp-stream
 done
 [ "$(grep -c '^  [a-z-]*  *[0-9][0-9]*M\{0,1\}  ' "$tmp/help")" -eq 10 ] || { fail=$((fail + 1)); echo "FAIL: cli --help: not 10 limits" >&2; }
 
+# Output safety (testdata/hostile-text): any byte of the input becomes valid JSON, and text output never
+# carries a raw control byte (C0 but LF, DEL, C1) or invalid UTF-8 to a terminal.
+hostile=testdata/hostile-text/capture.pcap
+# is_utf8 FILE: the whole file is valid UTF-8
+is_utf8() { iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1; }
+# unsafe FILE: FILE has a C0 control but HT and LF, DEL, a C1
+# control (UTF-8 0xC2 0x80-0x9F) or invalid UTF-8
+unsafe() {
+    grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$1" || LC_ALL=C grep -q "$(printf '\302')[$(printf '\200-\237')]" "$1" || ! is_utf8 "$1"
+}
+# no_controls NAME FILE
+no_controls() {
+    if unsafe "$2"; then
+        fail=$((fail + 1)); echo "FAIL: cli $1: a raw control byte or invalid UTF-8 in the output" >&2
+    fi
+}
+for fmt in text json ndjson; do
+    expect "hostile check $fmt" 1 "" -- check --format "$fmt" "$hostile"
+    cp "$tmp/out" "$tmp/hostile.$fmt"
+done
+if command -v jq >/dev/null 2>&1; then
+    jq -e '.findings | length > 0' "$tmp/hostile.json" >/dev/null || { fail=$((fail + 1)); echo "FAIL: cli hostile json: not valid JSON" >&2; }
+    while IFS= read -r line; do
+        printf '%s\n' "$line" | jq -e . >/dev/null 2>&1 || { fail=$((fail + 1)); echo "FAIL: cli hostile ndjson: a line is not JSON" >&2; break; }
+    done <"$tmp/hostile.ndjson"
+    # the escape sequences survive as JSON escapes, the invalid bytes as U+FFFD, and both are flagged
+    jq -r '.findings[].call_id // empty' "$tmp/hostile.json" | grep -q "evil$(printf '\033')\[2J$(printf '\357\277\275\357\277\275')" ||
+        { fail=$((fail + 1)); echo "FAIL: cli hostile json: the Call-ID is not ESC + U+FFFD U+FFFD" >&2; }
+    [ "$(jq '[.findings[] | select(.rule == "SIP-HDR-012" and (.message | test("invalid UTF-8 in .*row 3 \\(From\\)")))] | length' "$tmp/hostile.json")" -ge 4 ] ||
+        { fail=$((fail + 1)); echo "FAIL: cli hostile json: invalid UTF-8 in From not flagged" >&2; }
+    [ "$(jq '[.findings[] | select(.rule == "SIP-HDR-012" and (.message | test("control bytes \\(the first 0x1b\\) in .*row 8 \\(User-Agent\\)")))] | length' "$tmp/hostile.json")" -ge 4 ] ||
+        { fail=$((fail + 1)); echo "FAIL: cli hostile json: ESC in User-Agent not flagged" >&2; }
+    expect "hostile calls json" 0 "" -- calls --all --format json "$hostile"
+    jq -e '.calls | length == 3' "$tmp/out" >/dev/null || { fail=$((fail + 1)); echo "FAIL: cli hostile calls json" >&2; }
+else
+    echo "cli: jq not installed: JSON validity of the hostile outputs not checked" >&2
+fi
+is_utf8 "$tmp/hostile.json" || { fail=$((fail + 1)); echo "FAIL: cli hostile json: invalid UTF-8" >&2; }
+no_controls "hostile check text" "$tmp/hostile.text"
+grep -qF 'libosip2 refused header row 1: "Via: SIP/2.0/UDP \x1b[2J\x1b]0;pwned\x07' "$tmp/hostile.text" ||
+    { fail=$((fail + 1)); echo "FAIL: cli hostile text: the refused row is not quoted as \\xNN" >&2; }
+expect "hostile calls text" 0 "" -- calls --all --format text "$hostile"
+no_controls "hostile calls text" "$tmp/out"
+grep -qF 'evil\x1b[2J' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli hostile calls text: Call-ID not escaped" >&2; }
+expect "hostile flow" 0 "" -- flow "$hostile"
+no_controls "hostile flow" "$tmp/out"
+grep -qF '486 Busy \x1b[2J' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli hostile flow: reason not escaped" >&2; }
+# and the checker itself sees each kind
+for bad in 'a\033[2Jb' 'bell\007' 'del\177' 'c1 \302\233' 'bad \377 utf8'; do
+    printf "$bad\\n" >"$tmp/raw"
+    unsafe "$tmp/raw" || { fail=$((fail + 1)); echo "FAIL: cli unsafe() misses '$bad'" >&2; }
+done
+printf 'ok \303\251 \\x1b \357\277\275\n' >"$tmp/raw"
+unsafe "$tmp/raw" && { fail=$((fail + 1)); echo "FAIL: cli unsafe() flags safe text" >&2; }
+
 # rules: the catalog, selection, a database read again, a user's rules directory
 expect rules 0 "" -- rules --format text
 grep -q '^SIP-HDR-011 ' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli rules list" >&2; }

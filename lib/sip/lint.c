@@ -8,7 +8,8 @@
  *   - sl_msg_lint(): a message libosip2 accepted, with a header value outside
  *     what RFC 3261 allows (SIP-HDR-012): numbers out of range, a Date not in
  *     GMT, headers in a Request-URI, a bare URI with '?' where the name-addr
- *     form is required.  The message is kept: a lenient receiver may take it.
+ *     form is required, control bytes or invalid UTF-8 in the start line or a
+ *     header row.  The message is kept: a lenient receiver may take it.
  * Every byte is read through the bounds-checked reader; values quoted in the
  * texts are cut and escaped.
  */
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "base/rd.h"
+#include "base/str.h"
 
 /* Bytes of a value quoted in a text. */
 #define QUOTE_MAX 32u
@@ -271,6 +273,69 @@ static struct sl_rd param_expires(struct sl_rd r)
     return sl_rd_init(NULL, 0);
 }
 
+/* Where a message holds control bytes or invalid UTF-8 (RFC 3261 25.1:
+ * header text is UTF-8, TEXT-UTF8char / UTF8-NONASCII, and no control byte
+ * but HT stands in it: CR LF only to fold a row, other controls only behind a
+ * backslash, as a quoted-pair).  Told once per kind per message, naming the
+ * places. */
+struct bytes {
+    char ctl[200], utf8[200]; /* "the start line, row 3 (From), ..." */
+    unsigned first_ctl;       /* the first control byte, + 1 */
+    size_t n_ctl, n_utf8;
+};
+
+static void place_add(char *list, size_t len, size_t *n, const char *what)
+{
+    size_t used = strlen(list);
+
+    if ((*n)++ == 4) {
+        (void)snprintf(list + used, len - used, ", ...");
+        return;
+    }
+    if (*n > 4)
+        return;
+    (void)snprintf(list + used, len - used, "%s%s", used > 0 ? ", " : "", what);
+}
+
+static void check_bytes(struct bytes *b, struct sl_rd r, const char *what)
+{
+    size_t i;
+
+    for (i = 0; i < r.n; i++) {
+        uint8_t c = r.p[i];
+
+        if (((c < 0x20 && c != '\t' && !is_crlf(c)) || c == 0x7f) &&
+            !(i > 0 && r.p[i - 1] == '\\')) {
+            if (b->first_ctl == 0)
+                b->first_ctl = (unsigned)c + 1;
+            place_add(b->ctl, sizeof(b->ctl), &b->n_ctl, what);
+            break;
+        }
+    }
+    if (!sl_str_is_utf8((const char *)r.p, r.n))
+        place_add(b->utf8, sizeof(b->utf8), &b->n_utf8, what);
+}
+
+static void bytes_issues(struct lint *l, const struct bytes *b)
+{
+    char text[sizeof(l->out[0].text)];
+
+    if (b->n_ctl > 0) {
+        (void)snprintf(text, sizeof(text),
+                       "control bytes (the first 0x%02x) in %s (RFC 3261 25.1): a strict receiver "
+                       "answers 400",
+                       b->first_ctl - 1, b->ctl);
+        issue(l, text);
+    }
+    if (b->n_utf8 > 0) {
+        (void)snprintf(text, sizeof(text),
+                       "invalid UTF-8 in %s (RFC 3261 25.1, RFC 3629); the report shows U+FFFD "
+                       "for the bad bytes",
+                       b->utf8);
+        issue(l, text);
+    }
+}
+
 static void check_row(struct lint *l, struct sl_rd name, struct sl_rd value)
 {
     char q[4 * QUOTE_MAX + 8], text[sizeof(l->out[0].text)];
@@ -348,14 +413,17 @@ size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl
     struct lint l = { out, max, 0 };
     struct sl_rd r = sl_rd_init(p, n), line, row;
     char q[4 * QUOTE_MAX + 8], text[sizeof(out[0].text)];
-    size_t k = 0;
+    size_t k = 0, n_row = 0;
+    struct bytes bytes;
 
     if (m == NULL || p == NULL)
         return 0;
+    memset(&bytes, 0, sizeof(bytes));
     while (k < r.n && is_crlf(r.p[k]))
         k++;
     (void)sl_rd_skip(&r, k);
     (void)line_take(&r, &line);
+    check_bytes(&bytes, line, "the start line");
 
     /* RFC 3261 19.1.1 Table 1: headers are not allowed in a Request-URI */
     if (m->is_request && m->ruri != NULL &&
@@ -388,6 +456,7 @@ size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl
             len = before + next.n;
         }
         (void)sl_rd_sub(&begin, len, &row);
+        n_row++;
         for (c = 0; c < row.n && row.p[c] != ':'; c++)
             continue;
         if (c == row.n || c == 0)
@@ -398,7 +467,18 @@ size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl
         value = row;
         (void)sl_rd_skip(&value, c + 1);
         trim(&value);
+        {
+            char what[4 * QUOTE_MAX + 48], q2[4 * QUOTE_MAX + 8];
+            struct sl_rd nm = name;
+
+            if (nm.n > 16)
+                nm.n = 16;
+            quote(q2, nm);
+            (void)snprintf(what, sizeof(what), "row %zu (%s)", n_row, q2);
+            check_bytes(&bytes, row, what);
+        }
         check_row(&l, name, value);
     }
+    bytes_issues(&l, &bytes);
     return l.n < max ? l.n : max;
 }

@@ -740,6 +740,19 @@ static void test_lint_header_values(void **state)
                                  "\r\n"),
                         "Warning '1812 overture \"In Progress\"': the warn-code is not three "
                         "digits (RFC 3261 20.43)");
+    /* control bytes and invalid UTF-8: one issue per kind, naming the places;
+     * HT, folding and quoted-pairs are fine, so is valid UTF-8 */
+    assert_string_equal(lint_str("OPTIONS sip:a@b SIP/2.0\r\n" LINT_HEAD "CSeq: 1 OPTIONS\r\n"
+                                 "Subject: caf\xc3\xa9\tok \"a\\\x07b\"\r\n"
+                                 "X-Folded: a\r\n\tb\r\n\r\n"),
+                        "");
+    assert_string_equal(lint_str("SIP/2.0 486 Busy \x1b[2J\xff\r\n" LINT_HEAD
+                                 "CSeq: 1 OPTIONS\r\nUser-Agent: x\x7f\r\n"
+                                 "Subject: \xc3\x28\r\n\r\n"),
+                        "control bytes (the first 0x1b) in the start line, row 6 (User-Agent) "
+                        "(RFC 3261 25.1): a strict receiver answers 400|invalid UTF-8 in the start "
+                        "line, row 7 (Subject) (RFC 3261 25.1, RFC 3629); the report shows U+FFFD "
+                        "for the bad bytes");
     /* a folded row is one value; a huge value is quoted cut */
     assert_string_equal(lint_str("OPTIONS sip:a@b SIP/2.0\r\n" LINT_HEAD "CSeq: 1 OPTIONS\r\n"
                                  "Max-Forwards:\r\n 9999\r\n\r\n"),
