@@ -149,8 +149,10 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(DEP_LIBS)
 
+# (fuzz_capture reuses one session; SIPLINT_FUZZ_FRESH=1 opens one per input, as a user's run does)
 fuzz-replay: $(FUZZ_REPLAY)
 	@$(foreach t,$(FUZZ_TARGETS),printf 'fuzz %s: ' $(t) && $(BUILD)/fuzz/replay_$(t) $(FUZZ_SEEDS_$(t)) &&) true
+	@printf 'fuzz capture (a session per input): ' && SIPLINT_FUZZ_FRESH=1 $(BUILD)/fuzz/replay_capture $(FUZZ_SEEDS_capture)
 
 # libFuzzer binaries in build/fuzz/: the library instrumented for coverage.
 fuzz: deps

@@ -47,6 +47,7 @@ struct sl_session {
     bool have_findings;
     struct sl_findings findings;
     struct sl_ruleset *rules;
+    struct sl_rule_cache *cache; /* the rules prepared on a temporary database (reset) */
 };
 
 /* The transaction stage hands finished objects to the store. */
@@ -70,11 +71,11 @@ static int sink_st(void *ctx, const struct sl_st_event *e, struct sl_err *err)
     return sl_db_add_st_event(ctx, e, err);
 }
 
+static int txn_new(struct sl_session *s, struct sl_err *err);
+
 int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts, struct sl_err *err)
 {
     struct sl_session *s;
-    struct sl_txn_sink sink;
-    struct sl_txn_opts to;
     int rc;
 
     *out = NULL;
@@ -104,23 +105,17 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
     rc = sl_db_create(&s->db, s->opts.db_path, err);
     if (rc != SL_OK)
         goto fail;
-    memset(&sink, 0, sizeof(sink));
-    sink.ctx = s->db;
-    sink.txn_done = sink_txn;
-    sink.dialog_done = sink_dialog;
-    sink.leg_done = sink_leg;
-    sink.st_event = sink_st;
-    memset(&to, 0, sizeof(to));
-    to.t1_us = s->opts.t1_us;
-    to.max_txns = sl_limit_get(&s->opts.limits, "transactions");
-    to.max_dialogs = sl_limit_get(&s->opts.limits, "dialogs");
-    to.max_legs = sl_limit_get(&s->opts.limits, "calls");
-    rc = sl_txn_engine_new(&s->txn, &to, &sink, err);
+    if (s->opts.db_path == NULL && (s->cache = sl_rule_cache_new()) == NULL) {
+        rc = sl_fail(err, SL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    rc = txn_new(s, err);
     if (rc != SL_OK)
         goto fail;
     *out = s;
     return SL_OK;
 fail:
+    sl_rule_cache_free(s->cache);
     sl_ruleset_free(s->rules);
     sl_db_close(s->db);
     free(s);
@@ -761,7 +756,7 @@ static int ensure_findings(struct sl_session *s, struct sl_err *err)
     if (s->have_findings)
         return SL_OK;
     {
-        struct sl_engine_opts eo = { s->opts.t1_us, 0 };
+        struct sl_engine_opts eo = { s->opts.t1_us, 0, s->cache };
 
         if ((rc = sl_engine_run(s->db, s->rules, &eo, &s->findings, err)) != SL_OK)
             return rc;
@@ -825,10 +820,53 @@ long sl_session_count_findings(struct sl_session *s, enum sl_severity min, struc
     return n;
 }
 
+/* The transaction stage of a session, new. */
+static int txn_new(struct sl_session *s, struct sl_err *err)
+{
+    struct sl_txn_sink sink;
+    struct sl_txn_opts to;
+
+    memset(&sink, 0, sizeof(sink));
+    sink.ctx = s->db;
+    sink.txn_done = sink_txn;
+    sink.dialog_done = sink_dialog;
+    sink.leg_done = sink_leg;
+    sink.st_event = sink_st;
+    memset(&to, 0, sizeof(to));
+    to.t1_us = s->opts.t1_us;
+    to.max_txns = sl_limit_get(&s->opts.limits, "transactions");
+    to.max_dialogs = sl_limit_get(&s->opts.limits, "dialogs");
+    to.max_legs = sl_limit_get(&s->opts.limits, "calls");
+    return sl_txn_engine_new(&s->txn, &to, &sink, err);
+}
+
+int sl_session_reset(struct sl_session *s, struct sl_err *err)
+{
+    int rc;
+
+    sl_err_clear(err);
+    if (s == NULL || s->opts.db_path != NULL || s->opts.keep_existing)
+        return sl_fail(err, SL_EUSAGE, "only a session on a temporary database can be reset");
+    sl_findings_fini(&s->findings);
+    s->have_findings = false;
+    sl_txn_engine_free(s->txn);
+    s->txn = NULL;
+    if ((rc = sl_db_reset(s->db, err)) != SL_OK || (rc = txn_new(s, err)) != SL_OK)
+        return rc;
+    s->next_msg_id = 0;
+    s->max_ts_us = 0;
+    s->since_expire = 0;
+    s->txn_limit_reported = false;
+    s->n_inputs = 0;
+    s->finished = false;
+    return SL_OK;
+}
+
 void sl_session_close(struct sl_session *s)
 {
     if (s == NULL)
         return;
+    sl_rule_cache_free(s->cache); /* before the connection closes */
     sl_findings_fini(&s->findings);
     sl_ruleset_free(s->rules);
     sl_txn_engine_free(s->txn);

@@ -177,6 +177,14 @@ int sl_rules_list(const struct sl_session_opts *sopts, const struct sl_report_op
  * negative status. */
 long sl_session_count_findings(struct sl_session *s, enum sl_severity min, struct sl_err *err);
 
+/* Empties a session on a temporary database (db_path NULL) for new input, as
+ * if it had been closed and opened again with the same options, only faster:
+ * the database connection and the rules compiled on it are kept (fuzzing,
+ * services that check many small captures).  Reports and findings handed out
+ * before stay valid.  SL_OK, SL_EUSAGE (a session with a database file) or
+ * SL_ESQL / SL_ENOMEM (then close the session). */
+int sl_session_reset(struct sl_session *s, struct sl_err *err);
+
 /* Closes the session; a temporary database is deleted.  Accepts NULL. */
 void sl_session_close(struct sl_session *s);
 
