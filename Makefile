@@ -134,8 +134,11 @@ FUZZ_CORPUS_tcp     := tests/fuzz/corpus/tcp
 FUZZ_CORPUS_hep     := tests/fuzz/corpus/hep
 FUZZ_CORPUS_txn     := tests/fuzz/corpus/txn
 FUZZ_CORPUS_inflate := tests/fuzz/corpus/inflate
-FUZZ_SEEDS_capture := $(FUZZ_CORPUS_capture) $(wildcard testdata/*/capture.pcap testdata/*/capture.hep)
-FUZZ_SEEDS_sip_msg := $(FUZZ_CORPUS_sip_msg) $(wildcard ../shared/corpus/rfc4475 ../shared/corpus/parser-messages/*)
+FUZZ_SEEDS_capture := $(FUZZ_CORPUS_capture) $(wildcard testdata/*/capture.pcap testdata/*/capture.pcapng testdata/*/capture.hep)
+# the shared corpus of public captures and messages (never committed): CORPUS=DIR from a worktree
+CORPUS ?= ../shared/corpus
+export CORPUS
+FUZZ_SEEDS_sip_msg := $(FUZZ_CORPUS_sip_msg) $(wildcard $(CORPUS)/rfc4475 $(CORPUS)/parser-messages/*)
 FUZZ_SEEDS_ipfrag  := $(FUZZ_CORPUS_ipfrag)
 FUZZ_SEEDS_tcp     := $(FUZZ_CORPUS_tcp)
 FUZZ_SEEDS_hep     := $(FUZZ_CORPUS_hep)
@@ -148,8 +151,10 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(DEP_LIBS)
 
+# (fuzz_capture reuses one session; SIPLINT_FUZZ_FRESH=1 opens one per input, as a user's run does)
 fuzz-replay: $(FUZZ_REPLAY)
 	@$(foreach t,$(FUZZ_TARGETS),printf 'fuzz %s: ' $(t) && $(BUILD)/fuzz/replay_$(t) $(FUZZ_SEEDS_$(t)) &&) true
+	@printf 'fuzz capture (a session per input): ' && SIPLINT_FUZZ_FRESH=1 $(BUILD)/fuzz/replay_capture $(FUZZ_SEEDS_capture)
 
 # libFuzzer binaries in build/fuzz/: the library instrumented for coverage.
 fuzz: deps
@@ -171,7 +176,7 @@ fuzz-smoke: fuzz
 
 # build/siplint (not sanitized) under valgrind over every capture of testdata/
 # and ../shared/corpus/captures; skipped when valgrind is not installed.
-VALGRIND_CAPTURES := $(wildcard testdata/*/capture.pcap ../shared/corpus/captures/*/*)
+VALGRIND_CAPTURES := $(wildcard testdata/*/capture.pcap $(CORPUS)/captures/*/*)
 valgrind: $(BIN)
 	@if ! command -v valgrind >/dev/null 2>&1; then echo "valgrind: not installed, skipped"; exit 0; fi; \
 	n=0; for c in $(VALGRIND_CAPTURES); do \

@@ -58,7 +58,10 @@ static const char usage_text[] =
         "      --fail-on never|info|warning|error\n"
         "                                   exit 1 when a finding reaches this severity\n"
         "                                   (default: error)\n"
-        "      --max-message-size BYTES     largest SIP message accepted (default 65535)\n"
+        "      --limit NAME=VALUE           a cap on what the input may make siplint hold or\n"
+        "                                   spend (repeatable; the caps are listed below);\n"
+        "                                   reaching one is a SIP-CAP-006 finding\n"
+        "      --max-message-size BYTES     the same as --limit message-size=BYTES\n"
         "      --threads N                  threads that parse SIP (default: one per\n"
         "                                   core); the report never depends on it\n"
         "  -q, --quiet                      no diagnostics except errors\n"
@@ -68,13 +71,33 @@ static const char usage_text[] =
         "exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error,\n"
         "            3 unusable input, 4 internal or I/O error\n";
 
+/* The caps, from the library's table. */
+static void print_limits(void)
+{
+    const struct sl_limit_info *li;
+    size_t i;
+
+    fputs("\nlimits (--limit NAME=VALUE; byte values may end in k, M or G):\n"
+          "  NAME              DEFAULT\n",
+          stdout);
+    for (i = 0; (li = sl_limit_info(i)) != NULL; i++) {
+        char def[32];
+
+        if (strcmp(li->unit, "bytes") == 0 && li->def % (1024 * 1024) == 0)
+            snprintf(def, sizeof(def), "%zuM", li->def / (1024 * 1024));
+        else
+            snprintf(def, sizeof(def), "%zu", li->def);
+        printf("  %-17s %-8s %s\n", li->name, def, li->what);
+    }
+}
+
 struct opts {
     const char *command;
     int format; /* -1: default */
     const char *output;
     const char *db;
     enum sl_severity fail_on;
-    size_t max_msg_len;
+    struct sl_limits limits;
     long long t1_us;
     int threads;
     const char *call_id;
@@ -157,7 +180,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         OPT_ENABLE,
         OPT_DISABLE,
         OPT_RULES_DIR,
-        OPT_THREADS
+        OPT_THREADS,
+        OPT_LIMIT
     };
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
@@ -172,6 +196,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "disable", required_argument, NULL, OPT_DISABLE },
         { "rules-dir", required_argument, NULL, OPT_RULES_DIR },
         { "threads", required_argument, NULL, OPT_THREADS },
+        { "limit", required_argument, NULL, OPT_LIMIT },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -220,10 +245,21 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 return usage_error("unknown --fail-on value '%s' (never, info, warning, error)",
                                    optarg);
             break;
-        case OPT_MAX_MSG:
-            if (parse_size(optarg, &o->max_msg_len) != 0)
+        case OPT_MAX_MSG: {
+            size_t v;
+
+            if (parse_size(optarg, &v) != 0)
                 return usage_error("bad --max-message-size '%s' (1 to 1073741824 bytes)", optarg);
+            o->limits.message_size = v;
             break;
+        }
+        case OPT_LIMIT: {
+            struct sl_err err;
+
+            if (sl_limit_set(&o->limits, optarg, &err) != SL_OK)
+                return usage_error("%s", err.msg);
+            break;
+        }
         case OPT_T1: {
             size_t ms;
 
@@ -260,6 +296,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'h':
             fputs(usage_text, stdout);
+            print_limits();
             return EXIT_CLEAN;
         case 'V':
             printf("siplint %s\n", SL_VERSION);
@@ -388,7 +425,7 @@ int main(int argc, char **argv)
     so.disable = o.disable;
     so.db_path = o.db;
     so.keep_existing = o.n_inputs == 0; /* calls/flow --db FILE: read it */
-    so.max_msg_len = o.max_msg_len;
+    so.limits = o.limits;
     so.t1_us = o.t1_us;
     so.threads = o.threads;
     /* a progress line only for a person watching: stderr a terminal */
@@ -413,6 +450,8 @@ int main(int argc, char **argv)
             code = EXIT_INTERNAL;
             goto out;
         }
+        if (err.msg[0] != '\0' && !o.quiet) /* read in part: the report says the same */
+            fprintf(stderr, "siplint: %s: warning: %s\n", o.inputs[i], err.msg);
     }
     if (bad_input) {
         code = EXIT_INPUT;

@@ -44,12 +44,14 @@ struct sl_session {
     unsigned since_expire;
     bool txn_limit_reported;
     struct sl_session_opts opts;
+    size_t max_rows; /* header-rows cap */
     int n_inputs;
     bool finished;
     bool have_findings;
     struct sl_findings findings;
     struct sl_ruleset *rules;
-    unsigned threads; /* parse threads, the caller's included (>= 1) */
+    struct sl_rule_cache *cache; /* the rules prepared on a temporary database (reset) */
+    unsigned threads;            /* parse threads, the caller's included (>= 1) */
 };
 
 /* The transaction stage hands finished objects to the store. */
@@ -73,11 +75,11 @@ static int sink_st(void *ctx, const struct sl_st_event *e, struct sl_err *err)
     return sl_db_add_st_event(ctx, e, err);
 }
 
+static int txn_new(struct sl_session *s, struct sl_err *err);
+
 int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts, struct sl_err *err)
 {
     struct sl_session *s;
-    struct sl_txn_sink sink;
-    struct sl_txn_opts to;
     int rc;
 
     *out = NULL;
@@ -87,8 +89,11 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
         return sl_fail(err, SL_ENOMEM, "out of memory");
     if (opts != NULL)
         s->opts = *opts;
-    if (s->opts.max_msg_len == 0)
-        s->opts.max_msg_len = SL_MSG_MAX_LEN_DEFAULT;
+    /* every cap resolved here (limits.c has the defaults) */
+    if (s->opts.limits.message_size == 0)
+        s->opts.limits.message_size = s->opts.max_msg_len;
+    s->opts.max_msg_len = sl_limit_get(&s->opts.limits, "message-size");
+    s->max_rows = sl_limit_get(&s->opts.limits, "header-rows");
     s->threads = s->opts.threads > 0 ? (unsigned)s->opts.threads : sl_pool_cores();
     sl_sip_init();
     if ((rc = sl_ruleset_load(&s->rules, s->opts.rules_dir, err)) != SL_OK ||
@@ -105,20 +110,17 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
     rc = sl_db_create(&s->db, s->opts.db_path, err);
     if (rc != SL_OK)
         goto fail;
-    memset(&sink, 0, sizeof(sink));
-    sink.ctx = s->db;
-    sink.txn_done = sink_txn;
-    sink.dialog_done = sink_dialog;
-    sink.leg_done = sink_leg;
-    sink.st_event = sink_st;
-    memset(&to, 0, sizeof(to));
-    to.t1_us = s->opts.t1_us;
-    rc = sl_txn_engine_new(&s->txn, &to, &sink, err);
+    if (s->opts.db_path == NULL && (s->cache = sl_rule_cache_new()) == NULL) {
+        rc = sl_fail(err, SL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    rc = txn_new(s, err);
     if (rc != SL_OK)
         goto fail;
     *out = s;
     return SL_OK;
 fail:
+    sl_rule_cache_free(s->cache);
     sl_ruleset_free(s->rules);
     sl_db_close(s->db);
     free(s);
@@ -214,10 +216,14 @@ struct job {
     /* made by the worker */
     enum sl_sip_look look;
     int parse_rc;
+    bool bad_start; /* NOT_SIP, but a SIP start line with another version or a bad code */
     bool has_dup_hash;
     uint64_t dup_hash; /* sl_txn_dup_hash, of a parsed message */
     struct sl_msg m;
     struct sl_err perr;
+    /* what libosip2 let through although RFC 3261 does not (sl_msg_lint) */
+    size_t n_issues;
+    struct sl_msg_issue issues[8];
     /* owned bytes, kept between uses of the slot */
     uint8_t *buf;
     size_t buf_cap;
@@ -227,6 +233,7 @@ struct job {
 struct ingest {
     struct sl_session *s;
     size_t max_msg_len; /* read by the workers */
+    size_t max_rows;    /* the header-rows cap, read by the workers */
     int64_t capture_id;
     struct sl_db_capture *cap;
     struct frame_count *fc;
@@ -238,8 +245,8 @@ struct ingest {
 
 /* Parses the whole header lines of a message cut by the capture: the bytes
  * up to the last line end (at most the header section), then an empty line. */
-static int parse_whole_lines(size_t max_msg_len, const uint8_t *p, size_t n, struct sl_msg *m,
-                             struct sl_err *err)
+static int parse_whole_lines(size_t max_msg_len, size_t max_rows, const uint8_t *p, size_t n,
+                             struct sl_msg *m, struct sl_err *err)
 {
     size_t end = 0, i;
     uint8_t *copy;
@@ -260,7 +267,7 @@ static int parse_whole_lines(size_t max_msg_len, const uint8_t *p, size_t n, str
     memcpy(copy, p, end);
     copy[end] = '\r';
     copy[end + 1] = '\n';
-    rc = sl_msg_parse(m, copy, end + 2, max_msg_len, err);
+    rc = sl_msg_parse_rows(m, copy, end + 2, max_msg_len, max_rows, err);
     free(copy);
     return rc;
 }
@@ -336,15 +343,61 @@ static void job_work(void *item, void *ctx)
     if (j->type != JOB_PAYLOAD)
         return;
     j->look = sl_sip_look(j->f.payload, j->f.payload_len);
-    if (j->look == SL_LOOK_NOT_SIP || j->look == SL_LOOK_KEEPALIVE)
+    if (j->look == SL_LOOK_NOT_SIP) {
+        /* SIP with another version or a bad status code (RFC 4475 badvers,
+         * bigcode): a SIP message no receiver takes */
+        sl_err_clear(&j->perr);
+        j->bad_start =
+                sl_sip_bad_start(j->f.payload, j->f.payload_len, j->perr.msg, sizeof(j->perr.msg));
+        return;
+    }
+    if (j->look == SL_LOOK_KEEPALIVE)
         return;
     sl_err_clear(&j->perr);
-    j->parse_rc = sl_msg_parse(&j->m, j->f.payload, j->f.payload_len, in->max_msg_len, &j->perr);
+    j->parse_rc = sl_msg_parse_rows(&j->m, j->f.payload, j->f.payload_len, in->max_msg_len,
+                                    in->max_rows, &j->perr);
     if (j->parse_rc == SL_EFORMAT && j->f.payload_truncated) {
         sl_msg_fini(&j->m);
-        j->parse_rc =
-                parse_whole_lines(in->max_msg_len, j->f.payload, j->f.payload_len, &j->m, &j->perr);
+        j->parse_rc = parse_whole_lines(in->max_msg_len, in->max_rows, j->f.payload,
+                                        j->f.payload_len, &j->m, &j->perr);
     }
+    if (j->parse_rc == SL_OK) {
+        /* the transaction stage's duplicate key: hashing the bytes is the
+         * cost, done here rather than on the caller's thread */
+        struct sl_txn_input ti;
+
+        memset(&ti, 0, sizeof(ti));
+        ti.src = j->f.src;
+        ti.dst = j->f.dst;
+        ti.transport = j->f.transport;
+        ti.raw = j->f.payload;
+        ti.raw_len = j->f.payload_len;
+        j->dup_hash = sl_txn_dup_hash(in->s->txn, &ti);
+        j->has_dup_hash = true;
+        if (!j->f.payload_truncated)
+            j->n_issues = sl_msg_lint(&j->m, j->f.payload, j->f.payload_len, j->issues, 8);
+    }
+}
+
+/* What libosip2 let through although RFC 3261 does not (SIP-HDR-012), as the
+ * worker found it: one warning per issue, with the message as evidence. */
+static int lint_message(struct sl_session *s, const struct sl_db_origin *o,
+                        const struct sl_frame *f, const struct job *j, int64_t msg_id,
+                        struct sl_db_capture *cap, struct sl_err *err)
+{
+    char text[sizeof(j->issues[0].text) + 32];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < j->n_issues; i++) {
+        snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", f->number, j->issues[i].text);
+        cap->problems++;
+        rc = sl_db_add_problem(s->db, o, j->issues[i].rule, SL_SEV_WARNING, text, NULL, 0, msg_id,
+                               err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
 }
 
 /* The rest of a payload job, in order: a SIP message, a keep-alive, or
@@ -369,6 +422,14 @@ static int payload_done(struct ingest *in, struct job *j)
         fc = dummy;
         n_fc = &n_dummy;
     }
+    if (j->look == SL_LOOK_NOT_SIP && j->bad_start) {
+        snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", f->number, j->perr.msg);
+        cap->sip_messages++;
+        cap->problems++;
+        count_frame(fc, n_fc, "sip", "SIP, not parsed", f->number, f->ts_us);
+        return sl_db_add_problem(s->db, o, "SIP-HDR-008", SL_SEV_ERROR, text, f->payload,
+                                 f->payload_len, 0, err);
+    }
     if (j->look == SL_LOOK_NOT_SIP) {
         count_frame(fc, n_fc, "other", "UDP, not SIP", f->number, f->ts_us);
         if (j->count)
@@ -389,6 +450,8 @@ static int payload_done(struct ingest *in, struct job *j)
     cap->sip_messages++;
     if (rc == SL_OK) {
         rc = store_message(s, o, f, j, &msg_id, err);
+        if (rc == SL_OK)
+            rc = lint_message(s, o, f, j, msg_id, cap, err);
         if (rc != SL_OK)
             return rc;
         count_frame(fc, n_fc, "sip", f->payload_truncated ? "SIP, cut by the capture" : "SIP",
@@ -396,7 +459,7 @@ static int payload_done(struct ingest *in, struct job *j)
     } else {
         count_frame(fc, n_fc, "sip",
                     f->payload_truncated ? "SIP, cut by the capture, not parsed"
-                    : rc == SL_ELIMIT    ? "SIP, too large"
+                    : rc == SL_ELIMIT    ? "SIP, over a limit"
                                          : "SIP, not parsed",
                     f->number, f->ts_us);
     }
@@ -505,6 +568,7 @@ static struct job *job_new(struct ingest *in, enum job_type t, uint64_t frame, i
     j->frame = frame;
     j->ts_us = ts_us;
     j->parse_rc = SL_OK;
+    j->n_issues = 0;
     return j;
 }
 
@@ -740,6 +804,30 @@ static int emit_stream(struct ingest *in, struct sl_capture *c, struct sl_err *e
     return SL_OK;
 }
 
+/* The capture's notes about the file itself (damaged or skipped pcapng
+ * blocks, time going backwards); SIP-CAP-009 is information only. */
+static int emit_notes(struct ingest *in, struct sl_capture *c, struct sl_err *err)
+{
+    struct sl_capture_note n;
+
+    while (sl_capture_note(c, &n) == 1) {
+        bool info = strcmp(n.rule, "SIP-CAP-009") == 0;
+        char text[sizeof(n.text) + 32];
+        struct job *j;
+
+        if (n.frame > 0)
+            snprintf(text, sizeof(text), "frame %" PRIu64 ": %s", n.frame, n.text);
+        else
+            snprintf(text, sizeof(text), "%s", n.text);
+        j = problem_job(in, n.frame, n.ts_us, NULL, NULL, SL_TP_NONE, n.rule,
+                        info ? SL_SEV_INFO : SL_SEV_WARNING, text, NULL, 0, err);
+        if (j == NULL)
+            return SL_ENOMEM;
+        sl_pool_push(in->pool);
+    }
+    return SL_OK;
+}
+
 /* One frame of the capture, as jobs. */
 static int emit_frame(struct ingest *in, const struct sl_frame *f, struct sl_err *err)
 {
@@ -876,6 +964,23 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
     int rc, prc;
     double start = s->opts.progress != NULL ? now_s() : 0, last = start;
 
+    {
+        /* the reassemblers' caps */
+        struct sl_ipfrag_opts fo;
+        struct sl_tcp_opts tco;
+
+        memset(&fo, 0, sizeof(fo));
+        memset(&tco, 0, sizeof(tco));
+        fo.max_datagrams = (unsigned)sl_limit_get(&s->opts.limits, "ip-datagrams");
+        fo.max_fragments = (unsigned)sl_limit_get(&s->opts.limits, "ip-fragments");
+        tco.max_streams = (unsigned)sl_limit_get(&s->opts.limits, "tcp-streams");
+        tco.max_bytes = sl_limit_get(&s->opts.limits, "tcp-stream-bytes");
+        tco.max_total = sl_limit_get(&s->opts.limits, "tcp-total-bytes");
+        if (sl_capture_set_opts(c, &fo, &tco) != SL_OK) {
+            sl_capture_close(c);
+            return sl_fail(err, SL_ENOMEM, "out of memory opening the capture");
+        }
+    }
     memset(&cap, 0, sizeof(cap));
     cap.path = path;
     cap.format = sl_capture_format(c);
@@ -884,6 +989,7 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
     memset(&in, 0, sizeof(in));
     in.s = s;
     in.max_msg_len = s->opts.max_msg_len;
+    in.max_rows = s->max_rows;
     in.cap = &cap;
     in.fc = fc;
     in.n_fc = &n_fc;
@@ -909,6 +1015,8 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
 
             if (erc == SL_OK)
                 erc = emit_stream(&in, c, err);
+            if (erc == SL_OK)
+                erc = emit_notes(&in, c, err);
             if (erc != SL_OK) {
                 rc = erc;
                 goto out;
@@ -917,10 +1025,12 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
         if (rc == 0)
             break;
         if (rc < 0) {
-            /* The file ends in the middle of a record: keep what was read. */
+            /* The file ends in the middle of a record (SL_ETRUNC), or libpcap
+             * cannot read one (SL_EFORMAT): keep what was read. */
             struct job *j =
                     problem_job(&in, cap.frames + 1, cap.frames > 0 ? cap.last_ts_us : 0, NULL,
-                                NULL, SL_TP_NONE, "SIP-CAP-001", SL_SEV_WARNING,
+                                NULL, SL_TP_NONE, rc == SL_ETRUNC ? "SIP-CAP-001" : "SIP-CAP-008",
+                                SL_SEV_WARNING,
                                 cerr.msg[0] ? cerr.msg : "capture ends in the middle of a packet",
                                 NULL, 0, err);
 
@@ -932,15 +1042,19 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
             cap.complete = 0;
             break;
         }
-        if (cap.frames == 0)
+        /* the time span of the capture, also when time goes backwards */
+        if (cap.frames == 0 || f.ts_us < cap.first_ts_us)
             cap.first_ts_us = f.ts_us;
+        if (cap.frames == 0 || f.ts_us > cap.last_ts_us)
+            cap.last_ts_us = f.ts_us;
         cap.frames++;
-        cap.last_ts_us = f.ts_us;
         if ((rc = emit_frame(&in, &f, err)) != SL_OK)
             goto out;
         if ((rc = emit_frag_events(&in, c, err)) != SL_OK)
             goto out;
         if ((rc = emit_stream(&in, c, err)) != SL_OK)
+            goto out;
+        if ((rc = emit_notes(&in, c, err)) != SL_OK)
             goto out;
         if (sl_pool_status(in.pool) != 0)
             break;
@@ -965,6 +1079,11 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
             goto out;
     }
     rc = sl_db_update_capture(s->db, in.capture_id, &cap, err);
+    if (rc == SL_OK && !cap.complete && err != NULL) {
+        /* read, but not to its end: a note for the caller (siplint.h) */
+        sl_err_clear(err);
+        snprintf(err->msg, sizeof(err->msg), "%s", cerr.msg);
+    }
 out:
     sl_pool_free(in.pool);
     sl_capture_close(c);
@@ -995,7 +1114,7 @@ static int ensure_findings(struct sl_session *s, struct sl_err *err)
     if (s->have_findings)
         return SL_OK;
     {
-        struct sl_engine_opts eo = { s->opts.t1_us, 0 };
+        struct sl_engine_opts eo = { s->opts.t1_us, 0, s->cache };
 
         if ((rc = sl_engine_run(s->db, s->rules, &eo, &s->findings, err)) != SL_OK)
             return rc;
@@ -1059,10 +1178,53 @@ long sl_session_count_findings(struct sl_session *s, enum sl_severity min, struc
     return n;
 }
 
+/* The transaction stage of a session, new. */
+static int txn_new(struct sl_session *s, struct sl_err *err)
+{
+    struct sl_txn_sink sink;
+    struct sl_txn_opts to;
+
+    memset(&sink, 0, sizeof(sink));
+    sink.ctx = s->db;
+    sink.txn_done = sink_txn;
+    sink.dialog_done = sink_dialog;
+    sink.leg_done = sink_leg;
+    sink.st_event = sink_st;
+    memset(&to, 0, sizeof(to));
+    to.t1_us = s->opts.t1_us;
+    to.max_txns = sl_limit_get(&s->opts.limits, "transactions");
+    to.max_dialogs = sl_limit_get(&s->opts.limits, "dialogs");
+    to.max_legs = sl_limit_get(&s->opts.limits, "calls");
+    return sl_txn_engine_new(&s->txn, &to, &sink, err);
+}
+
+int sl_session_reset(struct sl_session *s, struct sl_err *err)
+{
+    int rc;
+
+    sl_err_clear(err);
+    if (s == NULL || s->opts.db_path != NULL || s->opts.keep_existing)
+        return sl_fail(err, SL_EUSAGE, "only a session on a temporary database can be reset");
+    sl_findings_fini(&s->findings);
+    s->have_findings = false;
+    sl_txn_engine_free(s->txn);
+    s->txn = NULL;
+    if ((rc = sl_db_reset(s->db, err)) != SL_OK || (rc = txn_new(s, err)) != SL_OK)
+        return rc;
+    s->next_msg_id = 0;
+    s->max_ts_us = 0;
+    s->since_expire = 0;
+    s->txn_limit_reported = false;
+    s->n_inputs = 0;
+    s->finished = false;
+    return SL_OK;
+}
+
 void sl_session_close(struct sl_session *s)
 {
     if (s == NULL)
         return;
+    sl_rule_cache_free(s->cache); /* before the connection closes */
     sl_findings_fini(&s->findings);
     sl_ruleset_free(s->rules);
     sl_txn_engine_free(s->txn);

@@ -48,6 +48,19 @@ expect empty-file 3 "$tmp/empty.pcap: " -- check "$tmp/empty.pcap"
 expect random-bytes 3 "not a pcap or pcapng file" -- check testdata/bad-random/capture.bin
 [ -s "$tmp/out" ] && { fail=$((fail + 1)); echo "FAIL: cli random-bytes wrote a report" >&2; }
 expect one-bad-of-two 3 "nope.pcap" -- check "$good" "$tmp/nope.pcap"
+# garbage file headers (testdata/bad-headers/README.md): exit 3, the reason, no report
+while IFS='|' read -r file reason; do
+    expect "bad-header $file" 3 "testdata/bad-headers/$file: not a pcap or pcapng file ($reason" -- check --format json "testdata/bad-headers/$file"
+    [ -s "$tmp/out" ] && { fail=$((fail + 1)); echo "FAIL: cli bad-header $file wrote a report" >&2; }
+done <<'LIST'
+version-99.pcap|unsupported pcap savefile version 99.99)
+version-1.pcap|archaic pcap savefile format)
+short-header.pcap|truncated dump file; tried to read 24 file header bytes, only got 6)
+magic-only.pcap|truncated dump file; tried to read 24 file header bytes, only got 0)
+pcapng-bad-magic.pcapng|the Section Header Block's byte-order magic 0x04030201 is not 0x1A2B3C4D in either byte order)
+pcapng-bad-shb-length.pcapng|the Section Header Block is invalid: its total length 30 is not a multiple of 4)
+pcapng-no-idb.pcapng|the capture file has no Interface Description Blocks)
+LIST
 
 # -o: the file is written whole; nothing on stdout.
 expect output-file 0 "" -- check --format json -o "$tmp/report.json" "$good"
@@ -82,6 +95,12 @@ expect ndjson 0 "" -- check --format ndjson testdata/truncated-mid-packet/captur
 if [ "$(wc -l <"$tmp/out")" -lt 1 ] || grep -qv '^{.*}$' "$tmp/out"; then
     fail=$((fail + 1)); echo "FAIL: cli ndjson shape" >&2
 fi
+# a cut file: read, with a warning on stderr naming the file and the frame (not with -q)
+expect cut-file-warning 0 "truncated-mid-packet/capture.pcap: warning: capture ends in the middle of frame 12 (" -- check --format json testdata/truncated-mid-packet/capture.pcap
+expect cut-file-quiet 0 "" -- check -q --format json testdata/truncated-mid-packet/capture.pcap
+[ -s "$tmp/err" ] && { fail=$((fail + 1)); echo "FAIL: cli -q printed a warning" >&2; }
+expect whole-file-no-warning 0 "" -- check --format json "$good"
+[ -s "$tmp/err" ] && { fail=$((fail + 1)); echo "FAIL: cli warned about a whole file" >&2; }
 # --fail-on
 expect fail-on-warning 1 "" -- check --fail-on warning testdata/truncated-mid-packet/capture.pcap
 expect fail-on-never 0 "" -- check --fail-on never testdata/truncated-mid-packet/capture.pcap
@@ -95,6 +114,108 @@ expect flow-unknown-call 2 "no SIP message with Call-ID 'nope'" -- flow --call-i
 expect db-missing 3 "$tmp/none.db" -- calls --db "$tmp/none.db"
 expect db-not-siplint 3 "not a siplint database" -- calls --db testdata/basic-call/README.md
 expect bad-t1 2 "bad --t1" -- check --t1 0 "$good"
+
+# --limit NAME=VALUE: a tiny cap is reached, and the SIP-CAP-006 finding names the cap and the
+# option to raise it; the run goes on (exit 0 with --fail-on never)
+# limit_hit NAME=VALUE CAPTURE TEXT: some SIP-CAP-006 message contains TEXT
+limit_hit() {
+    expect "limit $1" 0 "" -- check --fail-on never --format ndjson --limit "$1" "$2"
+    if ! grep '"rule":"SIP-CAP-006"' "$tmp/out" | grep -qF -- "$3"; then
+        fail=$((fail + 1)); echo "FAIL: cli limit $1: no SIP-CAP-006 with '$3'" >&2
+    fi
+}
+limit_hit message-size=300 "$good" "over the message-size limit (300; --limit message-size)"
+limit_hit header-rows=5 "$good" "header rows, over the header-rows limit (5; --limit header-rows)"
+limit_hit tcp-stream-bytes=256 testdata/tcp-basic-call/capture.pcap "over the limit of 256 bytes per stream (--limit tcp-stream-bytes)"
+limit_hit tcp-total-bytes=256 testdata/tcp-basic-call/capture.pcap "(the limit, --limit tcp-total-bytes)"
+limit_hit tcp-streams=1 testdata/limits/two-streams.pcap "more than 1 TCP connections in flight (--limit tcp-streams)"
+limit_hit ip-datagrams=1 testdata/limits/two-fragmented.pcap "more than 1 datagrams in reassembly (--limit ip-datagrams)"
+limit_hit ip-fragments=1 testdata/udp-fragments/capture.pcap "has more than 1 fragments"
+limit_hit transactions=1 "$good" "open transactions cap (1) reached (--limit transactions)"
+limit_hit dialogs=1 testdata/fork-2x180/capture.pcap "open dialogs cap (1) reached (--limit dialogs)"
+limit_hit calls=1 testdata/limits/two-calls.pcap "open calls cap (1) reached (--limit calls)"
+# the same limits at their defaults: nothing reached
+for c in "$good" testdata/tcp-basic-call/capture.pcap testdata/udp-fragments/capture.pcap testdata/limits/*.pcap; do
+    "$bin" check --fail-on never --format ndjson "$c" >"$tmp/out" 2>&1
+    grep -q '"rule":"SIP-CAP-006"' "$tmp/out" && { fail=$((fail + 1)); echo "FAIL: cli a default limit reached on $c" >&2; }
+done
+# the old option still works; the last of it and --limit message-size wins
+expect max-message-size 0 "" -- check --fail-on never --format ndjson --max-message-size 300 "$good"
+grep -q 'over the message-size limit (300;' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli --max-message-size" >&2; }
+expect max-message-size-then-limit 0 "" -- check --fail-on never --format ndjson --max-message-size 300 --limit message-size=350 "$good"
+grep -q 'over the message-size limit (350;' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli --limit after --max-message-size" >&2; }
+# bad --limit: usage errors
+expect limit-unknown 2 "unknown limit 'frames' (names: message-size, header-rows," -- check --limit frames=1 "$good"
+expect limit-no-value 2 "bad --limit 'calls' (NAME=VALUE" -- check --limit calls "$good"
+expect limit-zero 2 "bad --limit calls value '0' (1 to 100000000 calls)" -- check --limit calls=0 "$good"
+expect limit-text 2 "bad --limit header-rows value 'many'" -- check --limit header-rows=many "$good"
+expect limit-negative 2 "bad --limit ip-datagrams value '-1'" -- check --limit ip-datagrams=-1 "$good"
+expect limit-too-big 2 "bad --limit ip-fragments value '9000' (1 to 8192 fragments)" -- check --limit ip-fragments=9000 "$good"
+expect limit-suffix 2 "bad --limit header-rows value '5k'" -- check --limit header-rows=5k "$good"
+expect limit-bytes-suffix 0 "" -- check --limit tcp-total-bytes=2M --limit message-size=64k "$good"
+expect limit-empty-name 2 "unknown limit ''" -- check --limit =5 "$good"
+# every limit in --help, with its default, and in the manual
+"$bin" --help >"$tmp/help"
+for name in message-size header-rows tcp-stream-bytes tcp-total-bytes tcp-streams ip-datagrams ip-fragments transactions dialogs calls; do
+    grep -q "^  $name  *[0-9][0-9]*M\{0,1\} " "$tmp/help" || { fail=$((fail + 1)); echo "FAIL: cli --help lacks limit $name" >&2; }
+    sed 's/\\-/-/g' docs/siplint.1 | grep -q "^\\\\fB$name\\\\fR (" || { fail=$((fail + 1)); echo "FAIL: docs/siplint.1 lacks limit $name" >&2; }
+done
+[ "$(grep -c '^  [a-z-]*  *[0-9][0-9]*M\{0,1\}  ' "$tmp/help")" -eq 10 ] || { fail=$((fail + 1)); echo "FAIL: cli --help: not 10 limits" >&2; }
+
+# Output safety (testdata/hostile-text): any byte of the input becomes valid JSON, and text output never
+# carries a raw control byte (C0 but LF, DEL, C1) or invalid UTF-8 to a terminal.
+hostile=testdata/hostile-text/capture.pcap
+# is_utf8 FILE: the whole file is valid UTF-8
+is_utf8() { iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1; }
+# unsafe FILE: FILE has a C0 control but HT and LF, DEL, a C1
+# control (UTF-8 0xC2 0x80-0x9F) or invalid UTF-8
+unsafe() {
+    grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$1" || LC_ALL=C grep -q "$(printf '\302')[$(printf '\200-\237')]" "$1" || ! is_utf8 "$1"
+}
+# no_controls NAME FILE
+no_controls() {
+    if unsafe "$2"; then
+        fail=$((fail + 1)); echo "FAIL: cli $1: a raw control byte or invalid UTF-8 in the output" >&2
+    fi
+}
+for fmt in text json ndjson; do
+    expect "hostile check $fmt" 1 "" -- check --format "$fmt" "$hostile"
+    cp "$tmp/out" "$tmp/hostile.$fmt"
+done
+if command -v jq >/dev/null 2>&1; then
+    jq -e '.findings | length > 0' "$tmp/hostile.json" >/dev/null || { fail=$((fail + 1)); echo "FAIL: cli hostile json: not valid JSON" >&2; }
+    while IFS= read -r line; do
+        printf '%s\n' "$line" | jq -e . >/dev/null 2>&1 || { fail=$((fail + 1)); echo "FAIL: cli hostile ndjson: a line is not JSON" >&2; break; }
+    done <"$tmp/hostile.ndjson"
+    # the escape sequences survive as JSON escapes, the invalid bytes as U+FFFD, and both are flagged
+    jq -r '.findings[].call_id // empty' "$tmp/hostile.json" | grep -q "evil$(printf '\033')\[2J$(printf '\357\277\275\357\277\275')" ||
+        { fail=$((fail + 1)); echo "FAIL: cli hostile json: the Call-ID is not ESC + U+FFFD U+FFFD" >&2; }
+    [ "$(jq '[.findings[] | select(.rule == "SIP-HDR-012" and (.message | test("invalid UTF-8 in .*row 3 \\(From\\)")))] | length' "$tmp/hostile.json")" -ge 4 ] ||
+        { fail=$((fail + 1)); echo "FAIL: cli hostile json: invalid UTF-8 in From not flagged" >&2; }
+    [ "$(jq '[.findings[] | select(.rule == "SIP-HDR-012" and (.message | test("control bytes \\(the first 0x1b\\) in .*row 8 \\(User-Agent\\)")))] | length' "$tmp/hostile.json")" -ge 4 ] ||
+        { fail=$((fail + 1)); echo "FAIL: cli hostile json: ESC in User-Agent not flagged" >&2; }
+    expect "hostile calls json" 0 "" -- calls --all --format json "$hostile"
+    jq -e '.calls | length == 3' "$tmp/out" >/dev/null || { fail=$((fail + 1)); echo "FAIL: cli hostile calls json" >&2; }
+else
+    echo "cli: jq not installed: JSON validity of the hostile outputs not checked" >&2
+fi
+is_utf8 "$tmp/hostile.json" || { fail=$((fail + 1)); echo "FAIL: cli hostile json: invalid UTF-8" >&2; }
+no_controls "hostile check text" "$tmp/hostile.text"
+grep -qF 'libosip2 refused header row 1: "Via: SIP/2.0/UDP \x1b[2J\x1b]0;pwned\x07' "$tmp/hostile.text" ||
+    { fail=$((fail + 1)); echo "FAIL: cli hostile text: the refused row is not quoted as \\xNN" >&2; }
+expect "hostile calls text" 0 "" -- calls --all --format text "$hostile"
+no_controls "hostile calls text" "$tmp/out"
+grep -qF 'evil\x1b[2J' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli hostile calls text: Call-ID not escaped" >&2; }
+expect "hostile flow" 0 "" -- flow "$hostile"
+no_controls "hostile flow" "$tmp/out"
+grep -qF '486 Busy \x1b[2J' "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: cli hostile flow: reason not escaped" >&2; }
+# and the checker itself sees each kind
+for bad in 'a\033[2Jb' 'bell\007' 'del\177' 'c1 \302\233' 'bad \377 utf8'; do
+    printf "$bad\\n" >"$tmp/raw"
+    unsafe "$tmp/raw" || { fail=$((fail + 1)); echo "FAIL: cli unsafe() misses '$bad'" >&2; }
+done
+printf 'ok \303\251 \\x1b \357\277\275\n' >"$tmp/raw"
+unsafe "$tmp/raw" && { fail=$((fail + 1)); echo "FAIL: cli unsafe() flags safe text" >&2; }
 
 # rules: the catalog, selection, a database read again, a user's rules directory
 expect rules 0 "" -- rules --format text

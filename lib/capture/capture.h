@@ -126,10 +126,29 @@ const char *sl_capture_format(const struct sl_capture *c);
 int sl_capture_linktype(const struct sl_capture *c);
 
 /* Reads and classifies the next frame into *f.  Returns 1 (a frame), 0 (end of
- * file), or SL_ETRUNC when the file ends in the middle of a record: err says
- * where ("capture ends in the middle of frame 1234 (...)") and reading stops;
- * frames before it stay valid. */
+ * file), SL_ETRUNC when the file ends in the middle of a record: err says
+ * where ("capture ends in the middle of frame 1234 (...)"), or SL_EFORMAT when
+ * libpcap cannot read a record ("capture damaged at frame 1234 (...)"); then
+ * reading stops and the frames before stay valid.  In a pcapng file, damaged
+ * blocks are skipped and reading goes on (a note says so), and each custom
+ * block is a frame of kind OTHER, reason "pcapng custom block", as Wireshark
+ * numbers it. */
 int sl_capture_next(struct sl_capture *c, struct sl_frame *f, struct sl_err *err);
+
+/* Something about the file itself, for the report: SIP-CAP-008 (pcapng bytes
+ * skipped as damaged), SIP-CAP-009 (pcapng blocks or options skipped, told at
+ * the end of the file), SIP-CAP-010 (time goes backwards, told once at the end
+ * of the file). */
+struct sl_capture_note {
+    const char *rule; /* static */
+    uint64_t frame;   /* the frame it is about (the one after skipped bytes, or the last
+                         one when none follows); 0: none */
+    int64_t ts_us;
+    char text[320]; /* one sentence (the frame is not in it) */
+};
+
+/* The next note: 1 (in *n) or 0.  Call it after every sl_capture_next(). */
+int sl_capture_note(struct sl_capture *c, struct sl_capture_note *n);
 
 /* Closes the capture.  Accepts NULL. */
 void sl_capture_close(struct sl_capture *c);
@@ -324,6 +343,12 @@ size_t sl_tcp_in_flight(const struct sl_tcp *t);
 /* sl_frame_decode_reasm() with TCP streams through tcp (may be NULL). */
 void sl_frame_decode_stream(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
                             struct sl_ipfrag *rf, struct sl_tcp *tcp, struct sl_frame *f);
+
+/* Sets the caps of the capture's IP fragment and TCP stream reassemblers
+ * (NULL: the defaults).  Only before the first sl_capture_next(): SL_OK,
+ * SL_EUSAGE (too late) or SL_ENOMEM. */
+int sl_capture_set_opts(struct sl_capture *c, const struct sl_ipfrag_opts *fo,
+                        const struct sl_tcp_opts *to);
 
 /* The capture's stream messages and problems since the last call; every stream
  * is settled once sl_capture_next() has returned 0 or an error.  Call both

@@ -321,7 +321,9 @@ static size_t take_slot(struct sl_ipfrag *rf, uint64_t frame, int64_t ts_us)
         if (victim == SIZE_MAX || rf->slots[i]->first_ts_us < rf->slots[victim]->first_ts_us)
             victim = i;
     }
-    snprintf(why, sizeof(why), "was dropped to make room: more than %u datagrams in reassembly",
+    snprintf(why, sizeof(why),
+             "was dropped to make room: more than %u datagrams in reassembly (--limit "
+             "ip-datagrams)",
              rf->o.max_datagrams);
     drop(rf, rf->slots[victim], frame, ts_us, why);
     free_slot(rf, victim);
@@ -422,7 +424,8 @@ enum sl_ipfrag_result sl_ipfrag_add(struct sl_ipfrag *rf, const struct sl_ipfrag
     if (d->frames >= rf->o.max_fragments) {
         char why[96];
 
-        snprintf(why, sizeof(why), "has more than %u fragments (frame %" PRIu64 ")",
+        snprintf(why, sizeof(why),
+                 "has more than %u fragments (frame %" PRIu64 "; --limit ip-fragments)",
                  rf->o.max_fragments, frame);
         drop(rf, d, frame, ts_us, why);
         return SL_IPFRAG_DROPPED;

@@ -1199,8 +1199,8 @@ static void frame_dir(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, 
             if (n > t->o.max_bytes) {
                 add_event(t, "SIP-CAP-006", c, di, t->in_add ? t->cur_frame : frame,
                           t->in_add ? t->cur_ts_us : ts_us,
-                          "a SIP header section longer than %zu bytes; skipped to the next start "
-                          "line",
+                          "a SIP header section longer than %zu bytes (--limit tcp-stream-bytes); "
+                          "skipped to the next start line",
                           t->o.max_bytes);
                 drop(t, d, n);
                 d->framing = false;
@@ -1218,11 +1218,12 @@ static void frame_dir(struct sl_tcp *t, struct conn *c, int di, uint64_t frame, 
             d->framing = false;
             continue;
         }
-        if ((uint64_t)cl > t->o.max_bytes - hlen) {
+        if (hlen > t->o.max_bytes || (uint64_t)cl > t->o.max_bytes - hlen) {
             add_event(t, "SIP-CAP-006", c, di, t->in_add ? t->cur_frame : frame,
                       t->in_add ? t->cur_ts_us : ts_us,
                       "a SIP message of %" PRIu64 " bytes (Content-Length %" PRId64
-                      ") is over the limit of %zu bytes per stream; skipped",
+                      ") is over the limit of %zu bytes per stream (--limit tcp-stream-bytes); "
+                      "skipped",
                       (uint64_t)cl + hlen, cl, t->o.max_bytes);
             d->skip = (uint64_t)cl + hlen;
             continue;
@@ -1429,8 +1430,8 @@ static struct conn *find_conn(struct sl_tcp *t, const struct sl_tcp_seg *s, int 
         if (!t->streams_reported) {
             t->streams_reported = true;
             add_event(t, "SIP-CAP-006", t->lru_head, 0, s->frame, s->ts_us,
-                      "more than %u TCP connections in flight; the least recently used are "
-                      "given up from here on",
+                      "more than %u TCP connections in flight (--limit tcp-streams); the least "
+                      "recently used are given up from here on",
                       t->o.max_streams);
         }
         settle_conn(t, t->lru_head, "is given up (a limit)");
@@ -1578,8 +1579,8 @@ void sl_tcp_add(struct sl_tcp *t, const struct sl_tcp_seg *s, struct sl_frame *f
                 if (!t->total_reported) {
                     t->total_reported = true;
                     add_event(t, "SIP-CAP-006", c, di, s->frame, s->ts_us,
-                              "TCP reassembly holds %zu bytes in all (the limit); segments over "
-                              "it are dropped",
+                              "TCP reassembly holds %zu bytes in all (the limit, --limit "
+                              "tcp-total-bytes); segments over it are dropped",
                               t->held);
                 }
                 kind = SL_FRAME_NOT_DECODED;
@@ -1606,7 +1607,7 @@ void sl_tcp_add(struct sl_tcp *t, const struct sl_tcp_seg *s, struct sl_frame *f
             if (!hold(t, d, off, s->data, s->len, s->frame, s->ts_us)) {
                 add_event(t, "SIP-CAP-006", c, di, s->frame, s->ts_us,
                           "out-of-order bytes held reached the limit (%u segments, %zu bytes "
-                          "per direction); the first gap is given up",
+                          "per direction: --limit tcp-stream-bytes); the first gap is given up",
                           SL_TCP_MAX_OOO, t->o.max_bytes);
                 if (d->n_ooo > 0)
                     give_up_gap(t, c, di, "SIP-CAP-007", " (a limit)");

@@ -265,11 +265,15 @@ static int cmp_finding(const void *pa, const void *pb)
 
 /* ---- SQL rules ---------------------------------------------------------- */
 
-/* The authorizer of rule queries: reading only (with PRAGMA query_only). */
+/* The authorizer of rule queries: reading only (with PRAGMA query_only).
+ * ctx NULL: always; otherwise only while the int it points to is set (a
+ * statement cache installs it once: installing an authorizer expires every
+ * statement prepared on the connection). */
 static int auth_read_only(void *ctx, int action, const char *a, const char *b, const char *c,
                           const char *d)
 {
-    (void)ctx;
+    if (ctx != NULL && *(const int *)ctx == 0)
+        return SQLITE_OK;
     (void)a;
     (void)c;
     (void)d;
@@ -461,8 +465,81 @@ static bool fill_evidence(sqlite3_stmt *ms, int64_t id, struct sl_evidence *ev,
     return true;
 }
 
+/* One cached statement: the rule it was prepared for (its SQL, by address)
+ * and the parameter values bound to it. */
+struct cached {
+    const struct sl_rule_info *rule;
+    const char *sql;
+    sqlite3_stmt *st;
+    long long t1_us, tol_us;
+};
+
+struct sl_rule_cache {
+    sqlite3 *h;  /* the connection the statements belong to; NULL: none yet */
+    int enforce; /* the authorizer installed on h denies writes while set */
+    sqlite3_stmt *msg_st, *dlg_st;
+    struct cached *v;
+    size_t n, cap;
+};
+
+struct sl_rule_cache *sl_rule_cache_new(void)
+{
+    return calloc(1, sizeof(struct sl_rule_cache));
+}
+
+void sl_rule_cache_free(struct sl_rule_cache *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    if (c->h != NULL)
+        sqlite3_set_authorizer(c->h, NULL, NULL); /* its ctx is c->enforce */
+    for (i = 0; i < c->n; i++)
+        sqlite3_finalize(c->v[i].st);
+    sqlite3_finalize(c->msg_st);
+    sqlite3_finalize(c->dlg_st);
+    free(c->v);
+    free(c);
+}
+
+/* The cached statement of rule r, or NULL. */
+static struct cached *cache_get(const struct sl_rule_cache *c, const struct sl_rule_info *r)
+{
+    size_t i;
+
+    for (i = 0; c != NULL && i < c->n; i++)
+        if (c->v[i].rule == r && c->v[i].sql == r->sql)
+            return &c->v[i];
+    return NULL;
+}
+
+/* Keeps st for rule r, bound with o's values; false (st is then the
+ * caller's) when out of memory. */
+static bool cache_put(struct sl_rule_cache *c, const struct sl_rule_info *r, sqlite3_stmt *st,
+                      const struct sl_engine_opts *o)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct cached *v = realloc(c->v, cap * sizeof(*v));
+
+        if (v == NULL)
+            return false;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n].rule = r;
+    c->v[c->n].sql = r->sql;
+    c->v[c->n].st = st;
+    c->v[c->n].t1_us = o->t1_us;
+    c->v[c->n].tol_us = o->tol_us;
+    c->n++;
+    return true;
+}
+
 struct rule_run {
     sqlite3 *h;
+    struct sl_rule_cache *cache; /* NULL, or bound to h */
     sqlite3_stmt *msg_st, *dlg_st;
     const struct sl_engine_opts *o;
     struct sl_findings *fs;
@@ -631,21 +708,38 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
     int i, np, step, rc = SL_OK;
     size_t in;
 
-    if (sqlite3_prepare_v2(rr->h, r->sql, -1, &st, &tail) != SQLITE_OK)
-        return sl_fail(err, bad, "%s: %s%s", r->origin,
-                       sqlite3_errcode(rr->h) == SQLITE_AUTH ? "a rule may only read: " : "",
-                       sqlite3_errmsg(rr->h));
-    if (st == NULL)
-        return sl_fail(err, bad, "%s: no query", r->origin);
-    if (tail != NULL && *skip_sql_space(tail) != '\0') {
-        sqlite3_finalize(st);
-        return sl_fail(err, bad, "%s: one SELECT per rule file", r->origin);
+    struct cached *ce = cache_get(rr->cache, r);
+    bool cached = ce != NULL;
+
+    if (cached) {
+        /* checked when it was prepared, and bound; a statement whose plan
+         * depends on a parameter (SQLite's STAT4) is compiled again when that
+         * parameter is bound again, so the same values are not bound again */
+        st = ce->st;
+        (void)sqlite3_reset(st);
+        if (ce->t1_us != rr->o->t1_us || ce->tol_us != rr->o->tol_us) {
+            (void)sqlite3_clear_bindings(st);
+            ce->t1_us = rr->o->t1_us;
+            ce->tol_us = rr->o->tol_us;
+            ce = NULL; /* bind below */
+        }
+    } else {
+        if (sqlite3_prepare_v2(rr->h, r->sql, -1, &st, &tail) != SQLITE_OK)
+            return sl_fail(err, bad, "%s: %s%s", r->origin,
+                           sqlite3_errcode(rr->h) == SQLITE_AUTH ? "a rule may only read: " : "",
+                           sqlite3_errmsg(rr->h));
+        if (st == NULL)
+            return sl_fail(err, bad, "%s: no query", r->origin);
+        if (tail != NULL && *skip_sql_space(tail) != '\0') {
+            sqlite3_finalize(st);
+            return sl_fail(err, bad, "%s: one SELECT per rule file", r->origin);
+        }
+        if (!sqlite3_stmt_readonly(st)) {
+            sqlite3_finalize(st);
+            return sl_fail(err, bad, "%s: a rule may only read", r->origin);
+        }
     }
-    if (!sqlite3_stmt_readonly(st)) {
-        sqlite3_finalize(st);
-        return sl_fail(err, bad, "%s: a rule may only read", r->origin);
-    }
-    np = sqlite3_bind_parameter_count(st);
+    np = ce != NULL ? 0 : sqlite3_bind_parameter_count(st);
     for (i = 1; i <= np; i++) {
         const char *name = sqlite3_bind_parameter_name(st, i);
 
@@ -658,7 +752,8 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
         else {
             rc = sl_fail(err, bad, "%s: unknown parameter %s (:t1_us, :t2_us, :tol_us)", r->origin,
                          name ? name : "?");
-            sqlite3_finalize(st); /* after: it owns name */
+            if (!cached)              /* a cached statement passed this check */
+                sqlite3_finalize(st); /* after: it owns name */
             return rc;
         }
     }
@@ -669,12 +764,14 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
     c.inconclusive = find_col(st, "inconclusive", 12);
     c.confidence = find_col(st, "confidence", 10);
     if (c.msg < 0) {
-        sqlite3_finalize(st);
+        if (!cached)
+            sqlite3_finalize(st);
         return sl_fail(err, bad, "%s: the query returns no msg_id column", r->origin);
     }
     if ((rc = check_template(st, r, r->message, bad, err)) != SL_OK ||
         (rc = check_template(st, r, r->inconclusive, bad, err)) != SL_OK) {
-        sqlite3_finalize(st);
+        if (!cached)
+            sqlite3_finalize(st);
         return rc;
     }
     for (in = 0; in < rr->n_inputs; in++)
@@ -688,7 +785,10 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
     if (rc == SL_OK && step != SQLITE_DONE)
         rc = sl_fail(err, bad == SL_EUSAGE ? SL_EUSAGE : SL_ESQL, "%s: %s", r->origin,
                      sqlite3_errmsg(rr->h));
-    sqlite3_finalize(st);
+    if (cached || (rc == SL_OK && rr->cache != NULL && cache_put(rr->cache, r, st, rr->o)))
+        (void)sqlite3_reset(st); /* kept for the next run; its rows are done */
+    else
+        sqlite3_finalize(st);
     for (in = 0; rc == SL_OK && in < rr->n_inputs; in++) {
         struct sl_finding *f;
 
@@ -758,36 +858,71 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
     rr.h = sl_db_handle(db);
     rr.o = o;
     rr.fs = fs;
-    if (sqlite3_exec(rr.h, sl_ruleset_prelude(rs), NULL, NULL, NULL) != SQLITE_OK)
-        return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(rr.h));
-    if (sqlite3_prepare_v2(rr.h, msg_sql, -1, &rr.msg_st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(rr.h,
-                           "SELECT call_id, caller_tag, callee_tag, leg_id FROM dialog "
-                           "WHERE dialog_id = ?1",
-                           -1, &rr.dlg_st, NULL) != SQLITE_OK) {
+    rr.cache = o->cache;
+    if (rr.cache != NULL && rr.cache->h != NULL && rr.cache->h != rr.h)
+        return sl_fail(err, SL_EINTERNAL, "rules: a statement cache used on another connection");
+    if (rr.cache != NULL && rr.cache->h == rr.h) {
+        /* the views and statements of an earlier run on this connection */
+        rr.msg_st = rr.cache->msg_st;
+        rr.dlg_st = rr.cache->dlg_st;
+        (void)sqlite3_reset(rr.msg_st);
+        (void)sqlite3_reset(rr.dlg_st);
+    } else {
+        if (sqlite3_exec(rr.h, sl_ruleset_prelude(rs), NULL, NULL, NULL) != SQLITE_OK)
+            return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(rr.h));
+        if (sqlite3_prepare_v2(rr.h, msg_sql, -1, &rr.msg_st, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(rr.h,
+                               "SELECT call_id, caller_tag, callee_tag, leg_id FROM dialog "
+                               "WHERE dialog_id = ?1",
+                               -1, &rr.dlg_st, NULL) != SQLITE_OK) {
+            rc = sl_fail(err, SL_ESQL, "rules: %s", sqlite3_errmsg(rr.h));
+            goto out;
+        }
+        if (rr.cache != NULL) {
+            rr.cache->h = rr.h;
+            rr.cache->msg_st = rr.msg_st;
+            rr.cache->dlg_st = rr.dlg_st;
+            rr.cache->enforce = 0;
+            sqlite3_set_authorizer(rr.h, auth_read_only, &rr.cache->enforce);
+        }
+    }
+    /* PRAGMA query_only expires every prepared statement of the connection:
+     * with a cache, the authorizer (and sqlite3_stmt_readonly) keep the rules
+     * read-only alone */
+    if (rr.cache == NULL &&
+        sqlite3_exec(rr.h, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
         rc = sl_fail(err, SL_ESQL, "rules: %s", sqlite3_errmsg(rr.h));
         goto out;
     }
-    if (sqlite3_exec(rr.h, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = sl_fail(err, SL_ESQL, "rules: %s", sqlite3_errmsg(rr.h));
-        goto out;
-    }
-    sqlite3_set_authorizer(rr.h, auth_read_only, NULL);
+    if (rr.cache != NULL && rr.cache->h == rr.h)
+        rr.cache->enforce = 1;
+    else
+        sqlite3_set_authorizer(rr.h, auth_read_only, NULL);
     for (i = 0; i < n && rc == SL_OK; i++) {
         const struct sl_rule_info *r = sl_ruleset_at(rs, i);
 
         if (sl_ruleset_enabled(rs, i) && r->sql != NULL)
             rc = run_rule(&rr, r, err);
     }
-    sqlite3_set_authorizer(rr.h, NULL, NULL);
-    (void)sqlite3_exec(rr.h, "PRAGMA query_only = 0", NULL, NULL, NULL);
+    if (rr.cache != NULL && rr.cache->h == rr.h)
+        rr.cache->enforce = 0;
+    else
+        sqlite3_set_authorizer(rr.h, NULL, NULL);
+    if (rr.cache == NULL)
+        (void)sqlite3_exec(rr.h, "PRAGMA query_only = 0", NULL, NULL, NULL);
 out:
-    sqlite3_finalize(rr.msg_st);
-    sqlite3_finalize(rr.dlg_st);
-    (void)sqlite3_exec(rr.h,
-                       "DROP VIEW IF EXISTS temp.m; DROP VIEW IF EXISTS temp.lm; "
-                       "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
-                       NULL, NULL, NULL);
+    if (rr.cache != NULL && rr.cache->h == rr.h) {
+        /* kept, with the views, for the next run on this connection */
+        (void)sqlite3_reset(rr.msg_st);
+        (void)sqlite3_reset(rr.dlg_st);
+    } else {
+        sqlite3_finalize(rr.msg_st);
+        sqlite3_finalize(rr.dlg_st);
+        (void)sqlite3_exec(rr.h,
+                           "DROP VIEW IF EXISTS temp.m; DROP VIEW IF EXISTS temp.lm; "
+                           "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
+                           NULL, NULL, NULL);
+    }
     free(rr.per_input);
     free(rr.more);
     free(rr.more_frame);
@@ -797,7 +932,7 @@ out:
 int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl_engine_opts *o,
                   struct sl_findings *out, struct sl_err *err)
 {
-    struct sl_engine_opts eo = { 500000, 50000 };
+    struct sl_engine_opts eo = { 500000, 50000, NULL };
     size_t i, k;
     int rc;
 
@@ -806,6 +941,7 @@ int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl
             eo.t1_us = o->t1_us;
         if (o->tol_us > 0)
             eo.tol_us = o->tol_us;
+        eo.cache = o->cache;
     }
     memset(out, 0, sizeof(*out));
     if ((rc = problems(db, rs, out, err)) != SL_OK)

@@ -94,10 +94,25 @@ struct sl_findings {
     size_t cap;
 };
 
+/*
+ * Prepared rule statements kept across runs on one database connection (a
+ * session reset for new input, sl_session_reset): compiling the SQL rules is
+ * most of what a run costs on a small capture.  The first run with a cache
+ * fills it (and leaves the TEMP views of the prelude in place); later runs on
+ * the same connection reuse the statements.  The owner frees it with
+ * sl_rule_cache_free() before that connection is closed, and may not change
+ * the connection's schema in between (new rows are fine).
+ */
+struct sl_rule_cache;
+
+struct sl_rule_cache *sl_rule_cache_new(void);
+void sl_rule_cache_free(struct sl_rule_cache *c); /* accepts NULL */
+
 /* Engine settings of a run. */
 struct sl_engine_opts {
-    long long t1_us;  /* SIP timer T1 (default 500 ms) */
-    long long tol_us; /* timing tolerance of RULES.md G5 (default 50 ms) */
+    long long t1_us;             /* SIP timer T1 (default 500 ms) */
+    long long tol_us;            /* timing tolerance of RULES.md G5 (default 50 ms) */
+    struct sl_rule_cache *cache; /* NULL: prepare every rule, drop the views after */
 };
 
 /* Runs every enabled rule of rs over db into *out (initialised here; free

@@ -63,6 +63,46 @@ enum sl_severity {
     SL_SEV_NEVER = 3
 };
 
+/*
+ * Caps on what the input can make a session hold or spend: every
+ * input-driven allocation is bounded by one of these.  0 means the default
+ * (sl_limit_info()).  Reaching a cap is a SIP-CAP-006 finding that names it
+ * and `--limit NAME`; what is over it is skipped, never a crash.
+ */
+struct sl_limits {
+    size_t message_size;     /* message-size: bytes of one SIP message */
+    size_t header_rows;      /* header-rows: header rows of one SIP message (libosip2 is
+                                quadratic in them: a message over it is refused first) */
+    size_t tcp_stream_bytes; /* tcp-stream-bytes: bytes held per TCP stream direction */
+    size_t tcp_total_bytes;  /* tcp-total-bytes: bytes held by TCP reassembly in all */
+    size_t tcp_streams;      /* tcp-streams: TCP connections in flight */
+    size_t ip_datagrams;     /* ip-datagrams: IP datagrams in reassembly */
+    size_t ip_fragments;     /* ip-fragments: fragments of one IP datagram */
+    size_t transactions;     /* transactions: open SIP transactions */
+    size_t dialogs;          /* dialogs: open dialogs */
+    size_t calls;            /* calls: open calls (legs: Call-ID + From tag) */
+};
+
+/* One cap, for --help and the manual. */
+struct sl_limit_info {
+    const char *name; /* "message-size", ... */
+    size_t def;       /* the default */
+    size_t min, max;  /* the values accepted */
+    const char *unit; /* "bytes", "rows", ... */
+    const char *what; /* a short description */
+};
+
+/* The i-th cap (0, 1, ...), or NULL past the last. */
+const struct sl_limit_info *sl_limit_info(size_t i);
+
+/* Sets one cap from "NAME=VALUE" (VALUE: a decimal number; byte caps also take
+ * a k, M or G suffix, powers of 1024).  SL_OK, or SL_EUSAGE with err saying
+ * what is wrong (an unknown NAME lists the known ones). */
+int sl_limit_set(struct sl_limits *l, const char *name_value, struct sl_err *err);
+
+/* The value of cap `name` in l, its default when unset; 0 for an unknown name. */
+size_t sl_limit_get(const struct sl_limits *l, const char *name);
+
 /* Options of a session.  Zero-initialise, then set what you need. */
 /* Where a long ingest has got to, for a progress display. */
 struct sl_progress {
@@ -75,16 +115,17 @@ struct sl_progress {
 };
 
 struct sl_session_opts {
-    const char *db_path;   /* keep the database in this file (replaced); NULL: temporary */
-    int keep_existing;     /* with db_path: open that existing database (read-only) instead
+    const char *db_path;     /* keep the database in this file (replaced); NULL: temporary */
+    int keep_existing;       /* with db_path: open that existing database (read-only) instead
                             of creating one; no ingest is possible then */
-    size_t max_msg_len;    /* largest SIP message accepted, bytes; 0 = default (65535) */
-    long long t1_us;       /* SIP timer T1 in microseconds; 0 = default (500 ms) */
-    const char *rules_dir; /* also run the rules in this directory's SIP-*.sql files */
-    const char *enable;    /* run only these rules: "SIP-DLG-001,SIP-ST" (IDs or prefixes) */
-    const char *disable;   /* do not run these rules (same syntax) */
-    int threads;           /* threads that parse SIP, the caller's included; 0 = one per
-                              core.  The results never depend on it. */
+    size_t max_msg_len;      /* largest SIP message accepted, bytes; 0 = default (65535) */
+    long long t1_us;         /* SIP timer T1 in microseconds; 0 = default (500 ms) */
+    const char *rules_dir;   /* also run the rules in this directory's SIP-*.sql files */
+    const char *enable;      /* run only these rules: "SIP-DLG-001,SIP-ST" (IDs or prefixes) */
+    const char *disable;     /* do not run these rules (same syntax) */
+    struct sl_limits limits; /* caps; limits.message_size, when set, wins over max_msg_len */
+    int threads;             /* threads that parse SIP, the caller's included; 0 = one per
+                                core.  The results never depend on it. */
     /* Called on the ingesting thread, at most about four times a second,
      * while an input is read (NULL: never). */
     void (*progress)(void *ctx, const struct sl_progress *p);
@@ -104,7 +145,8 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
  * Returns SL_OK when the file was read (problems inside it become findings;
  * a file cut mid-packet is still SL_OK), SL_EINPUT when the file cannot be used
  * at all (missing, a directory, not a capture), SL_ESQL / SL_ENOMEM / SL_EIO on
- * internal failure. */
+ * internal failure.  On SL_OK, err->msg is "" or a note for the user about a
+ * file read only in part: "capture ends in the middle of frame 12 (...)". */
 int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err);
 
 /* Like sl_session_ingest for a capture held in memory (fuzzing, embedding);
@@ -150,6 +192,14 @@ int sl_rules_list(const struct sl_session_opts *sopts, const struct sl_report_op
 /* Number of findings at or above severity min (SL_SEV_INFO..SL_SEV_ERROR), or a
  * negative status. */
 long sl_session_count_findings(struct sl_session *s, enum sl_severity min, struct sl_err *err);
+
+/* Empties a session on a temporary database (db_path NULL) for new input, as
+ * if it had been closed and opened again with the same options, only faster:
+ * the database connection and the rules compiled on it are kept (fuzzing,
+ * services that check many small captures).  Reports and findings handed out
+ * before stay valid.  SL_OK, SL_EUSAGE (a session with a database file) or
+ * SL_ESQL / SL_ENOMEM (then close the session). */
+int sl_session_reset(struct sl_session *s, struct sl_err *err);
 
 /* Closes the session; a temporary database is deleted.  Accepts NULL. */
 void sl_session_close(struct sl_session *s);

@@ -424,7 +424,10 @@ static int text_finding(struct sl_db *db, const struct sl_finding *f, bool color
             sl_format_time(ev->ts_us, when, sizeof(when));
         else
             snprintf(when, sizeof(when), "-");
-        sl_sbuf_printf(b, "    input %d frame %" PRIu64 " %s", ev->input, ev->frame, when);
+        if (ev->frame == 0) /* about the file, before any frame */
+            sl_sbuf_printf(b, "    input %d %s", ev->input, when);
+        else
+            sl_sbuf_printf(b, "    input %d frame %" PRIu64 " %s", ev->input, ev->frame, when);
         if (ev->src != NULL || ev->dst != NULL) {
             sl_sbuf_printf(b, "  ");
             tput_safe(b, ev->src ? ev->src : "?");

@@ -1375,6 +1375,12 @@ static void msg_reset(struct sl_msg *m)
 
 int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, struct sl_err *err)
 {
+    return sl_msg_parse_rows(m, p, n, max_len, SL_MSG_MAX_ROWS_DEFAULT, err);
+}
+
+int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
+                      struct sl_err *err)
+{
     osip_message_t *sip = NULL;
     enum sl_sip_look look;
     struct head h;
@@ -1387,12 +1393,20 @@ int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, s
 
     msg_reset(m);
     if (n > max_len)
-        return sl_fail(err, SL_ELIMIT, "message of %zu bytes > limit %zu", n, max_len);
+        return sl_fail(err, SL_ELIMIT,
+                       "message of %zu bytes, over the message-size limit (%zu; --limit "
+                       "message-size)",
+                       n, max_len);
     if (p == NULL || n == 0)
         return sl_fail(err, SL_EFORMAT, "empty message");
     sl_sip_init();
     head_scan(&h, p, n);
     line = h.line;
+    if (h.n_rows > max_rows)
+        return sl_fail(err, SL_ELIMIT,
+                       "message of %zu header rows, over the header-rows limit (%zu; --limit "
+                       "header-rows)",
+                       h.n_rows, max_rows);
 
     look = sl_sip_look(p, n);
     if (look != SL_LOOK_REQUEST && look != SL_LOOK_RESPONSE) {

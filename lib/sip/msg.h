@@ -95,6 +95,9 @@ struct sl_msg {
     size_t n_headers; /* header rows seen */
 };
 
+/* Most header rows accepted by default (sl_msg_parse_rows). */
+#define SL_MSG_MAX_ROWS_DEFAULT 256u
+
 /* Parses the n bytes at p (one complete message: start line, headers, body)
  * into *m, which is zeroed first.  Returns SL_OK, SL_EFORMAT with the reason
  * in err when libosip2 refuses the message or a mandatory piece is unusable,
@@ -102,11 +105,36 @@ struct sl_msg {
  * to free, but sl_msg_fini is still safe. */
 int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, struct sl_err *err);
 
+/* The same, also SL_ELIMIT when the message has more than max_rows header
+ * rows: counted before libosip2 sees it (its parse is quadratic in them). */
+int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
+                      struct sl_err *err);
+
 /* Frees what *m owns and zeroes it.  Accepts a zeroed or failed message. */
 void sl_msg_fini(struct sl_msg *m);
 
 /* Must be called once before any parse (calls parser_init of libosip2);
  * safe to call again. */
 void sl_sip_init(void);
+
+/* lint.c: what libosip2 lets through although RFC 3261 does not. */
+
+/* Whether the first line of a payload that sl_sip_look() did not take as SIP
+ * is a SIP start line with another version than SIP/2.0, or a status code
+ * that is not three digits: then *why says which (RFC 3261 7.1, 7.2). */
+bool sl_sip_bad_start(const uint8_t *p, size_t n, char *why, size_t why_len);
+
+/* A header value of a parsed message outside what RFC 3261 allows. */
+struct sl_msg_issue {
+    const char *rule; /* "SIP-HDR-012" */
+    char text[320];   /* one sentence with the value and the RFC section */
+};
+
+/* Checks the message m parsed from the n bytes at p: CSeq number, Max-Forwards,
+ * Expires and Contact expires in range, Date in GMT, Warning codes of three
+ * digits, no headers in a SIP Request-URI, a bare Contact/From/To URI without
+ * '?'.  Writes at most max issues to out; returns how many. */
+size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl_msg_issue *out,
+                   size_t max);
 
 #endif /* SL_SIP_MSG_H */

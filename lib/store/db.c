@@ -124,19 +124,19 @@ static const char *const schema_sql[] = {
 
 /* Built after the bulk load: cheaper than maintaining them row by row. */
 static const char index_sql[] =
-        "CREATE INDEX message_call ON message(call_id, from_tag, to_tag);\n"
-        "CREATE INDEX message_time ON message(capture_id, ts_us);\n"
-        "CREATE INDEX problem_capture ON problem(capture_id, frame);\n"
-        "CREATE INDEX message_dialog ON message(dialog_id, ts_us);\n"
-        "CREATE INDEX message_txn ON message(txn_id);\n"
-        "CREATE INDEX message_leg ON message(leg_id, ts_us);\n"
-        "CREATE INDEX txn_dialog ON txn(dialog_id, kind, cseq_num);\n"
-        "CREATE INDEX txn_call ON txn(call_id);\n"
-        "CREATE INDEX txn_response_txn ON txn_response(txn_id, status);\n"
-        "CREATE INDEX dialog_leg ON dialog(leg_id);\n"
-        "CREATE INDEX dialog_call ON dialog(call_id, caller_tag, callee_tag);\n"
-        "CREATE INDEX leg_call ON leg(call_id, start_us);\n"
-        "CREATE INDEX session_timer_dialog ON session_timer(dialog_id, ts_us);\n";
+        "CREATE INDEX IF NOT EXISTS message_call ON message(call_id, from_tag, to_tag);\n"
+        "CREATE INDEX IF NOT EXISTS message_time ON message(capture_id, ts_us);\n"
+        "CREATE INDEX IF NOT EXISTS problem_capture ON problem(capture_id, frame);\n"
+        "CREATE INDEX IF NOT EXISTS message_dialog ON message(dialog_id, ts_us);\n"
+        "CREATE INDEX IF NOT EXISTS message_txn ON message(txn_id);\n"
+        "CREATE INDEX IF NOT EXISTS message_leg ON message(leg_id, ts_us);\n"
+        "CREATE INDEX IF NOT EXISTS txn_dialog ON txn(dialog_id, kind, cseq_num);\n"
+        "CREATE INDEX IF NOT EXISTS txn_call ON txn(call_id);\n"
+        "CREATE INDEX IF NOT EXISTS txn_response_txn ON txn_response(txn_id, status);\n"
+        "CREATE INDEX IF NOT EXISTS dialog_leg ON dialog(leg_id);\n"
+        "CREATE INDEX IF NOT EXISTS dialog_call ON dialog(call_id, caller_tag, callee_tag);\n"
+        "CREATE INDEX IF NOT EXISTS leg_call ON leg(call_id, start_us);\n"
+        "CREATE INDEX IF NOT EXISTS session_timer_dialog ON session_timer(dialog_id, ts_us);\n";
 
 enum stmt_id {
     ST_CAPTURE,
@@ -846,6 +846,33 @@ int sl_db_finish(struct sl_db *db, struct sl_err *err)
             return sql_fail(db, err, db->path);
     }
     db->finished = 1;
+    return SL_OK;
+}
+
+int sl_db_reset(struct sl_db *db, struct sl_err *err)
+{
+    static const char empty[] = "DELETE FROM capture; DELETE FROM frame_stat; DELETE FROM message; "
+                                "DELETE FROM problem; DELETE FROM txn; DELETE FROM txn_response; "
+                                "DELETE FROM dialog; DELETE FROM leg; DELETE FROM session_timer;";
+    int rc;
+
+    if (db->path != NULL)
+        return sl_fail(err, SL_EUSAGE, "only a temporary database can be reset");
+    if (db->in_txn) {
+        /* reset before finish: what was loaded goes */
+        if ((rc = exec(db, "ROLLBACK", err)) != SL_OK)
+            return rc;
+        db->in_txn = 0;
+    }
+    finalize_all(db);
+    /* no schema change (the indexes stay): statements prepared on this
+     * connection stay valid */
+    if ((rc = exec(db, "BEGIN", err)) != SL_OK)
+        return rc;
+    db->in_txn = 1;
+    if ((rc = exec(db, empty, err)) != SL_OK || (rc = prepare_all(db, err)) != SL_OK)
+        return rc;
+    db->finished = 0;
     return SL_OK;
 }
 

@@ -109,6 +109,12 @@ int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char
 int sl_db_finish(struct sl_db *db, struct sl_err *err);
 
 /* Closes; a database never finished is removed.  Accepts NULL. */
+/* Empties every table of a temporary database (created with a NULL path),
+ * finished or not, keeping the connection, the schema and the indexes, so
+ * that statements prepared on it stay valid: loading then starts as in a new
+ * database.  SL_OK, SL_EUSAGE (a file database) or SL_ESQL. */
+int sl_db_reset(struct sl_db *db, struct sl_err *err);
+
 void sl_db_close(struct sl_db *db);
 
 /* The start line of a raw message: skips leading CR/LF (keep-alive bytes),

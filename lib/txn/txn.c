@@ -189,7 +189,9 @@ struct sl_txn_engine {
     struct sl_txn_sink sink;
     int64_t t1_us, t64_us;
     int64_t dup_same_us, dup_cross_us;
-    size_t max_txns, max_dialogs;
+    size_t max_txns, max_dialogs, max_legs;
+    size_t n_legs;
+    bool legs_capped; /* this feed met the legs cap with every leg held */
     int64_t next_txn_id, next_dialog_id, next_leg_id;
     uint64_t next_seq;
     int64_t clock_us; /* timestamp of the latest message fed */
@@ -661,17 +663,44 @@ static const char *guess_usage(const char *method)
     return method;
 }
 
-/* A new leg (Call-ID + From tag of v), first seen through request v (A.9.1).
- * partial: seen mid-call (the initial request was not captured). */
-static int leg_create(struct sl_txn_engine *e, const struct view *v, const char *method,
-                      bool partial, struct leg_state **out)
+static int leg_flush(struct sl_txn_engine *e, struct leg_state *l, struct sl_err *err);
+
+/* At the legs cap: the leg that has waited longest with nothing holding it
+ * leaves now, its linger cut short.  SL_OK, SL_ELIMIT (every leg is held),
+ * or the sink's error.  Safe while a request is being matched: the legs a
+ * feed keeps pointers to are held (refs) by a transaction or dialog, except
+ * the one leg_for_request() replaces, which it no longer uses. */
+static int leg_make_room(struct sl_txn_engine *e, struct sl_err *err)
 {
-    struct leg_state *l = calloc(1, sizeof(*l));
+    while (e->legs_pending != NULL) {
+        struct leg_state *l = e->legs_pending;
+
+        e->legs_pending = l->pending_next;
+        if (e->legs_pending == NULL)
+            e->legs_pending_tail = NULL;
+        l->pending = false;
+        if (l->refs > 0)
+            continue;
+        return leg_flush(e, l, err);
+    }
+    return SL_ELIMIT;
+}
+
+/* A new leg (Call-ID + From tag of v), first seen through request v (A.9.1).
+ * partial: seen mid-call (the initial request was not captured).  SL_ELIMIT
+ * at the legs cap when no leg can leave. */
+static int leg_create(struct sl_txn_engine *e, const struct view *v, const char *method,
+                      bool partial, struct leg_state **out, struct sl_err *err)
+{
+    struct leg_state *l;
     struct kbuf k;
     bool oom = false;
     int rc;
 
     *out = NULL;
+    if (e->n_legs >= e->max_legs && (rc = leg_make_room(e, err)) != SL_OK)
+        return rc;
+    l = calloc(1, sizeof(*l));
     if (l == NULL)
         return SL_ENOMEM;
     kb_init(&k);
@@ -710,6 +739,7 @@ static int leg_create(struct sl_txn_engine *e, const struct view *v, const char 
         return rc == SL_ELIMIT ? SL_ENOMEM : rc;
     }
     e->next_leg_id++;
+    e->n_legs++;
     l->next = e->legs_all;
     if (e->legs_all != NULL)
         e->legs_all->prev = l;
@@ -735,11 +765,13 @@ static bool leg_over(const struct leg_state *l)
     return true;
 }
 
-/* The leg of out-of-dialog request v, created when new. */
+/* The leg of out-of-dialog request v, created when new; NULL (SL_OK) at
+ * the legs cap, which the feed then reports. */
 static int leg_for_request(struct sl_txn_engine *e, const struct view *v, bool partial,
-                           struct leg_state **out)
+                           struct leg_state **out, struct sl_err *err)
 {
     struct leg_state *l = leg_get(e, v->call_id, v->from_tag);
+    int rc;
 
     if (l != NULL && !(!partial && is_method(v->method, "INVITE") &&
                        is_method(l->pub.method, "INVITE") && leg_over(l))) {
@@ -748,7 +780,13 @@ static int leg_for_request(struct sl_txn_engine *e, const struct view *v, bool p
     }
     /* new, or a new call replacing an ended one under the same key (the
      * old leg leaves when nothing holds it any more) */
-    return leg_create(e, v, partial ? guess_usage(v->method) : v->method, partial, out);
+    rc = leg_create(e, v, partial ? guess_usage(v->method) : v->method, partial, out, err);
+    if (rc == SL_ELIMIT) {
+        e->legs_capped = true;
+        *out = NULL;
+        return SL_OK;
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------ dialogs -- */
@@ -1266,6 +1304,7 @@ int sl_txn_engine_new(struct sl_txn_engine **out, const struct sl_txn_opts *opts
     cap_d = opts != NULL && opts->max_dialogs > 0 ? opts->max_dialogs : DEFAULT_CAP;
     e->max_txns = cap_t;
     e->max_dialogs = cap_d;
+    e->max_legs = opts != NULL && opts->max_legs > 0 ? opts->max_legs : DEFAULT_CAP;
     e->clock_us = INT64_MIN;
     e->txns = sl_map_new(0);
     e->txns_loose = sl_map_new(0);
@@ -1360,6 +1399,7 @@ static int leg_flush(struct sl_txn_engine *e, struct leg_state *l, struct sl_err
     else if (oom)
         rc = sl_fail(err, SL_ENOMEM, "out of memory finishing a call leg");
     (void)sl_map_del(e->legs, l->key, l->key_len, l);
+    e->n_legs--;
     if (l->prev != NULL)
         l->prev->next = l->next;
     else
@@ -1741,12 +1781,12 @@ struct feed {
     int limit_rc; /* SL_ELIMIT when a cap refused something */
 };
 
-static void feed_limit(struct feed *f, const char *what, size_t cap)
+static void feed_limit(struct feed *f, const char *what, const char *option, size_t cap)
 {
     if (f->limit_rc == SL_OK)
-        f->limit_rc =
-                sl_fail(f->err, SL_ELIMIT, "%s cap (%zu) reached: message %lld not fully linked",
-                        what, cap, (long long)f->v->in->msg_id);
+        f->limit_rc = sl_fail(f->err, SL_ELIMIT,
+                              "%s cap (%zu) reached (--limit %s): message %lld not fully linked",
+                              what, cap, option, (long long)f->v->in->msg_id);
 }
 
 static void link_txn(struct feed *f, const struct txn_state *t, int64_t dialog_id,
@@ -1969,7 +2009,7 @@ static int request_dialog(struct feed *f, struct txn_state *t, struct dlg_state 
         /* out of dialog (RFC 3261 8.1.1.2); ACK and CANCEL never start a
          * leg of their own */
         *side = SL_SIDE_CALLER;
-        rc = leg_for_request(e, v, t->pub.kind == SL_TXN_ACK2XX, &l);
+        rc = leg_for_request(e, v, t->pub.kind == SL_TXN_ACK2XX, &l, f->err);
         if (rc != SL_OK)
             return rc;
         t->leg = l;
@@ -2015,7 +2055,7 @@ static int request_dialog(struct feed *f, struct txn_state *t, struct dlg_state 
             s.callee_uri = v->m->to_uri;
             s.caller_ep = v->in->src;
             s.callee_ep = v->in->dst;
-            rc = leg_for_request(e, v, true, &l);
+            rc = leg_for_request(e, v, true, &l, f->err);
             if (rc != SL_OK)
                 return rc;
         }
@@ -2025,7 +2065,7 @@ static int request_dialog(struct feed *f, struct txn_state *t, struct dlg_state 
     t->leg = l;
     rc = dlg_create(e, &s, &d);
     if (rc == SL_ELIMIT) {
-        feed_limit(f, "open dialogs", e->max_dialogs);
+        feed_limit(f, "open dialogs", "dialogs", e->max_dialogs);
         return SL_OK;
     }
     if (rc != SL_OK)
@@ -2059,7 +2099,7 @@ static void link_loose(struct feed *f, bool response)
 static int request_unmatched(struct feed *f)
 {
     link_loose(f, false);
-    feed_limit(f, "open transactions", f->e->max_txns);
+    feed_limit(f, "open transactions", "transactions", f->e->max_txns);
     return SL_OK;
 }
 
@@ -2190,7 +2230,7 @@ static int on_request(struct feed *f)
                 t->pub.dialog_id = d->pub.id;
                 t->pub.uac_side = side;
             } else {
-                rc = leg_for_request(e, v, true, &t->leg);
+                rc = leg_for_request(e, v, true, &t->leg, f->err);
                 if (rc != SL_OK) {
                     txn_free(t);
                     return rc;
@@ -2279,7 +2319,7 @@ static int response_dialog(struct feed *f, struct txn_state *t, bool confirm,
         s.rtt_us = v->in->ts_us - t->pub.req_first_us;
         rc = dlg_create(e, &s, &d);
         if (rc == SL_ELIMIT) {
-            feed_limit(f, "open dialogs", e->max_dialogs);
+            feed_limit(f, "open dialogs", "dialogs", e->max_dialogs);
             return SL_OK;
         }
         if (rc != SL_OK)
@@ -2529,6 +2569,7 @@ int sl_txn_feed(struct sl_txn_engine *e, const struct sl_txn_input *in, struct s
     }
 
     view_init(&v, in);
+    e->legs_capped = false;
     memset(&f, 0, sizeof(f));
     f.e = e;
     f.v = &v;
@@ -2551,5 +2592,7 @@ int sl_txn_feed(struct sl_txn_engine *e, const struct sl_txn_input *in, struct s
         if (rc != SL_OK)
             return sl_fail(err, rc, "out of memory recording a message");
     }
+    if (e->legs_capped)
+        feed_limit(&f, "open calls", "calls", e->max_legs);
     return f.limit_rc;
 }

@@ -220,6 +220,9 @@ struct sl_txn_opts {
     int64_t t1_us;      /* timer base; 0 = 500000 */
     size_t max_txns;    /* open transactions cap; 0 = default (1,000,000) */
     size_t max_dialogs; /* open dialogs cap; 0 = default (1,000,000) */
+    size_t max_legs;    /* open legs (calls) cap; 0 = default (1,000,000).  At the cap the
+                           leg that has lingered longest with nothing open leaves early;
+                           when every leg is held, a new request gets no leg */
 };
 
 struct sl_txn_engine;

@@ -57,3 +57,41 @@ def ether(payload, ethertype=0x0800):
 
 def udp_frame(src, sport, dst, dport, payload):
     return ether(ipv4(src, dst, 17, udp(sport, dport, payload)))
+
+
+# ---- pcapng (draft-ietf-opsawg-pcapng), little-endian -------------------
+
+def ng_block(btype, body, total=None, trailer=None):
+    """A block: type, total length, body padded to 4, total length again.
+    total / trailer override the two length fields (to write damaged blocks)."""
+    body = body + b'\0' * ((4 - len(body) % 4) % 4)
+    ln = 12 + len(body)
+    return (struct.pack('<II', btype, ln if total is None else total) + body +
+            struct.pack('<I', ln if trailer is None else trailer))
+
+
+def ng_option(code, value):
+    return struct.pack('<HH', code, len(value)) + value + b'\0' * ((4 - len(value) % 4) % 4)
+
+
+NG_END_OPT = struct.pack('<HH', 0, 0)
+
+
+def ng_shb(options=b''):
+    return ng_block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1) + options)
+
+
+def ng_idb(linktype=LINKTYPE_ETHERNET, snaplen=0, options=b''):
+    return ng_block(1, struct.pack('<HHI', linktype, 0, snaplen) + options)
+
+
+def ng_epb(ts_sec, ts_usec, orig_len, data, interface=0, options=b''):
+    """An Enhanced Packet Block, microsecond timestamps (the IDB default)."""
+    ts = ts_sec * 1000000 + ts_usec
+    pad = b'\0' * ((4 - len(data) % 4) % 4)
+    return ng_block(6, struct.pack('<IIIII', interface, ts >> 32, ts & 0xffffffff, len(data),
+                                   orig_len) + data + pad + options)
+
+
+def ng_custom(pen, data, copy=True):
+    return ng_block(0x00000BAD if copy else 0x40000BAD, struct.pack('<I', pen) + data)

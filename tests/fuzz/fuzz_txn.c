@@ -101,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     o.max_txns = 64; /* reach the caps too */
     o.max_dialogs = 16;
+    o.max_legs = 8; /* and the legs cap: lingering legs leave early */
     if (sl_txn_engine_new(&e, &o, &sink, &err) != SL_OK)
         return 0;
     while (p < end) {

@@ -588,6 +588,181 @@ static void test_msg_refusals_are_explained(void **state)
     }
 }
 
+/* An OPTIONS with `rows` header rows in all (Via, From, To, Call-ID, CSeq and
+ * X- rows), into buf; returns its length. */
+static size_t many_rows(char *buf, size_t cap, size_t rows)
+{
+    size_t n, i;
+
+    n = (size_t)snprintf(buf, cap,
+                         "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                         "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: rows\r\n"
+                         "CSeq: 1 OPTIONS\r\n");
+    for (i = 5; i < rows && n + 32 < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "X-%zu: v\r\n", i);
+    n += (size_t)snprintf(buf + n, cap - n, "\r\n");
+    return n;
+}
+
+/* The header-rows cap is checked before libosip2 (quadratic in rows) sees
+ * the message: a message at the cap parses, one row more is refused. */
+static void test_msg_header_rows_cap(void **state)
+{
+    static char buf[200000];
+    struct sl_msg m;
+    struct sl_err err = { 0 };
+    size_t n;
+
+    (void)state;
+    n = many_rows(buf, sizeof(buf), 50);
+    assert_int_equal(sl_msg_parse_rows(&m, (const uint8_t *)buf, n, n, 50, &err), SL_OK);
+    assert_int_equal(m.n_headers, 50);
+    sl_msg_fini(&m);
+    assert_int_equal(sl_msg_parse_rows(&m, (const uint8_t *)buf, n, n, 49, &err), SL_ELIMIT);
+    assert_string_equal(err.msg, "message of 50 header rows, over the header-rows limit (49; "
+                                 "--limit header-rows)");
+    assert_null(m.call_id);
+    sl_msg_fini(&m);
+    /* the default, through sl_msg_parse */
+    n = many_rows(buf, sizeof(buf), SL_MSG_MAX_ROWS_DEFAULT);
+    assert_int_equal(sl_msg_parse(&m, (const uint8_t *)buf, n, sizeof(buf), &err), SL_OK);
+    sl_msg_fini(&m);
+    n = many_rows(buf, sizeof(buf), 10000);
+    assert_int_equal(sl_msg_parse(&m, (const uint8_t *)buf, n, sizeof(buf), &err), SL_ELIMIT);
+    assert_non_null(strstr(err.msg, "message of 10000 header rows"));
+    sl_msg_fini(&m);
+}
+
+/* ---------------------------------------------------------------- lint -- */
+
+static bool bad_start(const char *s, char *why, size_t len)
+{
+    why[0] = '\0';
+    return sl_sip_bad_start((const uint8_t *)s, strlen(s), why, len);
+}
+
+/* SIP start lines with another version, or a status code that is not three
+ * digits (RFC 4475 badvers, bigcode); nothing else. */
+static void test_lint_bad_start_line(void **state)
+{
+    char why[256];
+
+    (void)state;
+    assert_true(bad_start("OPTIONS sip:t.watson@example.org SIP/7.0\r\nVia: x\r\n\r\n", why,
+                          sizeof(why)));
+    assert_string_equal(why, "request line with version SIP/7.0, not SIP/2.0 (RFC 3261 7.1): a "
+                             "UAS answers 505 Version Not Supported");
+    assert_true(bad_start("\r\nSIP/2.0 4294967301 better not break the receiver\r\n\r\n", why,
+                          sizeof(why)));
+    assert_string_equal(why, "status code 4294967301 is not three digits (RFC 3261 7.2, 21): the "
+                             "response is dropped");
+    assert_true(bad_start("SIP/2.0 40  Request Timeout\r\n", why, sizeof(why)));
+    assert_non_null(strstr(why, "status code 40 is not"));
+    assert_true(bad_start("SIP/3.0 200 OK\r\n", why, sizeof(why)));
+    assert_non_null(strstr(why, "status line with version SIP/3.0"));
+    assert_true(bad_start("INVITE sip:a@b sip/1.1\r\n", why, sizeof(why)));
+    /* good SIP, other protocols, half lines: no */
+    assert_false(bad_start("OPTIONS sip:a@b SIP/2.0\r\n", why, sizeof(why)));
+    assert_false(bad_start("OPTIONS sip:a@b sip/2.0\r\n", why, sizeof(why)));
+    assert_false(bad_start("SIP/2.0 200 OK\r\n", why, sizeof(why)));
+    assert_false(bad_start("GET / HTTP/1.1\r\n", why, sizeof(why)));
+    assert_false(bad_start("HTTP/1.1 200 OK\r\n", why, sizeof(why)));
+    assert_false(bad_start("RTSP/1.0 200 OK\r\n", why, sizeof(why)));
+    assert_false(bad_start("OPTIONS nouri SIP/7.0\r\n", why, sizeof(why)));
+    assert_false(bad_start("OPTIONS sip:a@b SIP/7\r\n", why, sizeof(why)));
+    assert_false(bad_start("SIP/2.0 abc\r\n", why, sizeof(why)));
+    assert_false(bad_start("SIP/2.0 12a x\r\n", why, sizeof(why)));
+    assert_false(bad_start("SIP/7.0\r\n", why, sizeof(why)));
+    assert_false(bad_start("\r\n\r\n", why, sizeof(why)));
+    assert_false(sl_sip_bad_start((const uint8_t *)"SIP/7.0 200 O\0K\r\n", 17, why, sizeof(why)));
+    assert_false(sl_sip_bad_start(NULL, 0, why, sizeof(why)));
+}
+
+/* Parses s (it must parse) and lints it; returns the issues, joined by '|'. */
+static const char *lint_str(const char *s)
+{
+    static char out[2048];
+    struct sl_msg_issue is[8];
+    struct sl_msg m;
+    struct sl_err err = { 0 };
+    size_t n, i, o = 0;
+
+    assert_int_equal(parse_str(&m, s, &err), SL_OK);
+    n = sl_msg_lint(&m, (const uint8_t *)s, strlen(s), is, 8);
+    out[0] = '\0';
+    for (i = 0; i < n; i++) {
+        assert_string_equal(is[i].rule, "SIP-HDR-012");
+        o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", i ? "|" : "", is[i].text);
+    }
+    sl_msg_fini(&m);
+    return out;
+}
+
+#define LINT_HEAD                                                                      \
+    "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\n" \
+    "Call-ID: lint\r\n"
+
+/* Header values RFC 3261 does not allow, which libosip2 lets through
+ * (RFC 4475 scalar02, scalarlg, escruri, baddate, regbadct). */
+static void test_lint_header_values(void **state)
+{
+    (void)state;
+    assert_string_equal(lint_str("OPTIONS sip:a@b SIP/2.0\r\n" LINT_HEAD "CSeq: 1 OPTIONS\r\n"
+                                 "Max-Forwards: 70\r\nExpires: 4294967295\r\n"
+                                 "Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n"
+                                 "Contact: <sip:a@b?Route=x>;expires=4294967295\r\n"
+                                 "Warning: 370 devnull \"x\"\r\n\r\n"),
+                        "");
+    assert_string_equal(
+            lint_str("OPTIONS sip:a@b SIP/2.0\r\n" LINT_HEAD "CSeq: 4294967296 OPTIONS\r\n\r\n"),
+            "CSeq number 4294967296 is over 2**32-1 (RFC 3261 8.1.1.5): a receiver "
+            "answers 400");
+    assert_string_equal(lint_str("OPTIONS sip:a@b SIP/2.0\r\n" LINT_HEAD
+                                 "CSeq: 1 OPTIONS\r\nMax-Forwards: 256\r\n\r\n"),
+                        "Max-Forwards 256 is over 255 (RFC 3261 20.22)");
+    assert_string_equal(lint_str("REGISTER sip:a@b SIP/2.0\r\n" LINT_HEAD
+                                 "CSeq: 1 REGISTER\r\nExpires: 99999999999999999999999\r\n"
+                                 "m: sip:a@b;expires=4294967296\r\n\r\n"),
+                        "Expires 99999999999999999999999 is over 2**32-1 (RFC 3261 20.19)|"
+                        "Contact expires parameter 4294967296 is over 2**32-1 (RFC 3261 20.10, "
+                        "20.19)");
+    assert_string_equal(lint_str("INVITE sip:a@b?Route=%3Csip:c%3E SIP/2.0\r\n" LINT_HEAD
+                                 "CSeq: 1 INVITE\r\nDate: Fri, 01 Jan 2010 16:00:00 EST\r\n\r\n"),
+                        "the Request-URI carries headers ('?Route=%3Csip:c%3E'), which a "
+                        "Request-URI may not (RFC 3261 19.1.1 Table 1)|Date 'Fri, 01 Jan 2010 "
+                        "16:00:00 EST' is not in GMT (RFC 3261 20.17, 25.1)");
+    assert_string_equal(lint_str("REGISTER sip:a@b SIP/2.0\r\n" LINT_HEAD "CSeq: 1 REGISTER\r\n"
+                                 "Contact: sip:u@h?Route=%3Csip:r%3E\r\n\r\n"),
+                        "Contact URI 'sip:u@h?Route=%3Csip:r%3E' has a '?' but is not enclosed in "
+                        "<> (RFC 3261 20.10)");
+    assert_string_equal(lint_str("SIP/2.0 503 Service Unavailable\r\n" LINT_HEAD
+                                 "CSeq: 1 OPTIONS\r\nWarning: 1812 overture \"In Progress\"\r\n"
+                                 "\r\n"),
+                        "Warning '1812 overture \"In Progress\"': the warn-code is not three "
+                        "digits (RFC 3261 20.43)");
+    /* control bytes and invalid UTF-8: one issue per kind, naming the places;
+     * HT, folding and quoted-pairs are fine, so is valid UTF-8 */
+    assert_string_equal(lint_str("OPTIONS sip:a@b SIP/2.0\r\n" LINT_HEAD "CSeq: 1 OPTIONS\r\n"
+                                 "Subject: caf\xc3\xa9\tok \"a\\\x07b\"\r\n"
+                                 "X-Folded: a\r\n\tb\r\n\r\n"),
+                        "");
+    assert_string_equal(lint_str("SIP/2.0 486 Busy \x1b[2J\xff\r\n" LINT_HEAD
+                                 "CSeq: 1 OPTIONS\r\nUser-Agent: x\x7f\r\n"
+                                 "Subject: \xc3\x28\r\n\r\n"),
+                        "control bytes (the first 0x1b) in the start line, row 6 (User-Agent) "
+                        "(RFC 3261 25.1): a strict receiver answers 400|invalid UTF-8 in the start "
+                        "line, row 7 (Subject) (RFC 3261 25.1, RFC 3629); the report shows U+FFFD "
+                        "for the bad bytes");
+    /* a folded row is one value; a huge value is quoted cut */
+    assert_string_equal(lint_str("OPTIONS sip:a@b SIP/2.0\r\n" LINT_HEAD "CSeq: 1 OPTIONS\r\n"
+                                 "Max-Forwards:\r\n 9999\r\n\r\n"),
+                        "Max-Forwards 9999 is over 255 (RFC 3261 20.22)");
+    assert_string_equal(lint_str("OPTIONS sip:a@b SIP/2.0\r\n" LINT_HEAD "CSeq: 1 OPTIONS\r\n"
+                                 "Date: 0123456789012345678901234567890123456789 EST\r\n\r\n"),
+                        "Date '01234567890123456789012345678901...' is not in GMT (RFC 3261 "
+                        "20.17, 25.1)");
+}
+
 static void test_msg_over_limit(void **state)
 {
     struct sl_msg m;
@@ -598,7 +773,10 @@ static void test_msg_over_limit(void **state)
     (void)state;
     assert_int_equal(sl_msg_parse(&m, (const uint8_t *)invite_sdp, n, n - 1, &err), SL_ELIMIT);
     assert_int_equal(err.code, SL_ELIMIT);
-    (void)snprintf(want, sizeof(want), "message of %zu bytes > limit %zu", n, n - 1);
+    (void)snprintf(want, sizeof(want),
+                   "message of %zu bytes, over the message-size limit (%zu; --limit "
+                   "message-size)",
+                   n, n - 1);
     assert_string_equal(err.msg, want);
     assert_null(m.method);
     sl_msg_fini(&m);
@@ -786,7 +964,10 @@ int main(void)
         cmocka_unit_test(test_msg_session_timer_retry_rack_reason),
         cmocka_unit_test(test_msg_body_handling),
         cmocka_unit_test(test_msg_refusals_are_explained),
+        cmocka_unit_test(test_lint_bad_start_line),
+        cmocka_unit_test(test_lint_header_values),
         cmocka_unit_test(test_msg_over_limit),
+        cmocka_unit_test(test_msg_header_rows_cap),
         cmocka_unit_test(test_msg_every_truncation),
         cmocka_unit_test(test_msg_prints_nothing),
         cmocka_unit_test(test_msg_fini_is_safe),

@@ -1219,6 +1219,43 @@ static void test_txn_cap_returns_elimit(void **state)
     fx_fini(&x);
 }
 
+/* The calls (legs) cap: a leg whose call has ended and that lingers for
+ * late requests leaves early to make room; when every leg is held by an open
+ * transaction, a new request gets no leg and SL_ELIMIT says which cap. */
+static void test_txn_legs_cap(void **state)
+{
+    struct fx x;
+    struct sl_txn_opts o;
+    int64_t m2;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.max_legs = 1;
+    fx_init_opts(&x, &o);
+    feed(&x, 0, A, B, "OPTIONS sip:bob@b SIP/2.0", VIA_A("o1"), "a1", NULL, "c1", "1 OPTIONS",
+         NULL);
+    assert_int_equal(x.last_rc, SL_OK);
+    feed(&x, 10, B, A, "SIP/2.0 200 OK", VIA_A("o1"), "a1", "b1", "c1", "1 OPTIONS", NULL);
+    /* 40 s later the first transaction is over; its leg lingers, and leaves
+     * now, before its 300 s, for the second call */
+    feed(&x, 40000, A, B, "OPTIONS sip:bob@b SIP/2.0", VIA_A("o2"), "a2", NULL, "c2", "1 OPTIONS",
+         NULL);
+    assert_int_equal(x.last_rc, SL_OK);
+    assert_int_equal(x.r.n_legs, 1); /* the first one, handed to the sink early */
+    assert_string_equal(leg_by_id(&x, 1)->l.outcome, "answered");
+    /* a third call while the second's transaction is still open: no room */
+    m2 = feed(&x, 40010, A, B, "OPTIONS sip:bob@b SIP/2.0", VIA_A("o3"), "a3", NULL, "c3",
+              "1 OPTIONS", NULL);
+    assert_int_equal(x.last_rc, SL_ELIMIT);
+    assert_non_null(strstr(x.err.msg, "open calls cap (1) reached (--limit calls)"));
+    assert_int_not_equal(x.links[m2].txn_id, 0); /* its transaction is still there */
+    assert_int_equal(x.links[m2].leg_id, 0);
+    fx_finish(&x);
+    assert_int_equal(x.r.n_legs, 2);
+    assert_int_equal(x.r.n_txns, 3);
+    fx_fini(&x); // ASan: the transaction without a leg is freed too
+}
+
 static void test_txn_sink_error_aborts_but_frees(void **state)
 {
     struct fx x;
@@ -1709,6 +1746,7 @@ int main(void)
         cmocka_unit_test(test_txn_q850_decoding),
         cmocka_unit_test(test_txn_expire_hands_over_once_and_frees),
         cmocka_unit_test(test_txn_cap_returns_elimit),
+        cmocka_unit_test(test_txn_legs_cap),
         cmocka_unit_test(test_txn_sink_error_aborts_but_frees),
         cmocka_unit_test(test_txn_time_jump_back_between_inputs),
         cmocka_unit_test(test_txn_random_sequences_report_everything_once),
