@@ -1027,12 +1027,11 @@ static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char
         if (rc < 0) {
             /* The file ends in the middle of a record (SL_ETRUNC), or libpcap
              * cannot read one (SL_EFORMAT): keep what was read. */
-            struct job *j =
-                    problem_job(&in, cap.frames + 1, cap.frames > 0 ? cap.last_ts_us : 0, NULL,
-                                NULL, SL_TP_NONE, rc == SL_ETRUNC ? "SIP-CAP-001" : "SIP-CAP-008",
-                                SL_SEV_WARNING,
-                                cerr.msg[0] ? cerr.msg : "capture ends in the middle of a packet",
-                                NULL, 0, err);
+            struct job *j = problem_job(
+                    &in, cap.frames + 1, cap.frames > 0 ? cap.last_ts_us : 0, NULL, NULL,
+                    SL_TP_NONE, rc == SL_ETRUNC ? "SIP-CAP-001" : "SIP-CAP-008", SL_SEV_WARNING,
+                    cerr.msg[0] ? cerr.msg : "capture ends in the middle of a packet", NULL, 0,
+                    err);
 
             if (j == NULL) {
                 rc = SL_ENOMEM;
