@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "siplint.h"
@@ -335,20 +336,55 @@ static int parse_args(int argc, char **argv, struct opts *o)
 }
 
 /* Writes buf to path through a temporary file and rename(): whole or not at all. */
+/* Writes buf to something that is not a regular file (/dev/null, a FIFO, a
+ * terminal): straight to it.  Renaming a file over it would replace the
+ * device itself (as root, /dev/null becomes a regular file). */
+static int write_direct(const char *path, const char *buf, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    int ok;
+
+    if (fp == NULL) {
+        fprintf(stderr, "siplint: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    ok = fwrite(buf, 1, len, fp) == len;
+    ok = (fclose(fp) == 0) && ok;
+    if (!ok) {
+        fprintf(stderr, "siplint: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes the report whole or not at all: a temporary file beside the target,
+ * renamed over it.  A symbolic link is followed (the file it names is
+ * replaced, not the link); a target that is not a regular file is written
+ * directly. */
 static int write_atomic(const char *path, const char *buf, size_t len)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 32);
+    struct stat st;
+    char *real = NULL, *tmp;
+    size_t n;
     FILE *fp;
     int ok;
 
-    if (tmp == NULL)
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return write_direct(path, buf, len);
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)) != NULL)
+        path = real;
+    n = strlen(path);
+    tmp = malloc(n + 32);
+    if (tmp == NULL) {
+        free(real);
         return -1;
+    }
     snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
     fp = fopen(tmp, "wb");
     if (fp == NULL) {
         fprintf(stderr, "siplint: %s: %s\n", path, strerror(errno));
         free(tmp);
+        free(real);
         return -1;
     }
     ok = fwrite(buf, 1, len, fp) == len;
@@ -359,9 +395,11 @@ static int write_atomic(const char *path, const char *buf, size_t len)
         fprintf(stderr, "siplint: %s: %s\n", path, strerror(errno));
         (void)unlink(tmp);
         free(tmp);
+        free(real);
         return -1;
     }
     free(tmp);
+    free(real);
     return 0;
 }
 

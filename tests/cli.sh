@@ -249,5 +249,33 @@ if grep -q "$(printf '\r')" "$tmp/err"; then
     fail=$((fail + 1)); echo "FAIL: cli progress line written to a file" >&2
 fi
 
+# -o onto something that is not a regular file is written, never replaced:
+# a FIFO (and, as root, a character device like /dev/null); a symbolic link
+# keeps pointing at the file it names, which gets the report
+mkfifo "$tmp/fifo"
+timeout 20 cat "$tmp/fifo" >"$tmp/fifo.out" &
+reader=$!
+"$bin" check --fail-on never -f json -o "$tmp/fifo" "$good" 2>/dev/null
+[ -p "$tmp/fifo" ] || : >"$tmp/fifo" # replaced: let the reader see an end
+wait $reader
+if [ ! -p "$tmp/fifo" ] || ! grep -q '"findings"' "$tmp/fifo.out"; then
+    fail=$((fail + 1)); echo "FAIL: cli -o FIFO replaced or not written" >&2
+else
+    pass=$((pass + 1))
+fi
+if mknod "$tmp/null" c 1 3 2>/dev/null; then
+    "$bin" check --fail-on never -o "$tmp/null" "$good" 2>/dev/null
+    if [ -c "$tmp/null" ]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: cli -o onto a character device replaced it" >&2; fi
+fi
+: >"$tmp/real.json"
+ln -s real.json "$tmp/link.json"
+"$bin" check --fail-on never -f json -o "$tmp/link.json" "$good" 2>/dev/null
+if [ -L "$tmp/link.json" ] && grep -q '"findings"' "$tmp/real.json"; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1)); echo "FAIL: cli -o through a symbolic link" >&2
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
