@@ -52,6 +52,7 @@ esac
 file=$dir/bench-$label.pcap
 mkdir -p "$dir" || die "cannot create $dir"
 [ -x "$siplint" ] || die "$siplint: not built (make)"
+[ -x /usr/bin/time ] || die "needs GNU time as /usr/bin/time (apt-get install time)"
 
 # Writing to a regular file called /dev/null would time the disk, not the tool.
 if [ ! -c /dev/null ]; then
@@ -173,7 +174,9 @@ timed() {
             ;;
         esac
     fi
-    set -- $(tail -n 1 "$tf")
+    # wall user sys rss (split on purpose; "-" when time wrote nothing)
+    # shellcheck disable=SC2046
+    set -- $(tail -n 1 "$tf" 2>/dev/null) - - - -
     echo "$row $1 $2 $3 $4 $status" >>"$tmp/runs"
     [ "$status" = ok ]
 }
