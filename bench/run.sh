@@ -136,7 +136,10 @@ timed() {
     row=$1
     tf=$tmp/time
     out=$tmp/out-$row
-    rm -f "$tf" "$report"
+    rm -f "$tf"
+    case $row in
+    siplint*) rm -f "$report" ;;
+    esac
     case $row in
     siplint)
         /usr/bin/time -f '%e %U %S %M' -o "$tf" \
