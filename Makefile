@@ -6,6 +6,9 @@
 #   make demo       run siplint on a bundled capture and print its report
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format / lint / clean / golden-update
+#   make bench      time siplint against tshark, sngrep and sipgrep on a generated
+#                   capture (BENCH_N=1000000, BENCH_RUNS=3; docs/bench.md)
+#   make bench-10m  the same capture at 10M messages: siplint's peak RSS against 1M
 
 CC       ?= cc
 BUILD    ?= build
@@ -231,5 +234,32 @@ lint: format-check $(LIB)
 
 clean:
 	rm -rf build
+
+# Benchmarks (docs/bench.md): bench/gen writes a deterministic capture of BENCH_N SIP
+# messages, bench/run.sh times the tools on it and checks the targets of issue 7.
+BENCH_N        ?= 1000000
+BENCH_RUNS     ?= 3
+BENCH_10M_RUNS ?= 1
+BENCH_GEN      := $(BUILD)/bench/gen
+
+.PHONY: bench bench-10m bench-gen
+
+$(BENCH_GEN): bench/gen.c
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(HARDEN) $(CFLAGS) -o $@ $< $(LDFLAGS) -lm
+
+bench-gen: $(BENCH_GEN)
+
+bench: $(BIN) $(BENCH_GEN)
+	@BENCH_N=$(BENCH_N) BENCH_RUNS=$(BENCH_RUNS) sh bench/run.sh $(BIN) $(BENCH_GEN)
+
+# siplint alone on 10M messages (5.4 GB: run.sh checks the free space first), one
+# run (BENCH_10M_RUNS), no untimed first run (the timed one checks the message count);
+# its peak RSS is compared with the 1M figure of build/bench/bench-1m.json (measured
+# first when missing).
+bench-10m: $(BIN) $(BENCH_GEN)
+	@BENCH_N=10000000 BENCH_RUNS=$(BENCH_10M_RUNS) BENCH_TOOLS=siplint BENCH_VERIFY=0 \
+		sh bench/run.sh $(BIN) $(BENCH_GEN)
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d)
