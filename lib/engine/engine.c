@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/sbuf.h"
 #include "base/status.h"
@@ -458,6 +459,14 @@ static bool fill_evidence(sqlite3_stmt *ms, int64_t id, struct sl_evidence *ev,
     return true;
 }
 
+/* Wall time and rows of one rule (--timing). */
+struct rule_time {
+    const struct sl_rule_info *rule;
+    int64_t ns;
+    uint64_t rows;
+    bool stopped;
+};
+
 struct rule_run {
     sqlite3 *h;
     sqlite3_stmt *msg_st, *dlg_st;
@@ -467,7 +476,30 @@ struct rule_run {
     uint64_t *more;      /* findings not listed per input */
     uint64_t *more_frame;
     size_t n_inputs;
+    uint64_t rows;       /* rows the current rule returned */
+    int64_t deadline_ns; /* the current rule is stopped after this (0: never) */
+    bool stopped;        /* ... and it was */
 };
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Progress handler of rule queries: interrupts a rule past its deadline. */
+static int rule_progress(void *ctx)
+{
+    struct rule_run *rr = ctx;
+
+    if (rr->deadline_ns != 0 && now_ns() > rr->deadline_ns) {
+        rr->stopped = true;
+        return 1;
+    }
+    return 0;
+}
 
 static bool grow_inputs(struct rule_run *rr, size_t input)
 {
@@ -627,6 +659,8 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
     struct rule_cols c;
     int i, np, step, rc = SL_OK;
     size_t in;
+    long long timeout_ms =
+            rr->o->rule_timeout_ms > 0 ? rr->o->rule_timeout_ms : SL_RULE_TIMEOUT_MS_DEFAULT;
 
     if (sqlite3_prepare_v2(rr->h, r->sql, -1, &st, &tail) != SQLITE_OK)
         return sl_fail(err, bad, "%s: %s%s", r->origin,
@@ -676,16 +710,49 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
     }
     for (in = 0; in < rr->n_inputs; in++)
         rr->per_input[in] = rr->more[in] = rr->more_frame[in] = 0;
+    rr->rows = 0;
+    rr->stopped = false;
+    /* the runaway guard: only rules of --rules-dir */
+    rr->deadline_ns = bad == SL_EUSAGE ? now_ns() + timeout_ms * 1000000 : 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rr->rows++;
         if (sqlite3_column_type(st, c.msg) == SQLITE_NULL)
             continue;
         if ((rc = rule_row(rr, r, st, &c, err)) != SL_OK)
             break;
     }
+    rr->deadline_ns = 0;
+    if (rr->stopped && rc != SL_ENOMEM) {
+        /* interrupted in the query or in a lookup of rule_row: keep what was found */
+        sl_err_clear(err);
+        rc = SL_OK;
+        step = SQLITE_DONE;
+    }
     if (rc == SL_OK && step != SQLITE_DONE)
         rc = sl_fail(err, bad == SL_EUSAGE ? SL_EUSAGE : SL_ESQL, "%s: %s", r->origin,
                      sqlite3_errmsg(rr->h));
     sqlite3_finalize(st);
+    if (rc == SL_OK && rr->stopped) {
+        struct sl_finding *f;
+
+        fprintf(stderr,
+                "siplint: %s: stopped after %.1f s (--rule-timeout): a runaway query? Its "
+                "findings are incomplete; the other rules ran\n",
+                r->origin, (double)timeout_ms / 1000.0);
+        if ((f = push(rr->fs)) == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+        f->rule = r;
+        f->severity = SL_SEV_INFO;
+        f->confidence = r->confidence;
+        f->input = 0;
+        f->frame = 0;
+        f->ts_us = INT64_MIN;
+        f->message = fmt_dup("%s was stopped after %.1f s (--rule-timeout): its query ran too "
+                             "long, its findings (%" PRIu64 " rows so far) are incomplete",
+                             r->id, (double)timeout_ms / 1000.0, rr->rows);
+        if (f->message == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
     for (in = 0; rc == SL_OK && in < rr->n_inputs; in++) {
         struct sl_finding *f;
 
@@ -739,13 +806,47 @@ static void finding_free(struct sl_finding *f)
     free(f->message);
 }
 
+static int cmp_time(const void *pa, const void *pb)
+{
+    const struct rule_time *a = pa, *b = pb;
+
+    if (a->ns != b->ns)
+        return a->ns > b->ns ? -1 : 1;
+    return strcmp(a->rule->id, b->rule->id);
+}
+
+/* --timing: each SQL rule's wall time (its query and the reading of its
+ * evidence), slowest first, then the total of the SQL rules stage. */
+static void print_times(struct rule_time *t, size_t n, int64_t total_ns)
+{
+    size_t i;
+    uint64_t rows = 0;
+    int64_t sum = 0;
+
+    qsort(t, n, sizeof(*t), cmp_time);
+    fprintf(stderr, "siplint: rule timing (wall time, rows returned):\n");
+    for (i = 0; i < n; i++) {
+        fprintf(stderr, "  %10.1f ms %8" PRIu64 "  %s%s%s\n", (double)t[i].ns / 1e6, t[i].rows,
+                t[i].rule->id, t[i].stopped ? " (stopped: --rule-timeout)" : "",
+                strcmp(t[i].rule->origin, "built-in") == 0 ? "" : " [--rules-dir]");
+        rows += t[i].rows;
+        sum += t[i].ns;
+    }
+    fprintf(stderr, "  %10.1f ms %8" PRIu64 "  total of %zu SQL rules\n", (double)sum / 1e6,
+            rows, n);
+    fprintf(stderr, "  %10.1f ms           SQL rules stage (with the prelude views)\n",
+            (double)total_ns / 1e6);
+}
+
 static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
                          const struct sl_engine_opts *o, struct sl_findings *fs, struct sl_err *err)
 {
     struct rule_run rr;
-    size_t i, n = sl_ruleset_count(rs);
+    size_t i, n = sl_ruleset_count(rs), n_times = 0;
     int rc = SL_OK;
     bool any = false;
+    struct rule_time *times = NULL;
+    int64_t t_start = now_ns();
 
     for (i = 0; i < n; i++)
         any = any || (sl_ruleset_enabled(rs, i) && sl_ruleset_at(rs, i)->sql != NULL);
@@ -770,12 +871,32 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
         goto out;
     }
     sqlite3_set_authorizer(rr.h, auth_read_only, NULL);
+    sqlite3_progress_handler(rr.h, 10000, rule_progress, &rr);
+    if (o->timing && (times = calloc(n, sizeof(*times))) == NULL) {
+        rc = sl_fail(err, SL_ENOMEM, "out of memory");
+        goto out_auth;
+    }
     for (i = 0; i < n && rc == SL_OK; i++) {
         const struct sl_rule_info *r = sl_ruleset_at(rs, i);
+        int64_t t0;
 
-        if (sl_ruleset_enabled(rs, i) && r->sql != NULL)
-            rc = run_rule(&rr, r, err);
+        if (!sl_ruleset_enabled(rs, i) || r->sql == NULL)
+            continue;
+        t0 = now_ns();
+        rc = run_rule(&rr, r, err);
+        if (times != NULL) {
+            times[n_times].rule = r;
+            times[n_times].ns = now_ns() - t0;
+            times[n_times].rows = rr.rows;
+            times[n_times].stopped = rr.stopped;
+            n_times++;
+        }
     }
+    if (times != NULL && rc == SL_OK)
+        print_times(times, n_times, now_ns() - t_start);
+    free(times);
+out_auth:
+    sqlite3_progress_handler(rr.h, 0, NULL, NULL);
     sqlite3_set_authorizer(rr.h, NULL, NULL);
     (void)sqlite3_exec(rr.h, "PRAGMA query_only = 0", NULL, NULL, NULL);
 out:
@@ -794,7 +915,7 @@ out:
 int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl_engine_opts *o,
                   struct sl_findings *out, struct sl_err *err)
 {
-    struct sl_engine_opts eo = { 500000, 50000 };
+    struct sl_engine_opts eo = { 500000, 50000, false, SL_RULE_TIMEOUT_MS_DEFAULT };
     size_t i, k;
     int rc;
 
@@ -803,6 +924,9 @@ int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl
             eo.t1_us = o->t1_us;
         if (o->tol_us > 0)
             eo.tol_us = o->tol_us;
+        eo.timing = o->timing;
+        if (o->rule_timeout_ms > 0)
+            eo.rule_timeout_ms = o->rule_timeout_ms;
     }
     memset(out, 0, sizeof(*out));
     if ((rc = problems(db, rs, out, err)) != SL_OK)

@@ -73,6 +73,9 @@ struct sl_session_opts {
     const char *rules_dir; /* also run the rules in this directory's SIP-*.sql files */
     const char *enable;    /* run only these rules: "SIP-DLG-001,SIP-ST" (IDs or prefixes) */
     const char *disable;   /* do not run these rules (same syntax) */
+    int timing;            /* print each SQL rule's wall time and row count on stderr */
+    long long rule_timeout_ms; /* stop a rule of rules_dir running longer than this (it is
+                            reported on stderr and as an info finding); 0 = 60 s */
 };
 
 struct sl_session;
