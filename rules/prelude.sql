@@ -40,3 +40,45 @@ FROM txn;
 -- end_us >= the deadline (RULES.md G3), otherwise they report "inconclusive".
 CREATE TEMP VIEW coverage AS
 SELECT capture_id, first_ts_us AS start_us, last_ts_us AS end_us FROM capture;
+
+-- Shared tables.  Each is built once per run, and only when an enabled rule names it: the engine
+-- runs a "CREATE TEMP TABLE name AS ..." statement of this file only if some enabled rule's text
+-- contains name (in the sqlite3 shell, .read builds them all).
+
+-- cseq_dialog_txn(dialog_id, txn_id): the pairs (dialog D, transaction X) where X has a logical
+-- message in D -- RULES.md B.3, the base of the evaluation sets R(D, side, hop) of SIP-CSEQ-001,
+-- 002, 005 and 009 -- for the dialogs where these rules can fire at all.  In the others each side
+-- sent at most two transactions (INVITE or non-INVITE, not ACK or CANCEL, with a CSeq number) and
+-- the later of the two is numbered exactly one above the earlier: no number went down, was reused
+-- or skipped.  (The two are compared by their sums: the one with the highest req_msg_id, and the
+-- other; when the later by req_msg_id is not also the later by req_first_us, the dialog is kept.)
+-- The pairs, without reading every message: a transaction with a dialog_id has a logical message
+-- in that dialog (its request, or the response that gave it the dialog; lib/txn).  Other pairs
+-- come only from the responses to an initial INVITE (SUBSCRIBE, REFER: the requests that make
+-- dialogs) that landed in another dialog than txn.dialog_id -- the forks: those are read through
+-- the index message_txn, and their dialogs are always kept.
+CREATE TEMP TABLE cseq_dialog_txn AS
+WITH fork AS (
+    SELECT DISTINCT m.dialog_id, m.txn_id
+    FROM txn x CROSS JOIN message m ON m.txn_id = x.txn_id
+    WHERE x.in_dialog = 0 AND (x.kind = 'INVITE' OR x.method IN ('SUBSCRIBE', 'REFER'))
+      AND m.is_retrans = 0 AND m.dup_of IS NULL AND m.dialog_id IS NOT NULL
+      AND m.dialog_id IS NOT x.dialog_id
+), side AS (
+    SELECT dialog_id, count(*) AS n, max(req_msg_id), cseq_num AS c_last, req_first_us AS t_last,
+           total(cseq_num) AS c_sum, total(req_first_us) AS t_sum
+    FROM txn
+    WHERE dialog_id IS NOT NULL AND kind IN ('INVITE', 'NONINVITE') AND method NOT IN ('ACK', 'CANCEL')
+      AND cseq_num IS NOT NULL AND uac_side IN ('caller', 'callee')
+    GROUP BY dialog_id, uac_side
+), keep AS (
+    SELECT dialog_id FROM side
+    WHERE n > 2
+       OR (n = 2 AND NOT (c_last = c_sum - c_last + 1 AND t_last >= t_sum - t_last
+                          AND abs(t_last) < 4503599627370496 AND abs(t_sum) < 9007199254740992))
+    UNION
+    SELECT dialog_id FROM fork
+)
+SELECT x.dialog_id, x.txn_id FROM keep k JOIN txn x ON x.dialog_id = k.dialog_id
+UNION
+SELECT dialog_id, txn_id FROM fork;

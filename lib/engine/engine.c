@@ -806,6 +806,96 @@ static void finding_free(struct sl_finding *f)
     free(f->message);
 }
 
+/* A shared table of the prelude ("CREATE TEMP TABLE name AS ..."): built
+ * once per run, and only when an enabled rule names it. */
+#define SL_MAX_SHARED 8
+struct shared {
+    char name[64];
+    int64_t ns;
+};
+
+static bool is_ident(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* True when sql contains name as a whole word. */
+static bool names(const char *sql, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = sql;
+
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == sql || !is_ident(p[-1])) && !is_ident(p[n]))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+/* The name of a "CREATE TEMP TABLE name" statement, or false. */
+static bool temp_table_name(const char *stmt, char *out, size_t len)
+{
+    static const char kw[] = "CREATE TEMP TABLE ";
+    size_t i = 0;
+
+    if (strncmp(stmt, kw, sizeof(kw) - 1) != 0)
+        return false;
+    stmt += sizeof(kw) - 1;
+    while (is_ident(stmt[i]) && i + 1 < len) {
+        out[i] = stmt[i];
+        i++;
+    }
+    out[i] = '\0';
+    return i > 0 && !is_ident(stmt[i]);
+}
+
+/* Runs rules/prelude.sql statement by statement: the views, and the shared
+ * tables that an enabled rule uses (recorded in sh, to be dropped after). */
+static int run_prelude(sqlite3 *h, const struct sl_ruleset *rs, struct shared *sh, size_t *n_sh,
+                       struct sl_err *err)
+{
+    const char *p = sl_ruleset_prelude(rs);
+    size_t n = sl_ruleset_count(rs), i;
+
+    while (*(p = skip_sql_space(p)) != '\0') {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        char name[64];
+        bool lazy = temp_table_name(p, name, sizeof(name)), used = !lazy;
+        int64_t t0 = now_ns();
+        int step;
+
+        for (i = 0; !used && i < n; i++) {
+            const struct sl_rule_info *r = sl_ruleset_at(rs, i);
+
+            used = sl_ruleset_enabled(rs, i) && r->sql != NULL && names(r->sql, name);
+        }
+        if (sqlite3_prepare_v2(h, p, -1, &st, &tail) != SQLITE_OK)
+            return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(h));
+        if (tail == NULL || tail == p) {
+            sqlite3_finalize(st);
+            break;
+        }
+        p = tail;
+        if (st == NULL || !used) {
+            sqlite3_finalize(st);
+            continue;
+        }
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(st);
+        if (step != SQLITE_DONE)
+            return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(h));
+        if (lazy && *n_sh < SL_MAX_SHARED) {
+            snprintf(sh[*n_sh].name, sizeof(sh[*n_sh].name), "%s", name);
+            sh[*n_sh].ns = now_ns() - t0;
+            (*n_sh)++;
+        }
+    }
+    return SL_OK;
+}
+
 static int cmp_time(const void *pa, const void *pb)
 {
     const struct rule_time *a = pa, *b = pb;
@@ -817,7 +907,8 @@ static int cmp_time(const void *pa, const void *pb)
 
 /* --timing: each SQL rule's wall time (its query and the reading of its
  * evidence), slowest first, then the total of the SQL rules stage. */
-static void print_times(struct rule_time *t, size_t n, int64_t total_ns)
+static void print_times(struct rule_time *t, size_t n, const struct shared *sh, size_t n_sh,
+                        int64_t total_ns)
 {
     size_t i;
     uint64_t rows = 0;
@@ -825,6 +916,9 @@ static void print_times(struct rule_time *t, size_t n, int64_t total_ns)
 
     qsort(t, n, sizeof(*t), cmp_time);
     fprintf(stderr, "siplint: rule timing (wall time, rows returned):\n");
+    for (i = 0; i < n_sh; i++)
+        fprintf(stderr, "  %10.1f ms           shared table %s (rules/prelude.sql)\n",
+                (double)sh[i].ns / 1e6, sh[i].name);
     for (i = 0; i < n; i++) {
         fprintf(stderr, "  %10.1f ms %8" PRIu64 "  %s%s%s\n", (double)t[i].ns / 1e6, t[i].rows,
                 t[i].rule->id, t[i].stopped ? " (stopped: --rule-timeout)" : "",
@@ -847,6 +941,8 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
     bool any = false;
     struct rule_time *times = NULL;
     int64_t t_start = now_ns();
+    struct shared sh[SL_MAX_SHARED];
+    size_t n_sh = 0;
 
     for (i = 0; i < n; i++)
         any = any || (sl_ruleset_enabled(rs, i) && sl_ruleset_at(rs, i)->sql != NULL);
@@ -856,8 +952,8 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
     rr.h = sl_db_handle(db);
     rr.o = o;
     rr.fs = fs;
-    if (sqlite3_exec(rr.h, sl_ruleset_prelude(rs), NULL, NULL, NULL) != SQLITE_OK)
-        return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(rr.h));
+    if ((rc = run_prelude(rr.h, rs, sh, &n_sh, err)) != SL_OK)
+        goto out;
     if (sqlite3_prepare_v2(rr.h, msg_sql, -1, &rr.msg_st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(rr.h,
                            "SELECT call_id, caller_tag, callee_tag, leg_id FROM dialog "
@@ -893,7 +989,7 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
         }
     }
     if (times != NULL && rc == SL_OK)
-        print_times(times, n_times, now_ns() - t_start);
+        print_times(times, n_times, sh, n_sh, now_ns() - t_start);
     free(times);
 out_auth:
     sqlite3_progress_handler(rr.h, 0, NULL, NULL);
@@ -906,6 +1002,12 @@ out:
                        "DROP VIEW IF EXISTS temp.m; DROP VIEW IF EXISTS temp.lm; "
                        "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
                        NULL, NULL, NULL);
+    for (i = 0; i < n_sh; i++) {
+        char drop[96];
+
+        snprintf(drop, sizeof(drop), "DROP TABLE IF EXISTS temp.%s", sh[i].name);
+        (void)sqlite3_exec(rr.h, drop, NULL, NULL, NULL);
+    }
     free(rr.per_input);
     free(rr.more);
     free(rr.more_frame);
