@@ -133,11 +133,12 @@ static const char *const schema_sql[] = {
  * txn_response needs none: its primary key starts with txn_id. */
 static const char index_sql[] =
         "CREATE INDEX message_call ON message(call_id, ts_us);\n"
-        "CREATE INDEX message_txn ON message(txn_id, dialog_id, is_retrans, dup_of);\n"
+        "CREATE INDEX message_txn ON message(txn_id, dialog_id, is_retrans, dup_of, is_request, "
+        "status, cseq_num, ts_us, side, method, cseq_method, session_expires, min_se);\n"
         "CREATE INDEX problem_capture ON problem(capture_id, frame);\n"
         "CREATE INDEX txn_dialog ON txn(dialog_id, uac_side, req_first_us, req_msg_id, cseq_num, "
         "kind, method, in_dialog);\n"
-        "CREATE INDEX txn_call ON txn(call_id);\n"
+        "CREATE INDEX txn_call ON txn(call_id, branch, kind);\n"
         "CREATE INDEX txn_final ON txn(final_status);\n"
         "CREATE INDEX dialog_call ON dialog(call_id, caller_tag, callee_tag);\n"
         "CREATE INDEX session_timer_dialog ON session_timer(dialog_id, ts_us);\n";
