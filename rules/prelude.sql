@@ -82,3 +82,18 @@ WITH fork AS (
 SELECT x.dialog_id, x.txn_id FROM keep k JOIN txn x ON x.dialog_id = k.dialog_id
 UNION
 SELECT dialog_id, txn_id FROM fork;
+
+-- fork_txn(txn_id): the transactions whose provisional (with a To tag) and 2xx responses carry at
+-- least two different To tags (a 2xx without a tag counts as the tag ''): the only ones where
+-- SIP-FORK-001 (2xx with two tags) and SIP-FORK-006 (provisional/2xx with two tags) can fire.
+-- One pass over txn_response's primary key: two tags differ, so one of them is not the tag of the
+-- transaction's first final response (txn.final_to_tag); only those transactions are grouped.
+CREATE TEMP TABLE fork_txn AS
+WITH maybe AS (
+    SELECT DISTINCT r.txn_id FROM txn_response r JOIN txn x ON x.txn_id = r.txn_id
+    WHERE ((r.status BETWEEN 101 AND 299 AND r.to_tag <> '') OR r.status BETWEEN 200 AND 299)
+      AND r.to_tag IS NOT x.final_to_tag
+)
+SELECT r.txn_id FROM maybe m JOIN txn_response r ON r.txn_id = m.txn_id
+WHERE (r.status BETWEEN 101 AND 299 AND r.to_tag <> '') OR r.status BETWEEN 200 AND 299
+GROUP BY r.txn_id HAVING min(r.to_tag) <> max(r.to_tag);
