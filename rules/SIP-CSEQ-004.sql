@@ -25,8 +25,8 @@
 --   (§9.2).
 -- Branches without the RFC 3261 cookie are matched by other rules at the receiver (§17.2.3,
 -- G14) and are skipped.  The CSeq method of a CANCEL is checked by SIP-CSEQ-008.
-WITH cx AS MATERIALIZED (   -- the logical CANCELs, from the index message_txn
-    SELECT msg_id FROM lm WHERE is_request = 1 AND method = 'CANCEL'
+WITH cx AS (   -- the logical CANCELs (rules/prelude.sql)
+    SELECT msg_id FROM msg_mark WHERE cancel
 ), c AS MATERIALIZED (
     SELECT cm.msg_id, cm.ts_us, cm.call_id, cm.src, cm.dst, cm.top_branch, cm.top_sent_by,
            cm.cseq_num, cm.ruri, cm.from_uri, cm.from_tag, cm.to_uri, cm.to_tag, cm.via_count,

@@ -25,12 +25,8 @@
 -- finding, anchored on the earliest copy, with every copy as evidence.
 -- Left out: Session-Expires in methods/responses outside Table 1 and intervals below 1800 (both
 -- SHOULD-level).
-WITH sx AS MATERIALIZED (   -- the candidates, from the index message_txn without reading messages
-    SELECT msg_id FROM lm
-    WHERE (session_expires IS NOT NULL OR min_se IS NOT NULL)
-      AND ((is_request = 1 AND method IN ('INVITE', 'UPDATE'))
-           OR (is_request = 0 AND status BETWEEN 200 AND 299 AND cseq_method IN ('INVITE', 'UPDATE'))
-           OR (is_request = 0 AND min_se IS NOT NULL))
+WITH sx AS (   -- the messages with Session-Expires or Min-SE (rules/prelude.sql)
+    SELECT msg_id FROM msg_mark WHERE session_timer
 ), c AS (
     SELECT x.msg_id, x.dialog_id, x.src, x.is_request, x.to_tag, x.method, x.status, x.reason, x.cseq_num,
            x.cseq_method, x.session_expires AS se, x.min_se, x.call_id, x.from_tag, x.ts_us,

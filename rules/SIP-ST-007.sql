@@ -14,9 +14,8 @@
 -- that hop -- nearer to the UAS -- is reported. session_timer leaves such a period's refresher NULL,
 -- so SIP-ST-001..003 say nothing about it (this rule takes over); SIP-ST-004 still reports a BYE
 -- near its expiry, with the refresher unknown.
-WITH sx AS MATERIALIZED (   -- 2xx with Session-Expires, from the index message_txn
-    SELECT msg_id FROM lm
-    WHERE is_request = 0 AND status BETWEEN 200 AND 299 AND session_expires IS NOT NULL
+WITH sx AS (   -- the messages with Session-Expires or Min-SE (rules/prelude.sql)
+    SELECT msg_id FROM msg_mark WHERE session_timer
 )
 SELECT r.msg_id,
        r.dialog_id,

@@ -97,3 +97,19 @@ WITH maybe AS (
 SELECT r.txn_id FROM maybe m JOIN txn_response r ON r.txn_id = m.txn_id
 WHERE (r.status BETWEEN 101 AND 299 AND r.to_tag <> '') OR r.status BETWEEN 200 AND 299
 GROUP BY r.txn_id HAVING min(r.to_tag) <> max(r.to_tag);
+
+-- msg_mark(msg_id, cancel, bad_cseq_method, session_timer): the logical messages (lm) that rules
+-- look at one by one, found in one pass over the index message_txn (the messages themselves are
+-- read only for these): CANCEL requests (SIP-CSEQ-004), requests other than ACK whose CSeq method
+-- is not their method (SIP-CSEQ-008), messages with Session-Expires or Min-SE (SIP-ST-006, 007).
+-- Each rule still applies its own conditions: this table only says where to look.
+CREATE TEMP TABLE msg_mark AS
+SELECT msg_id,
+       is_request = 1 AND method = 'CANCEL' AS cancel,
+       coalesce(is_request = 1 AND method <> 'ACK' AND cseq_method <> method, 0) AS bad_cseq_method,
+       session_expires IS NOT NULL OR min_se IS NOT NULL AS session_timer
+FROM message INDEXED BY message_txn   -- lm, without reading the messages
+WHERE dup_of IS NULL AND is_retrans = 0
+  AND ((is_request = 1 AND method = 'CANCEL')
+       OR (is_request = 1 AND method <> 'ACK' AND cseq_method IS NOT NULL AND cseq_method <> method)
+       OR session_expires IS NOT NULL OR min_se IS NOT NULL);
