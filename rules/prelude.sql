@@ -1,7 +1,8 @@
--- prelude.sql: TEMP views that every rule may use.  The engine runs this file on
--- its connection before any rule (and before the connection is made read-only);
--- in the sqlite3 shell:  .read rules/prelude.sql  then  .read rules/SIP-XXX-NNN.sql
--- Views only: no tables, no data.  Parameters a rule may use (bound by the engine;
+-- prelude.sql: TEMP views that every rule may use, and shared TEMP tables that some
+-- rules use (built once per run, only when an enabled rule names them: see below).
+-- The engine runs this file on its connection before any rule (and before the
+-- connection is made read-only); in the sqlite3 shell:  .read rules/prelude.sql
+-- then  .read rules/SIP-XXX-NNN.sql.  Parameters a rule may use (bound by the engine;
 -- in the shell: .param set :t1_us 500000 ...):
 --   :t1_us   SIP timer T1 in microseconds (--t1, default 500000)
 --   :t2_us   T2 = 4 s;  :tol_us  the timing tolerance of RULES.md G5 (50 ms)
