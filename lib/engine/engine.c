@@ -928,7 +928,7 @@ static void print_times(struct rule_time *t, size_t n, const struct shared *sh, 
     }
     fprintf(stderr, "  %10.1f ms %8" PRIu64 "  total of %zu SQL rules\n", (double)sum / 1e6,
             rows, n);
-    fprintf(stderr, "  %10.1f ms           SQL rules stage (with the prelude views)\n",
+    fprintf(stderr, "  %10.1f ms           SQL rules stage (with the prelude)\n",
             (double)total_ns / 1e6);
 }
 
@@ -952,6 +952,11 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
     rr.h = sl_db_handle(db);
     rr.o = o;
     rr.fs = fs;
+    /* The rules read the database many times over: map it instead of copying
+     * every page through read() into the page cache (a third of the time of
+     * the rules on a million messages).  SQLite caps it at its compile-time
+     * maximum (2 GB by default); a database that is not a file ignores it. */
+    (void)sqlite3_exec(rr.h, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
     if ((rc = run_prelude(rr.h, rs, sh, &n_sh, err)) != SL_OK)
         goto out;
     if (sqlite3_prepare_v2(rr.h, msg_sql, -1, &rr.msg_st, NULL) != SQLITE_OK ||
