@@ -267,6 +267,25 @@ static void test_runaway_rule_is_stopped(void **state)
     free(out);
 }
 
+/* A shared table of the prelude is built for a --rules-dir rule that names it,
+ * even when no built-in rule that uses it is enabled. */
+static void test_shared_table_for_user_rule(void **state)
+{
+    struct sl_err err;
+    char *out = NULL;
+
+    (void)state;
+    put_rule("SIP-TEST-008.sql",
+             HEADER("SIP-TEST-008") "-- message: {n} forked, {k} marked\n--\n"
+                                    "SELECT (SELECT min(msg_id) FROM m) AS msg_id,\n"
+                                    "       (SELECT count(*) FROM fork_txn) AS n,\n"
+                                    "       (SELECT count(*) FROM msg_mark) AS k;\n");
+    assert_int_equal(run("SIP-TEST-008", NULL, &out, &err), SL_OK);
+    assert_int_equal(count(out, "\"rule\":\"SIP-TEST-008\""), 1);
+    assert_non_null(strstr(out, "0 forked, 0 marked"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_inconclusive_severity_and_cap),
         cmocka_unit_test(test_enable_disable),
         cmocka_unit_test(test_runaway_rule_is_stopped),
+        cmocka_unit_test(test_shared_table_for_user_rule),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
