@@ -357,7 +357,7 @@ int main(int argc, char **argv)
     so.enable = o.enable;
     so.disable = o.disable;
     so.timing = o.timing;
-    so.rule_timeout_ms = o.rule_timeout_ms;
+    so.rule_limit_ms = (long)o.rule_timeout_ms;
     so.db_path = o.db;
     so.keep_existing = o.n_inputs == 0; /* calls/flow --db FILE: read it */
     so.max_msg_len = o.max_msg_len;

@@ -660,8 +660,7 @@ static int ensure_findings(struct sl_session *s, struct sl_err *err)
     if (s->have_findings)
         return SL_OK;
     {
-        struct sl_engine_opts eo = { s->opts.t1_us, 0, s->opts.timing != 0,
-                                     s->opts.rule_timeout_ms };
+        struct sl_engine_opts eo = { s->opts.t1_us, 0, s->opts.timing != 0, s->opts.rule_limit_ms };
 
         if ((rc = sl_engine_run(s->db, s->rules, &eo, &s->findings, err)) != SL_OK)
             return rc;

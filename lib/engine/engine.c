@@ -926,8 +926,8 @@ static void print_times(struct rule_time *t, size_t n, const struct shared *sh, 
         rows += t[i].rows;
         sum += t[i].ns;
     }
-    fprintf(stderr, "  %10.1f ms %8" PRIu64 "  total of %zu SQL rules\n", (double)sum / 1e6,
-            rows, n);
+    fprintf(stderr, "  %10.1f ms %8" PRIu64 "  total of %zu SQL rules\n", (double)sum / 1e6, rows,
+            n);
     fprintf(stderr, "  %10.1f ms           SQL rules stage (with the prelude)\n",
             (double)total_ns / 1e6);
 }

@@ -74,8 +74,8 @@ struct sl_session_opts {
     const char *enable;    /* run only these rules: "SIP-DLG-001,SIP-ST" (IDs or prefixes) */
     const char *disable;   /* do not run these rules (same syntax) */
     int timing;            /* print each SQL rule's wall time and row count on stderr */
-    long long rule_timeout_ms; /* stop a rule of rules_dir running longer than this (it is
-                            reported on stderr and as an info finding); 0 = 60 s */
+    long rule_limit_ms;    /* stop a rule of rules_dir that runs longer (it is reported on
+                            stderr and as an info finding); 0 = default (60 s) */
 };
 
 struct sl_session;

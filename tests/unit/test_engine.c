@@ -246,15 +246,15 @@ static void test_runaway_rule_is_stopped(void **state)
     /* a recursive CTE without an end: it never returns a row */
     put_rule("SIP-TEST-006.sql",
              HEADER("SIP-TEST-006") "-- message: never {n}\n--\n"
-                                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c)\n"
+                                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM "
+                                    "c)\n"
                                     "SELECT n AS msg_id, n FROM c WHERE n < 0;\n");
-    add_rule("SIP-TEST-007.sql",
-             HEADER("SIP-TEST-007") "-- message: first message\n--\n"
-                                    "SELECT min(msg_id) AS msg_id FROM m;\n");
+    add_rule("SIP-TEST-007.sql", HEADER("SIP-TEST-007") "-- message: first message\n--\n"
+                                                        "SELECT min(msg_id) AS msg_id FROM m;\n");
     memset(&so, 0, sizeof(so));
     so.rules_dir = dir;
     so.enable = "SIP-TEST,SIP-DLG-001";
-    so.rule_timeout_ms = 300;
+    so.rule_limit_ms = 300;
     assert_int_equal(sl_session_open(&s, &so, &err), SL_OK);
     assert_int_equal(sl_session_ingest(s, CAPTURE, &err), SL_OK);
     assert_int_equal(sl_session_report(s, &ro, &out, &len, &err), SL_OK);
