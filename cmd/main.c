@@ -56,6 +56,10 @@ static const char usage_text[] =
         "      --disable ID,...             do not run these rules\n"
         "      --rules-dir DIR              also run DIR/SIP-*.sql (rules/README.md); a\n"
         "                                   file with a built-in ID replaces that rule\n"
+        "      --rule-timeout SECONDS       stop a --rules-dir rule that runs longer\n"
+        "                                   (default 60); the other rules still run\n"
+        "      --timing                     print each SQL rule's wall time and row count\n"
+        "                                   on standard error, slowest first\n"
         "      --fail-on never|info|warning|error\n"
         "                                   exit 1 when a finding reaches this severity\n"
         "                                   (default: error)\n"
@@ -103,6 +107,8 @@ struct opts {
     int threads;
     const char *call_id;
     const char *enable, *disable, *rules_dir;
+    long long rule_timeout_ms;
+    int timing;
     int all;
     int quiet;
     char **inputs;
@@ -182,7 +188,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         OPT_DISABLE,
         OPT_RULES_DIR,
         OPT_THREADS,
-        OPT_LIMIT
+        OPT_LIMIT,
+        OPT_RULE_TIMEOUT,
+        OPT_TIMING
     };
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
@@ -198,6 +206,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "rules-dir", required_argument, NULL, OPT_RULES_DIR },
         { "threads", required_argument, NULL, OPT_THREADS },
         { "limit", required_argument, NULL, OPT_LIMIT },
+        { "rule-timeout", required_argument, NULL, OPT_RULE_TIMEOUT },
+        { "timing", no_argument, NULL, OPT_TIMING },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -291,6 +301,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case OPT_RULES_DIR:
             o->rules_dir = optarg;
+            break;
+        case OPT_RULE_TIMEOUT: {
+            size_t sec;
+
+            if (parse_size(optarg, &sec) != 0 || sec > 86400)
+                return usage_error("bad --rule-timeout '%s' (1 to 86400 seconds)", optarg);
+            o->rule_timeout_ms = (long long)sec * 1000;
+            break;
+        }
+        case OPT_TIMING:
+            o->timing = 1;
             break;
         case 'q':
             o->quiet = 1;
@@ -461,6 +482,8 @@ int main(int argc, char **argv)
     so.rules_dir = o.rules_dir;
     so.enable = o.enable;
     so.disable = o.disable;
+    so.timing = o.timing;
+    so.rule_limit_ms = (long)o.rule_timeout_ms;
     so.db_path = o.db;
     so.keep_existing = o.n_inputs == 0; /* calls/flow --db FILE: read it */
     so.limits = o.limits;

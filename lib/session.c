@@ -1113,7 +1113,11 @@ static int ensure_findings(struct sl_session *s, struct sl_err *err)
     if (s->have_findings)
         return SL_OK;
     {
-        struct sl_engine_opts eo = { s->opts.t1_us, 0, s->cache };
+        struct sl_engine_opts eo = { .t1_us = s->opts.t1_us,
+                                     .tol_us = 0,
+                                     .cache = s->cache,
+                                     .timing = s->opts.timing != 0,
+                                     .rule_timeout_ms = s->opts.rule_limit_ms };
 
         if ((rc = sl_engine_run(s->db, s->rules, &eo, &s->findings, err)) != SL_OK)
             return rc;

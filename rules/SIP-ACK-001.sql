@@ -35,28 +35,34 @@ WITH ok AS (
     FROM txn x JOIN txn_response r ON r.txn_id = x.txn_id AND r.status BETWEEN 200 AND 299
     WHERE x.kind = 'INVITE'
     GROUP BY r.txn_id, r.to_tag),
-ntag AS (
-    SELECT txn_id, count(*) AS n FROM ok GROUP BY txn_id),
-cand AS (
-    SELECT ok.*, ntag.n, x.uac_side,
+cand AS (     -- every 2xx To tag with its INVITE, its dialog (the lowest id with those tags: a
+              -- replayed call reuses them) and its deadline
+    SELECT ok.*, x.uac_side,
            CASE WHEN x.in_dialog = 1 AND x.dialog_id IS NOT NULL THEN x.dialog_id
                 ELSE (SELECT d.dialog_id FROM dialog d
-                      WHERE d.call_id = x.call_id AND d.caller_tag = x.from_tag AND d.callee_tag = ok.to_tag)
+                      WHERE d.call_id = x.call_id AND d.caller_tag = x.from_tag AND d.callee_tag = ok.to_tag
+                      ORDER BY d.dialog_id LIMIT 1)
            END AS dialog_id,
-           ok.first_us + 64 * :t1_us + :tol_us AS deadline
-    FROM ok JOIN ntag USING (txn_id) JOIN txn x ON x.txn_id = ok.txn_id),
-acked AS (
-    SELECT c.txn_id, c.to_tag, min(a.req_first_us) AS ack_us
+           ok.first_us + 64 * :t1_us + :tol_us AS deadline,
+           x.cseq_num, x.uac_ip, x.uac_port, x.uas_ip, x.uas_port, x.transport
+    FROM ok JOIN txn x ON x.txn_id = ok.txn_id),
+unacked AS (   -- no ACK by the deadline (a 2xx left without an ACK at all has ack_us NULL)
+    SELECT c.txn_id, c.to_tag, c.first_us, c.first_msg_id, c.copies,
+           (SELECT count(DISTINCT r.to_tag) FROM txn_response r      -- its 2xx To tags: rows of ok
+            WHERE r.txn_id = c.txn_id AND r.status BETWEEN 200 AND 299) AS n,
+           c.uac_side, c.dialog_id, c.deadline,
+           (SELECT min(a.req_first_us) FROM txn a
+            WHERE a.dialog_id = c.dialog_id AND a.kind = 'ACK2XX' AND a.cseq_num = c.cseq_num
+              AND ((a.uac_ip = c.uac_ip AND a.uac_port = c.uac_port AND a.transport = c.transport)
+                   OR (a.uas_ip = c.uas_ip AND a.uas_port = c.uas_port AND a.transport = c.transport)))
+               AS ack_us
     FROM cand c
-    JOIN txn x ON x.txn_id = c.txn_id
-    JOIN txn a ON a.dialog_id = c.dialog_id AND a.kind = 'ACK2XX' AND a.cseq_num = x.cseq_num
-    WHERE (a.uac_ip = x.uac_ip AND a.uac_port = x.uac_port AND a.transport = x.transport)
-       OR (a.uas_ip = x.uas_ip AND a.uas_port = x.uas_port AND a.transport = x.transport)
-    GROUP BY c.txn_id, c.to_tag),
-unacked AS (
-    SELECT c.*, k.ack_us
-    FROM cand c LEFT JOIN acked k ON k.txn_id = c.txn_id AND k.to_tag = c.to_tag
-    WHERE k.ack_us IS NULL OR k.ack_us > c.deadline),
+    WHERE NOT EXISTS (
+        SELECT 1 FROM txn a
+        WHERE a.dialog_id = c.dialog_id AND a.kind = 'ACK2XX' AND a.cseq_num = c.cseq_num
+          AND ((a.uac_ip = c.uac_ip AND a.uac_port = c.uac_port AND a.transport = c.transport)
+               OR (a.uas_ip = c.uas_ip AND a.uas_port = c.uas_port AND a.transport = c.transport))
+          AND a.req_first_us <= c.deadline)),
 anc(txn_id, anc_id) AS (
     SELECT u.txn_id, x.parent_txn_id FROM unacked u JOIN txn x ON x.txn_id = u.txn_id
     WHERE x.parent_txn_id IS NOT NULL

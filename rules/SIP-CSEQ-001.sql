@@ -28,9 +28,8 @@
 -- Not handled: a Proxy-B2BUA renumbering CSeq is seen as its own side on its own hop (the
 -- partition is per hop, so it is compared with itself only); a UA restart that restarts
 -- its numbering is reported (RFC 3261 §12.2.2 gives no exception).
-WITH dtx AS (
-    SELECT DISTINCT dialog_id, txn_id FROM lm
-    WHERE dialog_id IS NOT NULL AND txn_id IS NOT NULL
+WITH dtx AS (   -- (dialog, transaction) pairs; only the dialogs where a CSEQ rule can fire (prelude)
+    SELECT dialog_id, txn_id FROM cseq_dialog_txn
 ), r AS (
     SELECT d.dialog_id, t.txn_id, t.parent_txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
            t.cseq_num, t.req_msg_id, t.req_first_us, t.final_status, t.final_msg_id,

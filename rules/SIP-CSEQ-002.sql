@@ -27,9 +27,8 @@
 -- old number on the way down is a consequence); and a proxy relays the request unchanged, so
 -- a row whose parent transaction (txn.parent_txn_id, previous hop) is itself a row is left
 -- out: the finding stays on the hop next to the sender (RULES.md A.9.4).
-WITH dtx AS (
-    SELECT DISTINCT dialog_id, txn_id FROM lm
-    WHERE dialog_id IS NOT NULL AND txn_id IS NOT NULL
+WITH dtx AS (   -- (dialog, transaction) pairs; only the dialogs where a CSEQ rule can fire (prelude)
+    SELECT dialog_id, txn_id FROM cseq_dialog_txn
 ), r AS (
     SELECT d.dialog_id, t.txn_id, t.parent_txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
            t.cseq_num, t.req_msg_id, t.final_status, t.final_msg_id,
@@ -45,12 +44,19 @@ WITH dtx AS (
            w2 AS (PARTITION BY d.dialog_id, t.uac_side, min(t.uac, t.uas), max(t.uac, t.uas), t.transport
                   ORDER BY t.req_first_us, t.req_msg_id
                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+), challenged AS (   -- the partitions of ood below that hold a 401/407: only there can a row fire
+    SELECT DISTINCT call_id, from_tag, method, cseq_num, uac, uas, transport FROM t
+    WHERE final_status IN (401, 407)
+      AND in_dialog = 0 AND kind IN ('INVITE', 'NONINVITE') AND method <> 'REGISTER'
+      AND cseq_num IS NOT NULL
 ), ood AS (
     SELECT t.txn_id, t.parent_txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog, t.cseq_num,
            t.req_msg_id, t.final_status, t.final_msg_id, t.dialog_id,
            lag(t.txn_id) OVER w AS first_txn,
            lag(t.final_status) OVER w AS first_status
-    FROM t
+    FROM challenged c
+    JOIN t ON t.call_id IS c.call_id AND t.from_tag IS c.from_tag AND t.method IS c.method
+          AND t.cseq_num IS c.cseq_num AND t.uac IS c.uac AND t.uas IS c.uas AND t.transport IS c.transport
     WHERE t.in_dialog = 0 AND t.kind IN ('INVITE', 'NONINVITE') AND t.method <> 'REGISTER'
       AND t.cseq_num IS NOT NULL
     WINDOW w AS (PARTITION BY t.call_id, t.from_tag, t.method, t.cseq_num, t.uac, t.uas, t.transport

@@ -29,7 +29,9 @@
 --   (§9.2).
 -- Branches without the RFC 3261 cookie are matched by other rules at the receiver (§17.2.3,
 -- G14) and are skipped.  The CSeq method of a CANCEL is checked by SIP-CSEQ-008.
-WITH c AS (
+WITH cx AS (   -- the logical CANCELs (rules/prelude.sql)
+    SELECT msg_id FROM msg_mark WHERE cancel
+), c AS MATERIALIZED (
     SELECT cm.msg_id, cm.ts_us, cm.call_id, cm.src, cm.dst, cm.top_branch, cm.top_sent_by,
            cm.cseq_num, cm.ruri, cm.from_uri, cm.from_tag, cm.to_uri, cm.to_tag, cm.via_count,
            ct.final_status, ct.final_msg_id, ct.uac_side,
@@ -43,7 +45,8 @@ WITH c AS (
               AND x.cseq_num = cm.cseq_num AND x.uac = cm.src AND x.uas = cm.dst
               AND x.req_first_us <= cm.ts_us
             ORDER BY x.req_first_us DESC LIMIT 1) AS by_dialog
-    FROM lm cm
+    FROM cx
+    JOIN lm cm ON cm.msg_id = cx.msg_id
     LEFT JOIN txn ct ON ct.txn_id = cm.txn_id
     WHERE cm.is_request = 1 AND cm.method = 'CANCEL'
       AND cm.top_branch IS NOT NULL AND cm.top_branch LIKE 'z9hg4bk%'

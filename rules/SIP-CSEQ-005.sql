@@ -18,11 +18,10 @@
 -- challenged it, and it was resubmitted with the next number), a request of that side with
 -- such a number seen on another hop or in another dialog of the same call (fork), or
 -- nothing: the UA skips numbers, or the requests took a path that was not captured.
-WITH dtx AS (
-    SELECT DISTINCT dialog_id, txn_id FROM lm
-    WHERE dialog_id IS NOT NULL AND txn_id IS NOT NULL
+WITH dtx AS (   -- (dialog, transaction) pairs; only the dialogs where a CSEQ rule can fire (prelude)
+    SELECT dialog_id, txn_id FROM cseq_dialog_txn
 ), r AS (
-    SELECT d.dialog_id, t.txn_id, t.leg_id, t.uac_side AS side, t.uac, t.uas, t.transport,
+    SELECT d.dialog_id, t.txn_id, t.leg_id, t.call_id, t.uac_side AS side, t.uac, t.uas, t.transport,
            t.method, t.in_dialog, t.cseq_num, t.req_msg_id, t.req_first_us,
            max(printf('%012d %d', t.cseq_num, t.req_msg_id)) OVER w AS prev_top
     FROM dtx d JOIN t ON t.txn_id = d.txn_id
@@ -41,7 +40,8 @@ WITH dtx AS (
     SELECT g.req_msg_id AS gap_msg, g.dialog_id AS gap_dialog, x.msg_id, x.is_request, x.status,
            x.cseq_num, x.dialog_id, x.src, x.dst, x.ts_us
     FROM gap g
-    JOIN lm x ON x.leg_id = g.leg_id
+    JOIN lm x ON x.leg_id = g.leg_id   -- the leg's messages are its Call-ID's (NULL when it had none)
+             AND (x.call_id = g.call_id OR (x.call_id IS NULL AND g.call_id = ''))
     JOIN txn xt ON xt.txn_id = x.txn_id
     WHERE x.cseq_num > g.prev_cseq AND x.cseq_num < g.cseq_num
       AND x.cseq_method NOT IN ('ACK', 'CANCEL')

@@ -30,6 +30,10 @@ WITH s AS (
     FROM m r
     WHERE r.is_request = 0 AND r.txn_id IS NULL
       AND r.top_branch LIKE 'z9hg4bk%'
+), odd AS MATERIALIZED (   -- logical responses of a transaction whose number is not its request's
+    -- (txn.cseq_num is the request's number): one pass over the index message_txn
+    SELECT r.msg_id FROM lm r JOIN txn x ON x.txn_id = r.txn_id
+    WHERE r.is_request = 0 AND r.cseq_num IS NOT x.cseq_num
 ), hit AS (
     SELECT s.*,
            (SELECT x.txn_id FROM t x
@@ -42,8 +46,8 @@ WITH s AS (
     SELECT msg_id, src, dst, status, reason, cseq_num, cseq_method, txn_id FROM hit
     UNION ALL
     SELECT r.msg_id, r.src, r.dst, r.status, r.reason, r.cseq_num, r.cseq_method, r.txn_id
-    FROM lm r
-    WHERE r.is_request = 0 AND r.txn_id IS NOT NULL AND r.top_branch LIKE 'z9hg4bk%'
+    FROM odd o JOIN lm r ON r.msg_id = o.msg_id
+    WHERE r.top_branch LIKE 'z9hg4bk%'
 )
 SELECT h.msg_id,
        q.msg_id || ' ' || h.msg_id AS evidence,

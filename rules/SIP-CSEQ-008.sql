@@ -13,13 +13,17 @@
 -- methods too).  ACK is left to SIP-CSEQ-003, which reports an ACK's CSeq as a whole (number
 -- and method) against its INVITE.  A request without a usable CSeq (NULL method) is a
 -- missing-header problem, not this rule.
+WITH odd AS (   -- found without reading every message (rules/prelude.sql)
+    SELECT msg_id FROM msg_mark WHERE bad_cseq_method
+)
 SELECT q.msg_id,
        q.src || coalesce(' (' || q.side || ')', '') AS sender,
        q.dst AS receiver,
        q.method,
        coalesce(q.cseq_num, '?') AS cseq,
        q.cseq_method
-FROM lm q
+FROM odd o
+JOIN lm q ON q.msg_id = o.msg_id
 WHERE q.is_request = 1 AND q.method <> 'ACK' AND q.cseq_method IS NOT NULL
   AND q.cseq_method <> q.method
 ORDER BY q.msg_id;

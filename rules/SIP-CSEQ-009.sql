@@ -24,9 +24,8 @@
 -- hop where it is a hit again (a child transaction, txn.parent_txn_id) is left out: the
 -- finding stays on the hop next to the receiver (irontec__sngrep/ipv6frag.pcap: the BYE
 -- accepted by [..:4222]:25060, frames 32 and 33, not again on the caller's hop).
-WITH dtx AS (
-    SELECT DISTINCT dialog_id, txn_id FROM lm
-    WHERE dialog_id IS NOT NULL AND txn_id IS NOT NULL
+WITH dtx AS (   -- (dialog, transaction) pairs; only the dialogs where a CSEQ rule can fire (prelude)
+    SELECT dialog_id, txn_id FROM cseq_dialog_txn
 ), r AS (
     SELECT d.dialog_id, t.txn_id, t.parent_txn_id, t.uac_side AS side, t.uac, t.uas, t.method, t.in_dialog,
            t.cseq_num, t.req_msg_id, t.final_status, t.final_msg_id,

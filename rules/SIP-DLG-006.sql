@@ -27,6 +27,7 @@ WITH rc AS (   -- request copies after the first final (first one per transactio
     JOIN message q ON q.txn_id = x.txn_id
     WHERE x.in_dialog = 1 AND x.kind IN ('INVITE', 'NONINVITE')
       AND x.first_final_us IS NOT NULL
+      AND x.req_copies > 1 AND x.req_last_us > x.first_final_us   -- such a copy exists: read only those
       AND q.is_request = 1 AND q.is_retrans = 1 AND q.dup_of IS NULL AND q.method = x.method
       AND q.ts_us > x.first_final_us
     GROUP BY x.txn_id

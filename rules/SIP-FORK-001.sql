@@ -27,10 +27,11 @@
 -- left Accepted, RFC 6026 §8.4).  G3: no ACK seen and the capture ends before the deadline:
 -- inconclusive.  Evidence: the INVITE, every tag's first 2xx, the ACKs of the other tags and
 -- the first BYE of dialog T after its 2xx.
-WITH ok AS (
+WITH ok AS (   -- only the transactions of fork_txn (rules/prelude.sql) can have two 2xx tags
     SELECT r.txn_id, r.to_tag, min(r.first_us) AS first_us, min(r.first_msg_id) AS first_msg_id,
            sum(r.copies) AS copies
-    FROM txn x JOIN txn_response r ON r.txn_id = x.txn_id AND r.status BETWEEN 200 AND 299
+    FROM fork_txn f JOIN txn x ON x.txn_id = f.txn_id
+    JOIN txn_response r ON r.txn_id = x.txn_id AND r.status BETWEEN 200 AND 299
     WHERE x.kind = 'INVITE'
     GROUP BY r.txn_id, r.to_tag),
 ntag AS (

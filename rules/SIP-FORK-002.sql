@@ -27,12 +27,17 @@
 -- G3: when the capture of that input ends before the deadline + tol (Di still up), the row is
 -- inconclusive.  Evidence: the INVITE, Di's 2xx and ACK, the 2xx of the dialog the caller used
 -- and its requests in the other dialogs, and the BYE that ended Di late (if any).
-WITH dl AS (
+WITH two AS (   -- INVITEs that created two such dialogs: the others cannot fire
+    SELECT created_txn_id FROM dialog
+    WHERE confirmed_us IS NOT NULL AND created_txn_id IS NOT NULL AND partial = 0 AND method = 'INVITE'
+    GROUP BY created_txn_id HAVING count(*) >= 2),
+dl AS (
     SELECT d.dialog_id, d.created_txn_id AS txn_id, d.callee_tag, d.confirmed_us, d.terminated_us,
            d.confirmed_us + 64 * :t1_us + 30000000 AS deadline
     FROM dialog d
     WHERE d.confirmed_us IS NOT NULL AND d.created_txn_id IS NOT NULL AND d.partial = 0
-      AND d.method = 'INVITE'),
+      AND d.method = 'INVITE'
+      AND d.created_txn_id IN (SELECT created_txn_id FROM two)),
 multi AS (
     SELECT dl.txn_id FROM dl JOIN txn x ON x.txn_id = dl.txn_id AND x.kind = 'INVITE' AND x.in_dialog = 0
     GROUP BY dl.txn_id HAVING count(*) >= 2),

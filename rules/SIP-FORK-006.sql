@@ -16,11 +16,13 @@
 -- (parent_txn_id chain) that also shows >= 2 tags is skipped.  Evidence: the INVITE, the
 -- first response and the first 2xx of each tag, the CANCEL of the
 -- INVITE if any.
+-- Only the transactions of fork_txn (rules/prelude.sql: two To tags) are read.
 WITH resp AS (
     SELECT txn_id, to_tag, group_concat(status, '/') AS statuses, min(first_msg_id) AS first_msg_id,
            min(CASE WHEN status >= 200 THEN first_msg_id END) AS ok_msg_id,
            min(first_us) AS first_us
-    FROM (SELECT r.* FROM txn x JOIN txn_response r ON r.txn_id = x.txn_id AND r.status BETWEEN 101 AND 299
+    FROM (SELECT r.* FROM fork_txn g JOIN txn x ON x.txn_id = g.txn_id
+          JOIN txn_response r ON r.txn_id = x.txn_id AND r.status BETWEEN 101 AND 299
           WHERE x.kind = 'INVITE' AND r.to_tag <> '' ORDER BY r.txn_id, r.to_tag, r.first_us)
     GROUP BY txn_id, to_tag),
 fork AS (

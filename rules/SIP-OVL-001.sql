@@ -23,10 +23,13 @@
 -- the latest pending X).
 -- The peer's answer to Y (SIP-OVL-004) is judged separately: that is the other UA's fault.
 WITH inv AS (
-    SELECT txn_id, dialog_id, uac_side, uac, cseq_num, in_dialog, req_msg_id, req_first_us,
+    SELECT t.txn_id, t.dialog_id, uac_side, uac, cseq_num, in_dialog, req_msg_id, req_first_us,
            first_final_us, final_status, final_msg_id
-    FROM t
-    WHERE kind = 'INVITE' AND dialog_id IS NOT NULL AND parent_txn_id IS NULL
+    FROM (SELECT DISTINCT dialog_id FROM txn   -- dialogs with an in-dialog INVITE: only there can
+          WHERE kind = 'INVITE' AND in_dialog = 1 AND dialog_id IS NOT NULL) d   -- INVITEs overlap
+    CROSS JOIN t ON t.dialog_id = d.dialog_id
+    WHERE t.kind = 'INVITE' AND t.parent_txn_id IS NULL
+    ORDER BY t.txn_id
 ),
 pair AS (
     SELECT y.txn_id AS y_txn, x.txn_id AS x_txn,

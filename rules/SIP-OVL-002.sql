@@ -23,13 +23,16 @@
 -- hop nearest s): one finding per Y through a proxy (G6).  Retransmissions are one
 -- transaction (G1).  One finding per Y (against the earliest X still owed).
 WITH inv AS (
-    SELECT txn_id, dialog_id, uac_side, uac, cseq_num, in_dialog, req_msg_id, req_first_us,
+    SELECT t.txn_id, t.dialog_id, uac_side, uac, cseq_num, in_dialog, req_msg_id, req_first_us,
            first_1xx_us, first_final_us, final_status, final_msg_id, ack_msg_id, parent_txn_id,
            CASE WHEN final_status IS NULL THEN 9223372036854775807
                 WHEN final_status < 300 THEN first_final_us
                 ELSE coalesce(ack_us, first_final_us + 64 * :t1_us) END AS sp_end
-    FROM t
-    WHERE kind = 'INVITE' AND dialog_id IS NOT NULL
+    FROM (SELECT DISTINCT dialog_id FROM txn   -- dialogs with an in-dialog INVITE: only there can
+          WHERE kind = 'INVITE' AND in_dialog = 1 AND dialog_id IS NOT NULL) d   -- INVITEs overlap
+    CROSS JOIN t ON t.dialog_id = d.dialog_id
+    WHERE t.kind = 'INVITE'
+    ORDER BY t.txn_id
 ),
 pair AS (
     SELECT y.txn_id AS y_txn, x.txn_id AS x_txn,

@@ -28,10 +28,13 @@
 -- rules' domain.  Per hop: Y where it was last seen (no child transaction, the hop nearest s),
 -- X where it was first seen (no parent, also nearest s): one finding through a proxy (G6).
 WITH inv AS (
-    SELECT txn_id, dialog_id, uac_side, uac, uas, cseq_num, in_dialog, req_msg_id, req_first_us,
+    SELECT t.txn_id, t.dialog_id, uac_side, uac, uas, cseq_num, in_dialog, req_msg_id, req_first_us,
            first_final_us, final_status, final_msg_id, parent_txn_id
-    FROM t
-    WHERE kind = 'INVITE' AND dialog_id IS NOT NULL
+    FROM (SELECT DISTINCT dialog_id FROM txn   -- dialogs with an in-dialog INVITE: only there can
+          WHERE kind = 'INVITE' AND in_dialog = 1 AND dialog_id IS NOT NULL) d   -- INVITEs overlap
+    CROSS JOIN t ON t.dialog_id = d.dialog_id
+    WHERE t.kind = 'INVITE'
+    ORDER BY t.txn_id
 ),
 pair AS (
     SELECT y.txn_id AS y_txn, x.txn_id AS x_txn,

@@ -27,10 +27,13 @@
 -- finding through a proxy (G6).
 -- The UAC that sent Y while X was pending is reported by SIP-OVL-001.
 WITH inv AS (
-    SELECT txn_id, dialog_id, uac_side, uac, uas, cseq_num, in_dialog, req_msg_id, req_first_us,
+    SELECT t.txn_id, t.dialog_id, uac_side, uac, uas, cseq_num, in_dialog, req_msg_id, req_first_us,
            first_final_us, final_status, final_msg_id, parent_txn_id
-    FROM t
-    WHERE kind = 'INVITE' AND dialog_id IS NOT NULL
+    FROM (SELECT DISTINCT dialog_id FROM txn   -- dialogs with an in-dialog INVITE: only there can
+          WHERE kind = 'INVITE' AND in_dialog = 1 AND dialog_id IS NOT NULL) d   -- INVITEs overlap
+    CROSS JOIN t ON t.dialog_id = d.dialog_id
+    WHERE t.kind = 'INVITE'
+    ORDER BY t.txn_id
 ),
 recv AS (       -- INVITEs where they were last seen: the hop nearest their receiver
     SELECT i.* FROM inv i

@@ -22,7 +22,8 @@ WITH y AS (
              WHERE s.dialog_id = x.dialog_id AND s.kind IN ('armed', 'disarmed')
                AND s.ts_us < x.req_first_us
              ORDER BY s.ts_us DESC LIMIT 1) AS st_row
-    FROM t x
+    FROM (SELECT DISTINCT dialog_id FROM session_timer WHERE kind = 'armed') d   -- a timer ran there
+    CROSS JOIN t x ON x.dialog_id = d.dialog_id
     WHERE x.method IN ('INVITE', 'UPDATE') AND x.in_dialog = 1 AND x.dialog_id IS NOT NULL
       AND x.kind IN ('INVITE', 'NONINVITE')
 )
@@ -51,4 +52,5 @@ WHERE p.kind = 'armed' AND p.refresher = y.uac_side
   AND NOT EXISTS (SELECT 1 FROM txn e
                    WHERE e.dialog_id = y.dialog_id AND e.method IN ('INVITE', 'UPDATE')
                      AND e.uac_side = y.uac_side
-                     AND e.req_first_us > p.ts_us AND e.req_first_us < y.req_first_us);
+                     AND e.req_first_us > p.ts_us AND e.req_first_us < y.req_first_us)
+ORDER BY y.txn_id;   -- the order of a scan of txn: the same rows listed under the cap

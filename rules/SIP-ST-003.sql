@@ -28,7 +28,8 @@ WITH y AS (
              WHERE s.dialog_id = x.dialog_id AND s.kind IN ('armed', 'disarmed')
                AND s.ts_us < x.req_first_us
              ORDER BY s.ts_us DESC LIMIT 1) AS st_row
-    FROM t x
+    FROM (SELECT DISTINCT dialog_id FROM session_timer WHERE kind = 'armed') d   -- a timer ran there
+    CROSS JOIN t x ON x.dialog_id = d.dialog_id
     WHERE x.method IN ('INVITE', 'UPDATE') AND x.in_dialog = 1 AND x.dialog_id IS NOT NULL
       AND x.kind IN ('INVITE', 'NONINVITE')
       AND (x.final_status >= 300 OR x.end_reason = 'timeout')
@@ -90,4 +91,5 @@ JOIN coverage c ON c.capture_id = a.capture_id
 LEFT JOIN m r ON r.msg_id = f.final_msg_id
 LEFT JOIN m k ON k.msg_id = f.ok_msg_id
 LEFT JOIN m b ON b.msg_id = f.bye_msg_id
-WHERE NOT (f.ok_msg_id IS NOT NULL AND f.final_status IN (401, 407, 422, 491));
+WHERE NOT (f.ok_msg_id IS NOT NULL AND f.final_status IN (401, 407, 422, 491))
+ORDER BY f.txn_id;   -- the order of a scan of txn: the same rows listed under the cap

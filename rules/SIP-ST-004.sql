@@ -21,7 +21,8 @@ WITH b AS (
              WHERE s.dialog_id = x.dialog_id AND s.kind IN ('armed', 'disarmed')
                AND s.ts_us < x.req_first_us
              ORDER BY s.ts_us DESC LIMIT 1) AS st_row
-    FROM t x
+    FROM (SELECT DISTINCT dialog_id FROM session_timer WHERE kind = 'armed') d   -- a timer ran there
+    CROSS JOIN t x ON x.dialog_id = d.dialog_id
     WHERE x.method = 'BYE' AND x.dialog_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM txn e
                        WHERE e.dialog_id = x.dialog_id AND e.kind = 'NONINVITE'
@@ -50,4 +51,5 @@ JOIN session_timer p ON p.rowid = b.st_row
 JOIN t a ON a.txn_id = p.txn_id
 WHERE p.kind = 'armed'
   AND b.req_first_us >= p.bye_due_us - :tol_us - 2000000
-  AND b.req_first_us <= p.expiry_us + :tol_us;
+  AND b.req_first_us <= p.expiry_us + :tol_us
+ORDER BY b.txn_id;   -- the order of a scan of txn: the same rows listed under the cap

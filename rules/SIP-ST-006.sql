@@ -25,11 +25,14 @@
 -- finding, anchored on the earliest copy, with every copy as evidence.
 -- Left out: Session-Expires in methods/responses outside Table 1 and intervals below 1800 (both
 -- SHOULD-level).
-WITH c AS (
+WITH sx AS (   -- the messages with Session-Expires or Min-SE (rules/prelude.sql)
+    SELECT msg_id FROM msg_mark WHERE session_timer
+), c AS (
     SELECT x.msg_id, x.dialog_id, x.src, x.is_request, x.to_tag, x.method, x.status, x.reason, x.cseq_num,
            x.cseq_method, x.session_expires AS se, x.min_se, x.call_id, x.from_tag, x.ts_us,
            q.msg_id AS req_msg_id, q.session_expires AS req_se, q.min_se AS req_min_se
-    FROM lm x
+    FROM sx
+    JOIN lm x ON x.msg_id = sx.msg_id
     LEFT JOIN txn z ON z.txn_id = x.txn_id AND x.is_request = 0
     LEFT JOIN message q ON q.msg_id = z.req_msg_id
     WHERE (x.session_expires IS NOT NULL OR x.min_se IS NOT NULL)

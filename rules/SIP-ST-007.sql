@@ -14,6 +14,9 @@
 -- that hop -- nearer to the UAS -- is reported. session_timer leaves such a period's refresher NULL,
 -- so SIP-ST-001..003 say nothing about it (this rule takes over); SIP-ST-004 still reports a BYE
 -- near its expiry, with the refresher unknown.
+WITH sx AS (   -- the messages with Session-Expires or Min-SE (rules/prelude.sql)
+    SELECT msg_id FROM msg_mark WHERE session_timer
+)
 SELECT r.msg_id,
        r.dialog_id,
        r.msg_id || ' ' || x.req_msg_id AS evidence,
@@ -26,7 +29,8 @@ SELECT r.msg_id,
        CASE WHEN r.se_refresher IS NULL OR r.se_refresher = ''
             THEN 'but no refresher parameter (RFC 4028 §9: the UAS must set refresher=uac or uas)'
             ELSE 'with refresher=' || r.se_refresher || ', neither uac nor uas' END AS problem
-FROM lm r
+FROM sx
+JOIN lm r ON r.msg_id = sx.msg_id
 JOIN t x ON x.txn_id = r.txn_id
 WHERE r.is_request = 0 AND r.status BETWEEN 200 AND 299
   AND x.method IN ('INVITE', 'UPDATE')
@@ -35,4 +39,5 @@ WHERE r.is_request = 0 AND r.status BETWEEN 200 AND 299
   AND NOT EXISTS (SELECT 1 FROM txn ch JOIN message cr ON cr.txn_id = ch.txn_id
                    WHERE ch.parent_txn_id = x.txn_id AND cr.is_request = 0
                      AND cr.status BETWEEN 200 AND 299 AND cr.session_expires IS NOT NULL
-                     AND lower(coalesce(cr.se_refresher, '')) NOT IN ('uac', 'uas'));
+                     AND lower(coalesce(cr.se_refresher, '')) NOT IN ('uac', 'uas'))
+ORDER BY r.msg_id;   -- the order of a scan of message: the same rows listed under the cap

@@ -15,23 +15,42 @@
 --       Table 2: "NA") [§9];
 --   (c) a request (not ACK) with Require: timer or Proxy-Require: timer but without Supported: timer
 --       [§7.1]. Proxy-Require has no column: it is read from the raw header lines, only for requests
---       that lack Supported: timer and mention Proxy-Require at all.
+--       that lack Supported: timer and mention Proxy-Require at all.  Both in one pass over message
+--       (it has to be read: Proxy-Require is only in raw).
 -- Option tags are matched as tokens of the lower-cased, ", "-joined supported/require columns (so
 -- compact k and split header rows count). (d) (a UA that used Session-Expires omitting Supported
 -- later: warning) is left out.
-WITH q AS (   -- requests: (c)
-    SELECT x.msg_id, x.dialog_id, x.src, x.method, x.cseq_num, x.msg_id AS req_msg_id,
-           (', ' || coalesce(x.require, '') || ',') LIKE '%, timer,%' AS req_timer,
-           CASE WHEN CAST(x.raw AS TEXT) LIKE '%proxy-require%' THEN
+WITH one AS MATERIALIZED (   -- one pass over the messages: the requests of (c), the 2xx of (a), (b)
+    SELECT x.msg_id, x.is_request, x.dialog_id, x.src, x.method, x.cseq_num, x.status, x.reason,
+           x.txn_id, x.require, x.se_refresher, x.session_expires,
+           CASE WHEN x.is_request = 1 THEN CASE WHEN CAST(x.raw AS TEXT) LIKE '%proxy-require%' THEN
                (SELECT lower(substr(h, 1, instr(h || char(10), char(10)) - 1)) LIKE '%timer%'
                   FROM (SELECT substr(CAST(x.raw AS TEXT),
                                       instr(lower(CAST(x.raw AS TEXT)), char(10) || 'proxy-require:')
                                       + 15) AS h)
                  WHERE instr(lower(CAST(x.raw AS TEXT)), char(10) || 'proxy-require:') > 0)
-               ELSE 0 END AS preq_timer
+               ELSE 0 END END AS preq_timer
     FROM lm x
-    WHERE x.is_request = 1 AND x.method NOT IN ('ACK', 'CANCEL')
-      AND (', ' || coalesce(x.supported, '') || ',') NOT LIKE '%, timer,%'
+    WHERE (x.is_request = 1 AND x.method NOT IN ('ACK', 'CANCEL')
+           AND (x.supported IS NULL OR (', ' || x.supported || ',') NOT LIKE '%, timer,%')
+           AND ((x.require IS NOT NULL AND (', ' || x.require || ',') LIKE '%, timer,%')
+                OR coalesce(CASE WHEN CAST(x.raw AS TEXT) LIKE '%proxy-require%' THEN
+               (SELECT lower(substr(h, 1, instr(h || char(10), char(10)) - 1)) LIKE '%timer%'
+                  FROM (SELECT substr(CAST(x.raw AS TEXT),
+                                      instr(lower(CAST(x.raw AS TEXT)), char(10) || 'proxy-require:')
+                                      + 15) AS h)
+                 WHERE instr(lower(CAST(x.raw AS TEXT)), char(10) || 'proxy-require:') > 0)
+               ELSE 0 END, 0)))
+       OR (x.is_request = 0 AND x.status BETWEEN 200 AND 299
+           AND ((x.require IS NOT NULL AND (', ' || x.require || ',') LIKE '%, timer,%')
+                OR (x.se_refresher IS NOT NULL AND lower(x.se_refresher) = 'uac')))
+),
+q AS (   -- requests: (c)
+    SELECT x.msg_id, x.dialog_id, x.src, x.method, x.cseq_num, x.msg_id AS req_msg_id,
+           (', ' || coalesce(x.require, '') || ',') LIKE '%, timer,%' AS req_timer,
+           x.preq_timer
+    FROM one x
+    WHERE x.is_request = 1
 ),
 fq AS (
     SELECT q.msg_id, q.dialog_id, q.msg_id AS evidence, q.src AS sender,
@@ -52,13 +71,11 @@ r AS (   -- 2xx: (a), (b)
            lower(coalesce(y.se_refresher, '')) = 'uac' AND y.session_expires IS NOT NULL AS uac_ref,
            (', ' || coalesce(o.supported, '') || ',') LIKE '%, timer,%' AS o_sup,
            (', ' || coalesce(o.require, '') || ',') LIKE '%, timer,%' AS o_req
-    FROM lm y
+    FROM one y
     JOIN txn z ON z.txn_id = y.txn_id
     JOIN message o ON o.msg_id = z.req_msg_id
-    WHERE y.is_request = 0 AND y.status BETWEEN 200 AND 299
+    WHERE y.is_request = 0
       AND z.method IN ('INVITE', 'UPDATE')
-      AND ((', ' || coalesce(y.require, '') || ',') LIKE '%, timer,%'
-           OR lower(coalesce(y.se_refresher, '')) = 'uac')
 ),
 fr AS (
     SELECT r.msg_id, r.dialog_id, r.msg_id || ' ' || r.req_msg_id AS evidence, r.src AS sender,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/sbuf.h"
 #include "base/status.h"
@@ -537,6 +538,14 @@ static bool cache_put(struct sl_rule_cache *c, const struct sl_rule_info *r, sql
     return true;
 }
 
+/* Wall time and rows of one rule (--timing). */
+struct rule_time {
+    const struct sl_rule_info *rule;
+    int64_t ns;
+    uint64_t rows;
+    bool stopped;
+};
+
 struct rule_run {
     sqlite3 *h;
     struct sl_rule_cache *cache; /* NULL, or bound to h */
@@ -547,7 +556,30 @@ struct rule_run {
     uint64_t *more;      /* findings not listed per input */
     uint64_t *more_frame;
     size_t n_inputs;
+    uint64_t rows;       /* rows the current rule returned */
+    int64_t deadline_ns; /* the current rule is stopped after this (0: never) */
+    bool stopped;        /* ... and it was */
 };
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Progress handler of rule queries: interrupts a rule past its deadline. */
+static int rule_progress(void *ctx)
+{
+    struct rule_run *rr = ctx;
+
+    if (rr->deadline_ns != 0 && now_ns() > rr->deadline_ns) {
+        rr->stopped = true;
+        return 1;
+    }
+    return 0;
+}
 
 static bool grow_inputs(struct rule_run *rr, size_t input)
 {
@@ -707,6 +739,8 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
     struct rule_cols c;
     int i, np, step, rc = SL_OK;
     size_t in;
+    long long timeout_ms =
+            rr->o->rule_timeout_ms > 0 ? rr->o->rule_timeout_ms : SL_RULE_TIMEOUT_MS_DEFAULT;
 
     struct cached *ce = cache_get(rr->cache, r);
     bool cached = ce != NULL;
@@ -776,11 +810,23 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
     }
     for (in = 0; in < rr->n_inputs; in++)
         rr->per_input[in] = rr->more[in] = rr->more_frame[in] = 0;
+    rr->rows = 0;
+    rr->stopped = false;
+    /* the runaway guard: only rules of --rules-dir */
+    rr->deadline_ns = bad == SL_EUSAGE ? now_ns() + timeout_ms * 1000000 : 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rr->rows++;
         if (sqlite3_column_type(st, c.msg) == SQLITE_NULL)
             continue;
         if ((rc = rule_row(rr, r, st, &c, err)) != SL_OK)
             break;
+    }
+    rr->deadline_ns = 0;
+    if (rr->stopped && rc != SL_ENOMEM) {
+        /* interrupted in the query or in a lookup of rule_row: keep what was found */
+        sl_err_clear(err);
+        rc = SL_OK;
+        step = SQLITE_DONE;
     }
     if (rc == SL_OK && step != SQLITE_DONE)
         rc = sl_fail(err, bad == SL_EUSAGE ? SL_EUSAGE : SL_ESQL, "%s: %s", r->origin,
@@ -789,6 +835,27 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
         (void)sqlite3_reset(st); /* kept for the next run; its rows are done */
     else
         sqlite3_finalize(st);
+    if (rc == SL_OK && rr->stopped) {
+        struct sl_finding *f;
+
+        fprintf(stderr,
+                "siplint: %s: stopped after %.1f s (--rule-timeout): a runaway query? Its "
+                "findings are incomplete; the other rules ran\n",
+                r->origin, (double)timeout_ms / 1000.0);
+        if ((f = push(rr->fs)) == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+        f->rule = r;
+        f->severity = SL_SEV_INFO;
+        f->confidence = r->confidence;
+        f->input = 0;
+        f->frame = 0;
+        f->ts_us = INT64_MIN;
+        f->message = fmt_dup("%s was stopped after %.1f s (--rule-timeout): its query ran too "
+                             "long, its findings (%" PRIu64 " rows so far) are incomplete",
+                             r->id, (double)timeout_ms / 1000.0, rr->rows);
+        if (f->message == NULL)
+            return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
     for (in = 0; rc == SL_OK && in < rr->n_inputs; in++) {
         struct sl_finding *f;
 
@@ -842,13 +909,145 @@ static void finding_free(struct sl_finding *f)
     free(f->message);
 }
 
+/* A shared table of the prelude ("CREATE TEMP TABLE name AS ..."): built
+ * once per run, and only when an enabled rule names it. */
+#define SL_MAX_SHARED 8
+struct shared {
+    char name[64];
+    int64_t ns;
+};
+
+static bool is_ident(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* True when sql contains name as a whole word. */
+static bool names(const char *sql, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = sql;
+
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == sql || !is_ident(p[-1])) && !is_ident(p[n]))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+/* The name of a "CREATE TEMP TABLE name" statement, or false. */
+static bool temp_table_name(const char *stmt, char *out, size_t len)
+{
+    static const char kw[] = "CREATE TEMP TABLE ";
+    size_t i = 0;
+
+    if (strncmp(stmt, kw, sizeof(kw) - 1) != 0)
+        return false;
+    stmt += sizeof(kw) - 1;
+    while (is_ident(stmt[i]) && i + 1 < len) {
+        out[i] = stmt[i];
+        i++;
+    }
+    out[i] = '\0';
+    return i > 0 && !is_ident(stmt[i]);
+}
+
+/* Runs rules/prelude.sql statement by statement: the views (unless
+ * tables_only: they were made by an earlier run on this connection), and the
+ * shared tables that an enabled rule uses (recorded in sh, to be dropped
+ * after). */
+static int run_prelude(sqlite3 *h, const struct sl_ruleset *rs, struct shared *sh, size_t *n_sh,
+                       bool tables_only, struct sl_err *err)
+{
+    const char *p = sl_ruleset_prelude(rs);
+    size_t n = sl_ruleset_count(rs), i;
+
+    while (*(p = skip_sql_space(p)) != '\0') {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        char name[64];
+        bool lazy = temp_table_name(p, name, sizeof(name)), used = !lazy && !tables_only;
+        int64_t t0 = now_ns();
+        int step;
+
+        for (i = 0; !used && i < n; i++) {
+            const struct sl_rule_info *r = sl_ruleset_at(rs, i);
+
+            used = sl_ruleset_enabled(rs, i) && r->sql != NULL && names(r->sql, name);
+        }
+        if (sqlite3_prepare_v2(h, p, -1, &st, &tail) != SQLITE_OK)
+            return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(h));
+        if (tail == NULL || tail == p) {
+            sqlite3_finalize(st);
+            break;
+        }
+        p = tail;
+        if (st == NULL || !used) {
+            sqlite3_finalize(st);
+            continue;
+        }
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(st);
+        if (step != SQLITE_DONE)
+            return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(h));
+        if (lazy && *n_sh < SL_MAX_SHARED) {
+            snprintf(sh[*n_sh].name, sizeof(sh[*n_sh].name), "%s", name);
+            sh[*n_sh].ns = now_ns() - t0;
+            (*n_sh)++;
+        }
+    }
+    return SL_OK;
+}
+
+static int cmp_time(const void *pa, const void *pb)
+{
+    const struct rule_time *a = pa, *b = pb;
+
+    if (a->ns != b->ns)
+        return a->ns > b->ns ? -1 : 1;
+    return strcmp(a->rule->id, b->rule->id);
+}
+
+/* --timing: each SQL rule's wall time (its query and the reading of its
+ * evidence), slowest first, then the total of the SQL rules stage. */
+static void print_times(struct rule_time *t, size_t n, const struct shared *sh, size_t n_sh,
+                        int64_t total_ns)
+{
+    size_t i;
+    uint64_t rows = 0;
+    int64_t sum = 0;
+
+    qsort(t, n, sizeof(*t), cmp_time);
+    fprintf(stderr, "siplint: rule timing (wall time, rows returned):\n");
+    for (i = 0; i < n_sh; i++)
+        fprintf(stderr, "  %10.1f ms           shared table %s (rules/prelude.sql)\n",
+                (double)sh[i].ns / 1e6, sh[i].name);
+    for (i = 0; i < n; i++) {
+        fprintf(stderr, "  %10.1f ms %8" PRIu64 "  %s%s%s\n", (double)t[i].ns / 1e6, t[i].rows,
+                t[i].rule->id, t[i].stopped ? " (stopped: --rule-timeout)" : "",
+                strcmp(t[i].rule->origin, "built-in") == 0 ? "" : " [--rules-dir]");
+        rows += t[i].rows;
+        sum += t[i].ns;
+    }
+    fprintf(stderr, "  %10.1f ms %8" PRIu64 "  total of %zu SQL rules\n", (double)sum / 1e6, rows,
+            n);
+    fprintf(stderr, "  %10.1f ms           SQL rules stage (with the prelude)\n",
+            (double)total_ns / 1e6);
+}
+
 static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
                          const struct sl_engine_opts *o, struct sl_findings *fs, struct sl_err *err)
 {
     struct rule_run rr;
-    size_t i, n = sl_ruleset_count(rs);
+    size_t i, n = sl_ruleset_count(rs), n_times = 0;
     int rc = SL_OK;
     bool any = false;
+    struct rule_time *times = NULL;
+    int64_t t_start = now_ns();
+    struct shared sh[SL_MAX_SHARED];
+    size_t n_sh = 0;
 
     for (i = 0; i < n; i++)
         any = any || (sl_ruleset_enabled(rs, i) && sl_ruleset_at(rs, i)->sql != NULL);
@@ -862,14 +1061,17 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
     if (rr.cache != NULL && rr.cache->h != NULL && rr.cache->h != rr.h)
         return sl_fail(err, SL_EINTERNAL, "rules: a statement cache used on another connection");
     if (rr.cache != NULL && rr.cache->h == rr.h) {
-        /* the views and statements of an earlier run on this connection */
+        /* the views and statements of an earlier run on this connection; the
+         * shared tables are made again, from this run's data */
         rr.msg_st = rr.cache->msg_st;
         rr.dlg_st = rr.cache->dlg_st;
         (void)sqlite3_reset(rr.msg_st);
         (void)sqlite3_reset(rr.dlg_st);
+        if ((rc = run_prelude(rr.h, rs, sh, &n_sh, true, err)) != SL_OK)
+            goto out;
     } else {
-        if (sqlite3_exec(rr.h, sl_ruleset_prelude(rs), NULL, NULL, NULL) != SQLITE_OK)
-            return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(rr.h));
+        if ((rc = run_prelude(rr.h, rs, sh, &n_sh, false, err)) != SL_OK)
+            goto out;
         if (sqlite3_prepare_v2(rr.h, msg_sql, -1, &rr.msg_st, NULL) != SQLITE_OK ||
             sqlite3_prepare_v2(rr.h,
                                "SELECT call_id, caller_tag, callee_tag, leg_id FROM dialog "
@@ -898,12 +1100,32 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
         rr.cache->enforce = 1;
     else
         sqlite3_set_authorizer(rr.h, auth_read_only, NULL);
+    sqlite3_progress_handler(rr.h, 10000, rule_progress, &rr);
+    if (o->timing && (times = calloc(n, sizeof(*times))) == NULL) {
+        rc = sl_fail(err, SL_ENOMEM, "out of memory");
+        goto out_auth;
+    }
     for (i = 0; i < n && rc == SL_OK; i++) {
         const struct sl_rule_info *r = sl_ruleset_at(rs, i);
+        int64_t t0;
 
-        if (sl_ruleset_enabled(rs, i) && r->sql != NULL)
-            rc = run_rule(&rr, r, err);
+        if (!sl_ruleset_enabled(rs, i) || r->sql == NULL)
+            continue;
+        t0 = now_ns();
+        rc = run_rule(&rr, r, err);
+        if (times != NULL) {
+            times[n_times].rule = r;
+            times[n_times].ns = now_ns() - t0;
+            times[n_times].rows = rr.rows;
+            times[n_times].stopped = rr.stopped;
+            n_times++;
+        }
     }
+    if (times != NULL && rc == SL_OK)
+        print_times(times, n_times, sh, n_sh, now_ns() - t_start);
+    free(times);
+out_auth:
+    sqlite3_progress_handler(rr.h, 0, NULL, NULL);
     if (rr.cache != NULL && rr.cache->h == rr.h)
         rr.cache->enforce = 0;
     else
@@ -923,6 +1145,13 @@ out:
                            "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
                            NULL, NULL, NULL);
     }
+    /* the shared tables hold this run's data: never kept */
+    for (i = 0; i < n_sh; i++) {
+        char drop[96];
+
+        snprintf(drop, sizeof(drop), "DROP TABLE IF EXISTS temp.%s", sh[i].name);
+        (void)sqlite3_exec(rr.h, drop, NULL, NULL, NULL);
+    }
     free(rr.per_input);
     free(rr.more);
     free(rr.more_frame);
@@ -932,7 +1161,11 @@ out:
 int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl_engine_opts *o,
                   struct sl_findings *out, struct sl_err *err)
 {
-    struct sl_engine_opts eo = { 500000, 50000, NULL };
+    struct sl_engine_opts eo = { .t1_us = 500000,
+                                 .tol_us = 50000,
+                                 .cache = NULL,
+                                 .timing = false,
+                                 .rule_timeout_ms = SL_RULE_TIMEOUT_MS_DEFAULT };
     size_t i, k;
     int rc;
 
@@ -942,6 +1175,9 @@ int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl
         if (o->tol_us > 0)
             eo.tol_us = o->tol_us;
         eo.cache = o->cache;
+        eo.timing = o->timing;
+        if (o->rule_timeout_ms > 0)
+            eo.rule_timeout_ms = o->rule_timeout_ms;
     }
     memset(out, 0, sizeof(*out));
     if ((rc = problems(db, rs, out, err)) != SL_OK)

@@ -113,7 +113,15 @@ struct sl_engine_opts {
     long long t1_us;             /* SIP timer T1 (default 500 ms) */
     long long tol_us;            /* timing tolerance of RULES.md G5 (default 50 ms) */
     struct sl_rule_cache *cache; /* NULL: prepare every rule, drop the views after */
+    bool timing;                 /* print each SQL rule's wall time and row count on stderr */
+    /* A rule of --rules-dir that runs longer than this (milliseconds; 0: the
+     * default, SL_RULE_TIMEOUT_MS_DEFAULT) is stopped: stderr says so, an info
+     * finding of that rule says its findings are incomplete, the other rules
+     * still run.  Built-in rules are not limited. */
+    long long rule_timeout_ms;
 };
+
+#define SL_RULE_TIMEOUT_MS_DEFAULT 60000
 
 /* Runs every enabled rule of rs over db into *out (initialised here; free
  * with sl_findings_fini).  Findings are sorted by input, frame, rule ID,

@@ -130,6 +130,9 @@ struct sl_session_opts {
      * while an input is read (NULL: never). */
     void (*progress)(void *ctx, const struct sl_progress *p);
     void *progress_ctx;
+    int timing;         /* print each SQL rule's wall time and row count on stderr */
+    long rule_limit_ms; /* stop a rule of rules_dir that runs longer (it is reported on
+                                stderr and as an info finding); 0 = default (60 s) */
 };
 
 struct sl_session;

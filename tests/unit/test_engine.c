@@ -220,6 +220,72 @@ static void test_enable_disable(void **state)
     assert_int_equal(run(NULL, "SIP-NOPE-001", &out, &err), SL_EUSAGE);
 }
 
+/* Writes one more rule file without removing the others. */
+static void add_rule(const char *name, const char *text)
+{
+    char path[160];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static void test_runaway_rule_is_stopped(void **state)
+{
+    struct sl_session_opts so;
+    struct sl_report_opts ro = { SL_FORMAT_NDJSON, 0 };
+    struct sl_session *s = NULL;
+    struct sl_err err;
+    char *out = NULL;
+    size_t len;
+
+    (void)state;
+    /* a recursive CTE without an end: it never returns a row */
+    put_rule("SIP-TEST-006.sql",
+             HEADER("SIP-TEST-006") "-- message: never {n}\n--\n"
+                                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM "
+                                    "c)\n"
+                                    "SELECT n AS msg_id, n FROM c WHERE n < 0;\n");
+    add_rule("SIP-TEST-007.sql", HEADER("SIP-TEST-007") "-- message: first message\n--\n"
+                                                        "SELECT min(msg_id) AS msg_id FROM m;\n");
+    memset(&so, 0, sizeof(so));
+    so.rules_dir = dir;
+    so.enable = "SIP-TEST,SIP-DLG-001";
+    so.rule_limit_ms = 300;
+    assert_int_equal(sl_session_open(&s, &so, &err), SL_OK);
+    assert_int_equal(sl_session_ingest(s, CAPTURE, &err), SL_OK);
+    assert_int_equal(sl_session_report(s, &ro, &out, &len, &err), SL_OK);
+    sl_session_close(s);
+    /* stopped, named, reported as info; the rule after it still ran */
+    assert_int_equal(count(out, "\"rule\":\"SIP-TEST-006\""), 1);
+    assert_non_null(strstr(out, "SIP-TEST-006 was stopped after 0.3 s (--rule-timeout)"));
+    assert_non_null(strstr(out, "\"rule\":\"SIP-TEST-006\",\"severity\":\"info\""));
+    assert_int_equal(count(out, "\"rule\":\"SIP-TEST-007\""), 1);
+    free(out);
+}
+
+/* A shared table of the prelude is built for a --rules-dir rule that names it,
+ * even when no built-in rule that uses it is enabled. */
+static void test_shared_table_for_user_rule(void **state)
+{
+    struct sl_err err;
+    char *out = NULL;
+
+    (void)state;
+    put_rule("SIP-TEST-008.sql",
+             HEADER("SIP-TEST-008") "-- message: {n} forked, {k} marked\n--\n"
+                                    "SELECT (SELECT min(msg_id) FROM m) AS msg_id,\n"
+                                    "       (SELECT count(*) FROM fork_txn) AS n,\n"
+                                    "       (SELECT count(*) FROM msg_mark) AS k;\n");
+    assert_int_equal(run("SIP-TEST-008", NULL, &out, &err), SL_OK);
+    assert_int_equal(count(out, "\"rule\":\"SIP-TEST-008\""), 1);
+    assert_non_null(strstr(out, "0 forked, 0 marked"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +294,8 @@ int main(void)
         cmocka_unit_test(test_bad_headers_are_usage_errors),
         cmocka_unit_test(test_inconclusive_severity_and_cap),
         cmocka_unit_test(test_enable_disable),
+        cmocka_unit_test(test_runaway_rule_is_stopped),
+        cmocka_unit_test(test_shared_table_for_user_rule),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
