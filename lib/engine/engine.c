@@ -555,6 +555,7 @@ struct rule_run {
     uint64_t *per_input; /* findings listed per input (index = input) */
     uint64_t *more;      /* findings not listed per input */
     uint64_t *more_frame;
+    enum sl_severity *more_sev; /* the highest severity of those not listed */
     size_t n_inputs;
     uint64_t rows;       /* rows the current rule returned */
     int64_t deadline_ns; /* the current rule is stopped after this (0: never) */
@@ -585,6 +586,7 @@ static bool grow_inputs(struct rule_run *rr, size_t input)
 {
     size_t n = input + 1, i;
     uint64_t *a, *b, *c;
+    enum sl_severity *d;
 
     if (n <= rr->n_inputs)
         return true;
@@ -597,12 +599,36 @@ static bool grow_inputs(struct rule_run *rr, size_t input)
     c = realloc(rr->more_frame, n * sizeof(*c));
     if (c != NULL)
         rr->more_frame = c;
-    if (a == NULL || b == NULL || c == NULL)
+    d = realloc(rr->more_sev, n * sizeof(*d));
+    if (d != NULL)
+        rr->more_sev = d;
+    if (a == NULL || b == NULL || c == NULL || d == NULL)
         return false;
-    for (i = rr->n_inputs; i < n; i++)
+    for (i = rr->n_inputs; i < n; i++) {
         a[i] = b[i] = c[i] = 0;
+        d[i] = SL_SEV_INFO;
+    }
     rr->n_inputs = n;
     return true;
+}
+
+/* The severity of the current row of st: the rule's, or its severity column,
+ * info when the row is inconclusive (as rule_row gives it). */
+static enum sl_severity row_severity(sqlite3_stmt *st, const struct rule_cols *c,
+                                     const struct sl_rule_info *r)
+{
+    enum sl_severity sev = r->severity;
+
+    if (c->inconclusive >= 0 && sqlite3_column_int(st, c->inconclusive) != 0)
+        return SL_SEV_INFO;
+    if (c->severity >= 0 && sqlite3_column_type(st, c->severity) != SQLITE_NULL) {
+        const char *v = (const char *)sqlite3_column_text(st, c->severity);
+
+        if (v != NULL &&
+            (strcmp(v, "error") == 0 || strcmp(v, "warning") == 0 || strcmp(v, "info") == 0))
+            sev = severity_from(v);
+    }
+    return sev;
 }
 
 /* Turns the current row of st into a finding. */
@@ -627,7 +653,13 @@ static int rule_row(struct rule_run *rr, const struct sl_rule_info *r, sqlite3_s
     if (nomem)
         goto nomem_anchor;
     if (rr->per_input[anchor.input] >= SL_MAX_FINDINGS_PER_RULE) {
-        if (rr->more[anchor.input]++ == 0)
+        /* not listed: only counted, with the highest severity among them
+         * (the summary must not be an error when all it hides is info) */
+        enum sl_severity hs = row_severity(st, c, r);
+
+        if (rr->more[anchor.input]++ == 0 || hs > rr->more_sev[anchor.input])
+            rr->more_sev[anchor.input] = hs;
+        if (rr->more[anchor.input] == 1)
             rr->more_frame[anchor.input] = anchor.frame;
         free(anchor.src);
         free(anchor.dst);
@@ -808,8 +840,10 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
             sqlite3_finalize(st);
         return rc;
     }
-    for (in = 0; in < rr->n_inputs; in++)
+    for (in = 0; in < rr->n_inputs; in++) {
         rr->per_input[in] = rr->more[in] = rr->more_frame[in] = 0;
+        rr->more_sev[in] = SL_SEV_INFO;
+    }
     rr->rows = 0;
     rr->stopped = false;
     /* the runaway guard: only rules of --rules-dir */
@@ -864,7 +898,7 @@ static int run_rule(struct rule_run *rr, const struct sl_rule_info *r, struct sl
         if ((f = push(rr->fs)) == NULL)
             return sl_fail(err, SL_ENOMEM, "out of memory");
         f->rule = r;
-        f->severity = r->severity;
+        f->severity = rr->more_sev[in];
         f->confidence = r->confidence;
         f->input = (int)in;
         f->frame = rr->more_frame[in];
@@ -1155,6 +1189,7 @@ out:
     free(rr.per_input);
     free(rr.more);
     free(rr.more_frame);
+    free(rr.more_sev);
     return rc;
 }
 

@@ -201,6 +201,46 @@ static void test_inconclusive_severity_and_cap(void **state)
     free(out);
 }
 
+/* The "N more findings are not listed" summary has the highest severity of
+ * the findings it hides: info when they are all inconclusive (a long capture
+ * of calls still up must not fail --fail-on error), error when one is. */
+static void test_cap_summary_severity(void **state)
+{
+    struct sl_err err;
+    char *out = NULL;
+
+    (void)state;
+    /* 57 rows: the 50 listed are warnings, the 7 hidden (k = 3, msg 13..19)
+     * inconclusive, so info */
+    put_rule(
+            "SIP-TEST-007.sql",
+            HEADER("SIP-TEST-007") "-- message: row {k}\n"
+                                   "-- inconclusive: not yet for row {k}\n"
+                                   "--\n"
+                                   "SELECT msg_id, k, (k = 3 AND msg_id >= 13) AS inconclusive\n"
+                                   "FROM m, (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3)\n"
+                                   "ORDER BY k, msg_id;\n");
+    assert_int_equal(run("SIP-TEST-007", NULL, &out, &err), SL_OK);
+    assert_non_null(strstr(out, "7 more SIP-TEST-007 findings in this input are not listed"));
+    assert_non_null(strstr(out, "\"severity\":\"info\",\"title\":\"test rule\",\"call_id\":null"));
+    assert_int_equal(count(out, "\"severity\":\"warning\""), 50);
+    free(out);
+    /* one hidden row an error (its severity column): the summary is an error */
+    put_rule(
+            "SIP-TEST-007.sql",
+            HEADER("SIP-TEST-007") "-- message: row {k}\n"
+                                   "-- inconclusive: not yet for row {k}\n"
+                                   "--\n"
+                                   "SELECT msg_id, k, (k = 3 AND msg_id >= 13) AS inconclusive,\n"
+                                   "       CASE WHEN k = 3 AND msg_id = 12 THEN 'error' END AS "
+                                   "severity\n"
+                                   "FROM m, (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3)\n"
+                                   "ORDER BY k, msg_id;\n");
+    assert_int_equal(run("SIP-TEST-007", NULL, &out, &err), SL_OK);
+    assert_int_equal(count(out, "\"severity\":\"error\""), 1);
+    free(out);
+}
+
 static void test_enable_disable(void **state)
 {
     struct sl_err err;
@@ -293,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_writes_are_refused),
         cmocka_unit_test(test_bad_headers_are_usage_errors),
         cmocka_unit_test(test_inconclusive_severity_and_cap),
+        cmocka_unit_test(test_cap_summary_severity),
         cmocka_unit_test(test_enable_disable),
         cmocka_unit_test(test_runaway_rule_is_stopped),
         cmocka_unit_test(test_shared_table_for_user_rule),
