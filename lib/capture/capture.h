@@ -101,6 +101,11 @@ struct sl_frame {
                                 NOT_DECODED) */
 };
 
+/* Sets a frame's kind and reason, and its detail sentence (printf format):
+ * what every decoder of the capture stage says about a frame it refuses. */
+void sl_frame_set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 struct sl_capture;
 struct sl_ipfrag;
 struct sl_tcp;

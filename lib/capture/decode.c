@@ -82,22 +82,6 @@ static void set_kind(struct sl_frame *f, enum sl_frame_kind kind, const char *re
     f->reason = reason;
 }
 
-/* Sets kind and reason, and a detail sentence. */
-static void set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
-                       const char *fmt, ...)
-{
-    va_list ap;
-
-    set_kind(f, kind, reason);
-    va_start(ap, fmt);
-    if (vsnprintf(f->detail, sizeof(f->detail), fmt, ap) < 0)
-        f->detail[0] = '\0';
-    va_end(ap);
-}
-
 /*
  * A header (`what`, of `need` bytes, in layer `reason`) does not fit in the
  * `have` bytes left of its container.  Truncated when the capture dropped
@@ -108,11 +92,11 @@ static void short_header(struct sl_frame *f, const char *reason, const char *wha
                          size_t need, size_t missing, const char *container)
 {
     if (need - have <= missing) /* need > have here */
-        set_detail(f, SL_FRAME_TRUNCATED, reason, "%s: %zu of %zu bytes captured", what, have,
-                   need);
+        sl_frame_set_detail(f, SL_FRAME_TRUNCATED, reason, "%s: %zu of %zu bytes captured", what,
+                            have, need);
     else
-        set_detail(f, SL_FRAME_MALFORMED, reason, "%s needs %zu bytes, the %s has %zu", what, need,
-                   container, have);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, reason, "%s needs %zu bytes, the %s has %zu",
+                            what, need, container, have);
 }
 
 /* ---- tunnels ------------------------------------------------------------ */
@@ -141,7 +125,8 @@ static bool carve_payload(struct sl_rd *r, size_t len, size_t missing, struct sl
 static bool enter_tunnel(struct sl_frame *f, const char *layer)
 {
     if (f->tunnels >= SL_MAX_TUNNELS) {
-        set_detail(f, SL_FRAME_MALFORMED, layer, "more than %d nested tunnels", SL_MAX_TUNNELS);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, layer, "more than %d nested tunnels",
+                            SL_MAX_TUNNELS);
         return false;
     }
     f->tunnels = (uint8_t)(f->tunnels + 1);
@@ -169,8 +154,8 @@ static void tunnel_ip(struct sl_rd *r, size_t missing, const char *layer, struct
         decode_ip_any(r, missing, f);
         return;
     }
-    set_detail(f, SL_FRAME_NOT_DECODED, layer, "%s payload starting with 0x%02x, not IP", layer,
-               (unsigned)b);
+    sl_frame_set_detail(f, SL_FRAME_NOT_DECODED, layer, "%s payload starting with 0x%02x, not IP",
+                        layer, (unsigned)b);
 }
 
 /*
@@ -198,7 +183,8 @@ static void decode_gre_pptp(uint16_t flags, uint16_t proto, struct sl_rd *r, siz
         return;
     }
     if (proto != 0x880b) {
-        set_detail(f, SL_FRAME_OTHER, "non-IP ethertype", "ethertype 0x%04x", (unsigned)proto);
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "non-IP ethertype", "ethertype 0x%04x",
+                            (unsigned)proto);
         return;
     }
     have = r->n;
@@ -222,7 +208,7 @@ static void decode_gre_pptp(uint16_t flags, uint16_t proto, struct sl_rd *r, siz
         decode_ipv6(r, missing, f);
         return;
     default:
-        set_detail(f, SL_FRAME_OTHER, "PPP control", "PPP protocol 0x%04x", (unsigned)ppp);
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "PPP control", "PPP protocol 0x%04x", (unsigned)ppp);
         return;
     }
 }
@@ -254,11 +240,12 @@ static void decode_gre(struct sl_rd *r, size_t missing, struct sl_frame *f)
         return;
     }
     if ((flags & 0x0007) != 0) {
-        set_detail(f, SL_FRAME_NOT_DECODED, "GRE", "GRE version %u", (unsigned)(flags & 0x0007));
+        sl_frame_set_detail(f, SL_FRAME_NOT_DECODED, "GRE", "GRE version %u",
+                            (unsigned)(flags & 0x0007));
         return;
     }
     if ((flags & 0x4000) != 0) {
-        set_detail(f, SL_FRAME_NOT_DECODED, "GRE", "GRE with source routing (RFC 1701)");
+        sl_frame_set_detail(f, SL_FRAME_NOT_DECODED, "GRE", "GRE with source routing (RFC 1701)");
         return;
     }
     if ((flags & 0x8000) != 0)
@@ -305,8 +292,8 @@ static void decode_erspan(bool type3, struct sl_rd *r, size_t missing, struct sl
     }
     version = (unsigned)w0 >> 12;
     if (version != want) {
-        set_detail(f, SL_FRAME_MALFORMED, "ERSPAN", "ERSPAN version %u, type %s wants %u", version,
-                   type3 ? "III" : "II", want);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "ERSPAN", "ERSPAN version %u, type %s wants %u",
+                            version, type3 ? "III" : "II", want);
         return;
     }
     if (type3) {
@@ -328,7 +315,7 @@ static void decode_erspan(bool type3, struct sl_rd *r, size_t missing, struct sl
         tunnel_ip(r, missing, "ERSPAN", f);
         return;
     default:
-        set_detail(f, SL_FRAME_NOT_DECODED, "ERSPAN", "ERSPAN frame type %u", ft);
+        sl_frame_set_detail(f, SL_FRAME_NOT_DECODED, "ERSPAN", "ERSPAN frame type %u", ft);
         return;
     }
 }
@@ -349,8 +336,8 @@ static void decode_mpls(struct sl_rd *r, size_t missing, struct sl_frame *f)
         uint32_t entry;
 
         if (n == SL_MAX_MPLS_LABELS) {
-            set_detail(f, SL_FRAME_MALFORMED, "MPLS", "more than %d MPLS labels",
-                       SL_MAX_MPLS_LABELS);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, "MPLS", "more than %d MPLS labels",
+                                SL_MAX_MPLS_LABELS);
             return;
         }
         entry = sl_rd_be32(r);
@@ -407,12 +394,14 @@ static void decode_gtpu(struct sl_rd *r, size_t missing, struct sl_frame *f)
         return;
     }
     if (type != 255) {
-        set_detail(f, SL_FRAME_OTHER, "GTP-U signalling", "GTP-U message type %u", (unsigned)type);
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "GTP-U signalling", "GTP-U message type %u",
+                            (unsigned)type);
         return;
     }
     if (!carve_payload(r, len, missing, &body, &body_missing)) {
-        set_detail(f, SL_FRAME_MALFORMED, "GTP-U", "GTP-U length %u > %zu bytes after its header",
-                   (unsigned)len, have - 8);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "GTP-U",
+                            "GTP-U length %u > %zu bytes after its header", (unsigned)len,
+                            have - 8);
         return;
     }
     if ((flags & 0x07) != 0) {
@@ -432,8 +421,8 @@ static void decode_gtpu(struct sl_rd *r, size_t missing, struct sl_frame *f)
         uint8_t units;
 
         if (n == SL_MAX_GTP_EXT_HDRS) {
-            set_detail(f, SL_FRAME_MALFORMED, "GTP-U", "more than %d GTP-U extension headers",
-                       SL_MAX_GTP_EXT_HDRS);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, "GTP-U",
+                                "more than %d GTP-U extension headers", SL_MAX_GTP_EXT_HDRS);
             return;
         }
         units = sl_rd_u8(&peek);
@@ -443,8 +432,8 @@ static void decode_gtpu(struct sl_rd *r, size_t missing, struct sl_frame *f)
             return;
         }
         if (units == 0) {
-            set_detail(f, SL_FRAME_MALFORMED, "GTP-U", "GTP-U extension header 0x%02x of length 0",
-                       (unsigned)next);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, "GTP-U",
+                                "GTP-U extension header 0x%02x of length 0", (unsigned)next);
             return;
         }
         need = (size_t)units * 4;
@@ -556,13 +545,13 @@ static void decode_udp(struct sl_rd *r, size_t missing, struct sl_frame *f)
     f->dst.port = dport;
     f->transport = SL_TP_UDP;
     if (ulen < 8) {
-        set_detail(f, SL_FRAME_MALFORMED, "UDP", "UDP length %u < 8 (the UDP header)",
-                   (unsigned)ulen);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "UDP", "UDP length %u < 8 (the UDP header)",
+                            (unsigned)ulen);
         return;
     }
     if ((size_t)ulen > ip_payload_len) {
-        set_detail(f, SL_FRAME_MALFORMED, "UDP", "UDP length %u > %zu bytes of IP payload",
-                   (unsigned)ulen, ip_payload_len);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "UDP", "UDP length %u > %zu bytes of IP payload",
+                            (unsigned)ulen, ip_payload_len);
         return;
     }
     /* A UDP length below the IP payload: the rest is not UDP's; ignore it. */
@@ -645,7 +634,8 @@ static void decode_upper(uint8_t proto, struct sl_rd *r, size_t missing, struct 
         set_kind(f, SL_FRAME_OTHER, "IGMP");
         return;
     default:
-        set_detail(f, SL_FRAME_OTHER, "other IP protocol", "IP protocol %u", (unsigned)proto);
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "other IP protocol", "IP protocol %u",
+                            (unsigned)proto);
         return;
     }
 }
@@ -691,8 +681,8 @@ static bool reassemble(struct sl_frame *f, const char *reason, const struct sl_i
     if (missing > 0) {
         /* a fragment cut by the capture cannot be reassembled; its datagram
          * will be reported incomplete */
-        set_detail(f, SL_FRAME_TRUNCATED, reason, "%s: %zu of %zu bytes captured", reason, data->n,
-                   data->n + missing);
+        sl_frame_set_detail(f, SL_FRAME_TRUNCATED, reason, "%s: %zu of %zu bytes captured", reason,
+                            data->n, data->n + missing);
         return false;
     }
     switch (sl_ipfrag_add(f->reasm, key, offset, more, data, f->number, f->ts_us, whole)) {
@@ -746,13 +736,13 @@ static void decode_ipv4(struct sl_rd *r, size_t missing, struct sl_frame *f)
         return;
     }
     if (vihl >> 4 != 4) {
-        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IP version %u in an IPv4 header",
-                   (unsigned)(vihl >> 4));
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IP version %u in an IPv4 header",
+                            (unsigned)(vihl >> 4));
         return;
     }
     hlen = (size_t)(vihl & 0x0f) * 4;
     if (hlen < 20) {
-        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 header length %zu < 20", hlen);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 header length %zu < 20", hlen);
         return;
     }
     peek = *r;
@@ -774,18 +764,18 @@ static void decode_ipv4(struct sl_rd *r, size_t missing, struct sl_frame *f)
     (void)sl_rd_copy(&hdr, f->dst.ip, 4);
     /* options: the rest of hdr, not needed */
     if (hdr.bad) { /* cannot happen: hdr holds hlen >= 20 bytes */
-        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 header unreadable");
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 header unreadable");
         return;
     }
     if ((size_t)total < hlen) {
-        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 total length %u < header length %zu",
-                   (unsigned)total, hlen);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IPv4",
+                            "IPv4 total length %u < header length %zu", (unsigned)total, hlen);
         return;
     }
     (void)sl_rd_skip(r, hlen); /* present: checked through peek */
     if (!carve_payload(r, (size_t)total - hlen, missing, &payload, &payload_missing)) {
-        set_detail(f, SL_FRAME_MALFORMED, "IPv4", "IPv4 total length %u > %zu bytes in the frame",
-                   (unsigned)total, have);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IPv4",
+                            "IPv4 total length %u > %zu bytes in the frame", (unsigned)total, have);
         return;
     }
     /* RFC 791 3.1: MF flag (0x2000) or a non-zero fragment offset (13 bits) */
@@ -844,8 +834,8 @@ static void ipv6_walk(uint8_t nh, struct sl_rd *r, size_t missing, struct sl_fra
             return;
         }
         if (n_ext == SL_MAX_IPV6_EXT_HDRS) {
-            set_detail(f, SL_FRAME_MALFORMED, "IPv6", "more than %d IPv6 extension headers",
-                       SL_MAX_IPV6_EXT_HDRS);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IPv6",
+                                "more than %d IPv6 extension headers", SL_MAX_IPV6_EXT_HDRS);
             return;
         }
         next = sl_rd_u8(&peek);
@@ -910,8 +900,8 @@ static void decode_ipv6(struct sl_rd *r, size_t missing, struct sl_frame *f)
     nh = sl_rd_u8(&hdr);
     (void)sl_rd_u8(&hdr); /* hop limit */
     if (vtf >> 28 != 6) {
-        set_detail(f, SL_FRAME_MALFORMED, "IPv6", "IP version %u in an IPv6 header",
-                   (unsigned)(vtf >> 28));
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IPv6", "IP version %u in an IPv6 header",
+                            (unsigned)(vtf >> 28));
         return;
     }
     f->src.family = 6;
@@ -924,9 +914,9 @@ static void decode_ipv6(struct sl_rd *r, size_t missing, struct sl_frame *f)
         payload = sl_rd_rest(r);
         payload_missing = missing;
     } else if (!carve_payload(r, plen, missing, &payload, &payload_missing)) {
-        set_detail(f, SL_FRAME_MALFORMED, "IPv6",
-                   "IPv6 payload length %u > %zu bytes in the frame after the header",
-                   (unsigned)plen, have - 40);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IPv6",
+                            "IPv6 payload length %u > %zu bytes in the frame after the header",
+                            (unsigned)plen, have - 40);
         return;
     }
     ipv6_walk(nh, &payload, payload_missing, f);
@@ -951,7 +941,7 @@ static void decode_ip_any(struct sl_rd *r, size_t missing, struct sl_frame *f)
         decode_ipv6(r, missing, f);
         return;
     default:
-        set_detail(f, SL_FRAME_MALFORMED, "IP", "IP version %u", (unsigned)(b >> 4));
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "IP", "IP version %u", (unsigned)(b >> 4));
         return;
     }
 }
@@ -977,8 +967,8 @@ static void decode_pppoe_session(struct sl_rd *r, size_t missing, struct sl_fram
         return;
     }
     if (!sl_rd_sub_upto(r, len, &ppp) && missing == 0) {
-        set_detail(f, SL_FRAME_MALFORMED, "PPPoE", "PPPoE length %u > %zu bytes in the frame",
-                   (unsigned)len, ppp.n);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "PPPoE",
+                            "PPPoE length %u > %zu bytes in the frame", (unsigned)len, ppp.n);
         return;
     }
     have = ppp.n;
@@ -995,7 +985,8 @@ static void decode_pppoe_session(struct sl_rd *r, size_t missing, struct sl_fram
         decode_ipv6(&ppp, missing, f);
         return;
     default:
-        set_detail(f, SL_FRAME_OTHER, "PPP control", "PPP protocol 0x%04x", (unsigned)proto);
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "PPP control", "PPP protocol 0x%04x",
+                            (unsigned)proto);
         return;
     }
 }
@@ -1015,7 +1006,8 @@ static void decode_ethertype(uint16_t type, struct sl_rd *r, size_t missing, con
         size_t have = r->n;
 
         if (n_tags == SL_MAX_VLAN_TAGS) {
-            set_detail(f, SL_FRAME_MALFORMED, layer, "more than %d VLAN tags", SL_MAX_VLAN_TAGS);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, layer, "more than %d VLAN tags",
+                                SL_MAX_VLAN_TAGS);
             return;
         }
         (void)sl_rd_be16(r); /* TCI: priority, DEI, VLAN id */
@@ -1068,7 +1060,8 @@ static void decode_ethertype(uint16_t type, struct sl_rd *r, size_t missing, con
         set_kind(f, SL_FRAME_NOT_DECODED, "NSH");
         return;
     default:
-        set_detail(f, SL_FRAME_OTHER, "non-IP ethertype", "ethertype 0x%04x", (unsigned)type);
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "non-IP ethertype", "ethertype 0x%04x",
+                            (unsigned)type);
         return;
     }
 }
@@ -1160,8 +1153,8 @@ static void decode_loopback(struct sl_rd *r, bool host_order, size_t missing, st
         decode_ipv6(r, missing, f);
         return;
     default:
-        set_detail(f, SL_FRAME_OTHER, "non-IP address family", "address family %lu",
-                   (unsigned long)af);
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "non-IP address family", "address family %lu",
+                            (unsigned long)af);
         return;
     }
 }
@@ -1223,10 +1216,11 @@ void sl_frame_decode_stream(int dlt, const uint8_t *data, size_t caplen, size_t 
     default:
         name = pcap_datalink_val_to_name(dlt);
         if (name != NULL)
-            set_detail(f, SL_FRAME_NOT_DECODED, "unsupported link type", "link type %d (%s)", dlt,
-                       name);
+            sl_frame_set_detail(f, SL_FRAME_NOT_DECODED, "unsupported link type",
+                                "link type %d (%s)", dlt, name);
         else
-            set_detail(f, SL_FRAME_NOT_DECODED, "unsupported link type", "link type %d", dlt);
+            sl_frame_set_detail(f, SL_FRAME_NOT_DECODED, "unsupported link type", "link type %d",
+                                dlt);
         return;
     }
 }

@@ -4,6 +4,7 @@
 #include "capture/capture.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -79,4 +80,17 @@ char *sl_endpoint_format(const struct sl_endpoint *ep, char *buf, size_t len)
     else
         (void)snprintf(buf, len, "[%s]:%u", addr, (unsigned)ep->port);
     return buf;
+}
+
+void sl_frame_set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
+                         const char *fmt, ...)
+{
+    va_list ap;
+
+    f->kind = kind;
+    f->reason = reason;
+    va_start(ap, fmt);
+    if (vsnprintf(f->detail, sizeof(f->detail), fmt, ap) < 0)
+        f->detail[0] = '\0';
+    va_end(ap);
 }

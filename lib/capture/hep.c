@@ -47,22 +47,6 @@
 /* Chunk header: vendor, type, length. */
 #define HEP_CHUNK_HDR 6
 
-static void set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
-                       const char *fmt, ...)
-{
-    va_list ap;
-
-    f->kind = kind;
-    f->reason = reason;
-    va_start(ap, fmt);
-    if (vsnprintf(f->detail, sizeof(f->detail), fmt, ap) < 0)
-        f->detail[0] = '\0';
-    va_end(ap);
-}
-
 /* Socket address families a HEP sender writes for IPv6: Linux, the BSDs,
  * Darwin (the sender's own AF_INET6). */
 static bool family_is_v6(unsigned af)
@@ -264,9 +248,9 @@ static void decode_v2(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
     alen = v2_addr_len(family);
     need = 8 + alen + (version == 2 ? 10 : 0);
     if (r.bad || n < need) {
-        set_detail(f, cut ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "HEP",
-                   "HEPv%u header needs %zu bytes, the UDP payload has %zu", (unsigned)version,
-                   need, n);
+        sl_frame_set_detail(f, cut ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "HEP",
+                            "HEPv%u header needs %zu bytes, the UDP payload has %zu",
+                            (unsigned)version, need, n);
         return;
     }
     reset_inner(f);
@@ -311,8 +295,8 @@ static bool chunk_size(const struct sl_rd *c, size_t want, unsigned type, struct
 {
     if (c->n == want)
         return true;
-    set_detail(f, SL_FRAME_MALFORMED, "HEP", "HEP3 chunk type %u has %zu bytes of value, not %zu",
-               type, c->n, want);
+    sl_frame_set_detail(f, SL_FRAME_MALFORMED, "HEP",
+                        "HEP3 chunk type %u has %zu bytes of value, not %zu", type, c->n, want);
     return false;
 }
 
@@ -453,14 +437,14 @@ static void inflate_payload(const struct sl_rd *z, struct sl_frame *f)
     int rc;
 
     if (f->tcp == NULL) {
-        set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload",
-                   "HEP3 compressed payload (chunk 16) in a frame decoded on its own");
+        sl_frame_set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload",
+                            "HEP3 compressed payload (chunk 16) in a frame decoded on its own");
         return;
     }
     out = malloc(SL_HEP_MAX_INFLATED);
     if (out == NULL) {
-        set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload",
-                   "HEP3 compressed payload (chunk 16): out of memory");
+        sl_frame_set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload",
+                            "HEP3 compressed payload (chunk 16): out of memory");
         return;
     }
     rc = sl_inflate(zp, zn, SL_INFLATE_AUTO, out, SL_HEP_MAX_INFLATED, &res);
@@ -469,14 +453,16 @@ static void inflate_payload(const struct sl_rd *z, struct sl_frame *f)
         f->kind = SL_FRAME_STREAM;
         f->reason = "SIP";
     } else if (rc == SL_INFLATE_OVER_CAP) {
-        set_detail(f, SL_FRAME_NOT_DECODED, "HEP compressed payload (over the limit)",
-                   "HEP3 compressed payload (chunk 16) of %zu bytes inflates to more than %u "
-                   "bytes",
-                   zn, (unsigned)SL_HEP_MAX_INFLATED);
+        sl_frame_set_detail(
+                f, SL_FRAME_NOT_DECODED, "HEP compressed payload (over the limit)",
+                "HEP3 compressed payload (chunk 16) of %zu bytes inflates to more than %u "
+                "bytes",
+                zn, (unsigned)SL_HEP_MAX_INFLATED);
     } else {
-        set_detail(f, SL_FRAME_MALFORMED, "HEP",
-                   "HEP3 compressed payload (chunk 16) does not inflate: %s at byte %zu of %zu",
-                   sl_inflate_strerror(rc), res.in_used, zn);
+        sl_frame_set_detail(
+                f, SL_FRAME_MALFORMED, "HEP",
+                "HEP3 compressed payload (chunk 16) does not inflate: %s at byte %zu of %zu",
+                sl_inflate_strerror(rc), res.in_used, zn);
     }
     free(out);
 }
@@ -493,18 +479,20 @@ static void decode_v3(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
     (void)sl_rd_skip(&r, 4); /* "HEP3", checked by sl_hep_detect */
     total = sl_rd_be16(&r);
     if (r.bad) {
-        set_detail(f, cut ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "HEP",
-                   "HEP3 header needs 6 bytes, the UDP payload has %zu", n);
+        sl_frame_set_detail(f, cut ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "HEP",
+                            "HEP3 header needs 6 bytes, the UDP payload has %zu", n);
         return;
     }
     if (total < HEP_CHUNK_HDR) {
-        set_detail(f, SL_FRAME_MALFORMED, "HEP", "HEP3 total length %u < 6", (unsigned)total);
+        sl_frame_set_detail(f, SL_FRAME_MALFORMED, "HEP", "HEP3 total length %u < 6",
+                            (unsigned)total);
         return;
     }
     if (!sl_rd_sub_upto(&r, (size_t)total - 6, &pkt)) {
         if (!cut) {
-            set_detail(f, SL_FRAME_MALFORMED, "HEP",
-                       "HEP3 total length %u > %zu bytes of UDP payload", (unsigned)total, n);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, "HEP",
+                                "HEP3 total length %u > %zu bytes of UDP payload", (unsigned)total,
+                                n);
             return;
         }
         pkt_cut = true; /* the capture dropped the end: walk what is there */
@@ -520,29 +508,30 @@ static void decode_v3(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
         len = sl_rd_be16(&pkt);
         if (pkt.bad) {
             if (pkt_cut)
-                set_detail(f, SL_FRAME_TRUNCATED, "HEP",
-                           "HEP3 chunk header: %zu of 6 bytes captured", have);
+                sl_frame_set_detail(f, SL_FRAME_TRUNCATED, "HEP",
+                                    "HEP3 chunk header: %zu of 6 bytes captured", have);
             else
-                set_detail(f, SL_FRAME_MALFORMED, "HEP",
-                           "HEP3 chunk header needs 6 bytes, the packet has %zu left", have);
+                sl_frame_set_detail(f, SL_FRAME_MALFORMED, "HEP",
+                                    "HEP3 chunk header needs 6 bytes, the packet has %zu left",
+                                    have);
             return;
         }
         if (len < HEP_CHUNK_HDR) {
-            set_detail(f, SL_FRAME_MALFORMED, "HEP", "HEP3 chunk type %u: length %u < 6",
-                       (unsigned)type, (unsigned)len);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, "HEP", "HEP3 chunk type %u: length %u < 6",
+                                (unsigned)type, (unsigned)len);
             return;
         }
         if (!sl_rd_sub_upto(&pkt, (size_t)len - HEP_CHUNK_HDR, &c)) {
             if (!pkt_cut) {
-                set_detail(f, SL_FRAME_MALFORMED, "HEP",
-                           "HEP3 chunk type %u: length %u > %zu bytes left in the packet",
-                           (unsigned)type, (unsigned)len, have);
+                sl_frame_set_detail(f, SL_FRAME_MALFORMED, "HEP",
+                                    "HEP3 chunk type %u: length %u > %zu bytes left in the packet",
+                                    (unsigned)type, (unsigned)len, have);
                 return;
             }
             if (vendor != 0 || type != HEP_CH_PAYLOAD) {
-                set_detail(f, SL_FRAME_TRUNCATED, "HEP",
-                           "HEP3 chunk type %u: %zu of %u bytes captured", (unsigned)type, have,
-                           (unsigned)len);
+                sl_frame_set_detail(f, SL_FRAME_TRUNCATED, "HEP",
+                                    "HEP3 chunk type %u: %zu of %u bytes captured", (unsigned)type,
+                                    have, (unsigned)len);
                 return;
             }
             h.payload_cut = true; /* the message itself is cut: keep what is there */
@@ -553,12 +542,13 @@ static void decode_v3(const uint8_t *p, size_t n, bool cut, struct sl_frame *f)
             return;
     }
     if (h.has_pt && h.pt != HEP_PT_SIP) {
-        set_detail(f, SL_FRAME_OTHER, "HEP, not SIP", "HEP3 payload type %u (%s)", (unsigned)h.pt,
-                   payload_type_name(h.pt));
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "HEP, not SIP", "HEP3 payload type %u (%s)",
+                            (unsigned)h.pt, payload_type_name(h.pt));
         return;
     }
     if (!h.has_payload && !h.compressed) {
-        set_detail(f, SL_FRAME_OTHER, "HEP, no payload", "HEP3 packet without a payload chunk");
+        sl_frame_set_detail(f, SL_FRAME_OTHER, "HEP, no payload",
+                            "HEP3 packet without a payload chunk");
         return;
     }
     reset_inner(f);

@@ -431,22 +431,6 @@ static int add_frag(struct sl_sctp *s, struct sl_tcp *t, const struct sl_frame *
 
 /* ---- the packet ---------------------------------------------------------- */
 
-static void set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void set_detail(struct sl_frame *f, enum sl_frame_kind kind, const char *reason,
-                       const char *fmt, ...)
-{
-    va_list ap;
-
-    f->kind = kind;
-    f->reason = reason;
-    va_start(ap, fmt);
-    if (vsnprintf(f->detail, sizeof(f->detail), fmt, ap) < 0)
-        f->detail[0] = '\0';
-    va_end(ap);
-}
-
 /* A SIP message of the packet: borrowed from it, or put together (owned). */
 struct out {
     const uint8_t *p;
@@ -472,20 +456,22 @@ static bool chunks_ok(struct sl_rd r, size_t have, size_t missing, struct sl_fra
         (void)sl_rd_u8(&r); /* flags */
         clen = sl_rd_be16(&r);
         if (r.bad) {
-            set_detail(f, missing > 0 ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "SCTP",
-                       "SCTP chunk %zu (at byte %zu): header cut after %zu of 4 bytes", k, at,
-                       have - at);
+            sl_frame_set_detail(f, missing > 0 ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "SCTP",
+                                "SCTP chunk %zu (at byte %zu): header cut after %zu of 4 bytes", k,
+                                at, have - at);
             return false;
         }
         if (clen < 4 || (type == SCTP_DATA && clen < 16)) {
-            set_detail(f, SL_FRAME_MALFORMED, "SCTP", "SCTP chunk %zu (type %u): length %zu < %u",
-                       k, (unsigned)type, clen, type == SCTP_DATA ? 16u : 4u);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, "SCTP",
+                                "SCTP chunk %zu (type %u): length %zu < %u", k, (unsigned)type,
+                                clen, type == SCTP_DATA ? 16u : 4u);
             return false;
         }
         if (!sl_rd_skip(&r, clen - 4)) {
-            set_detail(f, missing > 0 ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "SCTP",
-                       "SCTP chunk %zu (type %u): length %zu > %zu bytes %s", k, (unsigned)type,
-                       clen, have - at, missing > 0 ? "captured" : "in the IP payload");
+            sl_frame_set_detail(f, missing > 0 ? SL_FRAME_TRUNCATED : SL_FRAME_MALFORMED, "SCTP",
+                                "SCTP chunk %zu (type %u): length %zu > %zu bytes %s", k,
+                                (unsigned)type, clen, have - at,
+                                missing > 0 ? "captured" : "in the IP payload");
             return false;
         }
         pad = (4 - clen % 4) % 4;
@@ -520,11 +506,11 @@ void sl_sctp_decode(struct sl_rd *r, size_t missing, struct sl_frame *f)
     (void)sl_rd_be32(r); /* checksum */
     if (r->bad) {
         if ((size_t)12 - have <= missing)
-            set_detail(f, SL_FRAME_TRUNCATED, "SCTP",
-                       "SCTP common header: %zu of 12 bytes captured", have);
+            sl_frame_set_detail(f, SL_FRAME_TRUNCATED, "SCTP",
+                                "SCTP common header: %zu of 12 bytes captured", have);
         else
-            set_detail(f, SL_FRAME_MALFORMED, "SCTP",
-                       "SCTP common header needs 12 bytes, the IP payload has %zu", have);
+            sl_frame_set_detail(f, SL_FRAME_MALFORMED, "SCTP",
+                                "SCTP common header needs 12 bytes, the IP payload has %zu", have);
         return;
     }
     f->src.port = sport;
@@ -612,8 +598,8 @@ void sl_sctp_decode(struct sl_rd *r, size_t missing, struct sl_frame *f)
         return;
     }
     if (n_out == 0 && missing > 0) {
-        set_detail(f, SL_FRAME_TRUNCATED, "SCTP", "SCTP packet: %zu of %zu bytes captured", have,
-                   have + missing);
+        sl_frame_set_detail(f, SL_FRAME_TRUNCATED, "SCTP", "SCTP packet: %zu of %zu bytes captured",
+                            have, have + missing);
         return;
     }
     f->kind = SL_FRAME_OTHER;
