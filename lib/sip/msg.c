@@ -223,6 +223,11 @@ void sl_sip_init(void)
 #if !defined(SL_NO_ARENA)
     if (pthread_key_create(&arena_key, arena_thread_end) == 0)
         osip_set_allocators(arena_malloc, arena_realloc, arena_free);
+#else
+    /* compiled all the same (the arena is the default build's), not installed */
+    (void)arena_thread_end;
+    (void)arena_realloc;
+    (void)arena_free;
 #endif
     /* The library never prints (STYLE.md 5.4): libosip2 writes its traces to
      * stdout by default, even with every level disabled. */
