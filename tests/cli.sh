@@ -243,11 +243,8 @@ expect threads-1 1 "" -- check --threads 1 --format json testdata/ack-missing-by
 cp "$tmp/out" "$tmp/t1.json"
 expect threads-3 1 "" -- check --threads 3 --format json testdata/ack-missing-bye/capture.pcap
 cmp -s "$tmp/out" "$tmp/t1.json" || { fail=$((fail + 1)); echo "FAIL: cli --threads 3 differs from 1" >&2; }
-# no progress line unless stderr is a terminal (it is a file here)
-"$bin" check --fail-on never -o /dev/null testdata/ack-missing-bye/capture.pcap 2>"$tmp/err"
-if grep -q "$(printf '\r')" "$tmp/err"; then
-    fail=$((fail + 1)); echo "FAIL: cli progress line written to a file" >&2
-fi
+# (no progress line when stderr is a file: tests/load.sh, whose capture is
+# long enough for one; a capture of a few frames here could not show it)
 
 # -o onto something that is not a regular file is written, never replaced:
 # a FIFO (and, as root, a character device like /dev/null); a symbolic link

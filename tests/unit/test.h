@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Asserts that the NUL-terminated s equals expected (both may be NULL). */
@@ -23,5 +25,27 @@
             assert_string_equal((s), (expected)); \
         }                                         \
     } while (0)
+
+/* Reads a whole file into a malloc'd buffer (one spare byte at its end) and
+ * its size into *n; NULL if it cannot. */
+static inline uint8_t *test_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    long size;
+
+    if (f == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        buf = malloc((size_t)size + 1);
+        if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
+            free(buf);
+            buf = NULL;
+        }
+        *n = (size_t)size;
+    }
+    fclose(f);
+    return buf;
+}
 
 #endif /* SL_TESTS_UNIT_TEST_H */

@@ -866,27 +866,6 @@ static void test_msg_fini_is_safe(void **state)
     sl_sip_init();
 }
 
-/* Reads a whole file; NULL if it cannot. */
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long size;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)size + 1);
-        if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-            free(buf);
-            buf = NULL;
-        }
-        *n = (size_t)size;
-    }
-    fclose(f);
-    return buf;
-}
-
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -926,7 +905,7 @@ static void test_msg_rfc4475_corpus(void **state)
         int rc;
 
         (void)snprintf(path, sizeof(path), "%s/%s", RFC4475_DIR, names[i]);
-        buf = slurp(path, &n);
+        buf = test_slurp(path, &n);
         assert_non_null(buf);
         rc = sl_msg_parse(&m, buf, n, SL_MSG_MAX_LEN_DEFAULT, &err);
         assert_true(rc == SL_OK || rc == SL_EFORMAT);

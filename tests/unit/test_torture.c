@@ -160,26 +160,6 @@ static void put_escaped(struct text *t, const char *s)
     }
 }
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long size;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)size + 1);
-        if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-            free(buf);
-            buf = NULL;
-        }
-        *n = (size_t)size;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* ---- one message through the pipeline --------------------------------- */
 
 static void le16(uint8_t *p, unsigned v)
@@ -408,7 +388,7 @@ static void test_rfc4475(void **state)
         enum outcome oc;
 
         snprintf(path, sizeof(path), "%s/%s.sip", dir, tt->name);
-        msg = slurp(path, &n);
+        msg = test_slurp(path, &n);
         if (msg == NULL)
             fail_msg("%s: cannot read", path);
         snprintf(line, sizeof(line), "\n%s %s %s\n", tt->name, tt->section, tt->kind);
@@ -461,7 +441,7 @@ static void test_rfc4475(void **state)
                     break;
             if (j == n_src && n_src < 16)
                 snprintf(src[n_src++], sizeof(src[0]), "%.*s", (int)len, rel);
-            msg = slurp(files[i], &n);
+            msg = test_slurp(files[i], &n);
             assert_non_null(msg);
             oc = n == 0 ? NOT_SIP : run_message(msg, n, &t, &hdr, false);
             count[j][oc]++;
@@ -491,7 +471,7 @@ static void test_rfc4475(void **state)
         assert_int_equal(fclose(f), 0);
         print_message("wrote %s: read it against the RFC before committing\n", EXPECTED);
     } else {
-        want = slurp(EXPECTED, &want_len);
+        want = test_slurp(EXPECTED, &want_len);
         assert_non_null(want);
         if (want_len != all.n || memcmp(want, all.p, all.n) != 0) {
             FILE *f = fopen("build/torture.actual", "wb");
