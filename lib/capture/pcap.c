@@ -333,13 +333,19 @@ static void end_notes(struct sl_capture *c)
     }
 }
 
+/* A step back in time of at most this many microseconds is not told: a
+ * capture on several CPUs (tcpdump on a multi-core host, lo included) stamps
+ * packets microseconds out of order, which changes no timing conclusion (the
+ * rules' tolerance, RULES.md G5, is 50 ms). */
+#define BACK_NOISE_US 1000
+
 /* Numbers the next frame, at time ts_us. */
 static void number_frame(struct sl_capture *c, struct sl_frame *f, int64_t ts_us)
 {
     c->n_frames++;
     f->number = c->n_frames;
     f->ts_us = ts_us;
-    if (c->n_frames > 1 && ts_us < c->prev_ts_us) {
+    if (c->n_frames > 1 && ts_us < c->prev_ts_us - BACK_NOISE_US) {
         int64_t back = c->prev_ts_us - ts_us;
 
         if (c->back_frames++ == 0) {
