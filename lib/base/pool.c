@@ -4,8 +4,8 @@
  * A ring of batches.  The owner fills the batch at `fill`; a full batch is
  * QUEUED for the workers, which take the oldest queued batch (WORKING) and
  * mark it WORKED.  The owner runs `done` on the batch at `head` once it is
- * WORKED; when that batch is still QUEUED the owner works it itself rather
- * than wait.  One mutex and two condition variables; workers touch a batch's
+ * WORKED; while it is not, the owner works a QUEUED batch itself (the head,
+ * or the oldest queued) rather than wait.  One mutex and two condition variables; workers touch a batch's
  * items only while it is WORKING, the owner only while it is FILLING or after
  * it is WORKED, so the items need no lock of their own.
  */
@@ -189,15 +189,21 @@ static void finish_head(struct sl_pool *p)
     size_t i;
 
     pthread_mutex_lock(&p->mu);
-    if (b->state == B_QUEUED) {
-        b->state = B_WORKING;
+    while (b->state != B_WORKED) {
+        /* rather than wait for a worker, the owner works a queued batch
+         * itself: the head when nobody took it, else the oldest other one */
+        struct batch *q = b->state == B_QUEUED ? b : oldest_queued(p);
+
+        if (q == NULL) {
+            pthread_cond_wait(&p->cv_worked, &p->mu);
+            continue;
+        }
+        q->state = B_WORKING;
         pthread_mutex_unlock(&p->mu);
-        work_batch(p, b);
+        work_batch(p, q);
         pthread_mutex_lock(&p->mu);
-        b->state = B_WORKED;
+        q->state = B_WORKED;
     }
-    while (b->state != B_WORKED)
-        pthread_cond_wait(&p->cv_worked, &p->mu);
     pthread_mutex_unlock(&p->mu);
     for (i = 0; i < b->n; i++) {
         int rc = p->fns.done(item_at(p, b, i), p->fns.ctx);

@@ -26,6 +26,8 @@
 #define QUOTE_MAX 32u
 /* Only the first bytes of a payload are looked at for the start line. */
 #define LINE_MAX_LOOK 8192u
+/* Bytes searched at once for the end of a header line (line_take). */
+#define LINE_WINDOW 256u
 
 static bool is_ws(uint8_t c)
 {
@@ -105,10 +107,23 @@ static bool line_take(struct sl_rd *r, struct sl_rd *line)
 {
     size_t i = 0, term = 0;
 
+    const uint8_t *lf, *cr;
+
     if (r->n == 0)
         return false;
-    while (i < r->n && !is_crlf(r->p[i]))
-        i++;
+    /* memchr for the LF within a short window, then for a CR before it (a
+     * lone CR ends a line too); the window keeps a message of CR-only lines
+     * linear, as does the byte loop when the window holds no LF */
+    lf = memchr(r->p, '\n', r->n < LINE_WINDOW ? r->n : LINE_WINDOW);
+    if (lf != NULL) {
+        i = (size_t)(lf - r->p);
+        cr = memchr(r->p, '\r', i);
+        if (cr != NULL)
+            i = (size_t)(cr - r->p);
+    } else {
+        while (i < r->n && !is_crlf(r->p[i]))
+            i++;
+    }
     if (i < r->n)
         term = r->p[i] == '\r' && i + 1 < r->n && r->p[i + 1] == '\n' ? 2 : 1;
     (void)sl_rd_sub(r, i, line);
@@ -297,22 +312,56 @@ static void place_add(char *list, size_t len, size_t *n, const char *what)
     (void)snprintf(list + used, len - used, "%s%s", used > 0 ? ", " : "", what);
 }
 
-static void check_bytes(struct bytes *b, struct sl_rd r, const char *what)
+/* Whether r holds only printable ASCII, HT and line ends: what nearly every
+ * row is, so the exact checks below (and the text naming the place) are only
+ * spent on the rest. */
+static bool plain_bytes(struct sl_rd r)
 {
     size_t i;
 
     for (i = 0; i < r.n; i++) {
         uint8_t c = r.p[i];
 
+        if ((c < 0x20 && c != '\t' && !is_crlf(c)) || c >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/* Checks the bytes of the start line (n_row 0) or of header row n_row, whose
+ * name is name. */
+static void check_bytes(struct bytes *b, struct sl_rd r, size_t n_row, struct sl_rd name)
+{
+    char what[4 * QUOTE_MAX + 48], q[4 * QUOTE_MAX + 8];
+    bool ctl = false, utf8;
+    size_t i;
+
+    if (plain_bytes(r))
+        return;
+    for (i = 0; i < r.n && !ctl; i++) {
+        uint8_t c = r.p[i];
+
         if (((c < 0x20 && c != '\t' && !is_crlf(c)) || c == 0x7f) &&
             !(i > 0 && r.p[i - 1] == '\\')) {
             if (b->first_ctl == 0)
                 b->first_ctl = (unsigned)c + 1;
-            place_add(b->ctl, sizeof(b->ctl), &b->n_ctl, what);
-            break;
+            ctl = true;
         }
     }
-    if (!sl_str_is_utf8((const char *)r.p, r.n))
+    utf8 = sl_str_is_utf8((const char *)r.p, r.n);
+    if (!ctl && utf8)
+        return;
+    if (n_row == 0) {
+        (void)snprintf(what, sizeof(what), "the start line");
+    } else {
+        if (name.n > 16)
+            name.n = 16;
+        quote(q, name);
+        (void)snprintf(what, sizeof(what), "row %zu (%s)", n_row, q);
+    }
+    if (ctl)
+        place_add(b->ctl, sizeof(b->ctl), &b->n_ctl, what);
+    if (!utf8)
         place_add(b->utf8, sizeof(b->utf8), &b->n_utf8, what);
 }
 
@@ -340,6 +389,9 @@ static void check_row(struct lint *l, struct sl_rd name, struct sl_rd value)
 {
     char q[4 * QUOTE_MAX + 8], text[sizeof(l->out[0].text)];
 
+    /* the first letters of the names checked below */
+    if (name.n == 0 || strchr("cmeftdw", lower(name.p[0])) == NULL)
+        return;
     if (ieq(name.p, name.n, "CSeq")) {
         struct sl_rd num = lead_digits(value);
 
@@ -423,7 +475,7 @@ size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl
         k++;
     (void)sl_rd_skip(&r, k);
     (void)line_take(&r, &line);
-    check_bytes(&bytes, line, "the start line");
+    check_bytes(&bytes, line, 0, line);
 
     /* RFC 3261 19.1.1 Table 1: headers are not allowed in a Request-URI */
     if (m->is_request && m->ruri != NULL &&
@@ -467,16 +519,7 @@ size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl
         value = row;
         (void)sl_rd_skip(&value, c + 1);
         trim(&value);
-        {
-            char what[4 * QUOTE_MAX + 48], q2[4 * QUOTE_MAX + 8];
-            struct sl_rd nm = name;
-
-            if (nm.n > 16)
-                nm.n = 16;
-            quote(q2, nm);
-            (void)snprintf(what, sizeof(what), "row %zu (%s)", n_row, q2);
-            check_bytes(&bytes, row, what);
-        }
+        check_bytes(&bytes, row, n_row, name);
         check_row(&l, name, value);
     }
     bytes_issues(&l, &bytes);
