@@ -98,6 +98,7 @@ struct arena {
 };
 
 static _Thread_local struct arena arena;
+static bool arena_installed; /* libosip2 allocates through the arena functions */
 static pthread_key_t arena_key; /* its destructor frees a worker's arena at exit */
 
 /* Each allocation is preceded by its size, on an aligned header. */
@@ -221,8 +222,10 @@ void sl_sip_init(void)
         return;
     (void)parser_init();
 #if !defined(SL_NO_ARENA)
-    if (pthread_key_create(&arena_key, arena_thread_end) == 0)
+    if (pthread_key_create(&arena_key, arena_thread_end) == 0) {
         osip_set_allocators(arena_malloc, arena_realloc, arena_free);
+        arena_installed = true;
+    }
 #else
     /* compiled all the same (the arena is the default build's), not installed */
     (void)arena_thread_end;
@@ -1485,7 +1488,11 @@ out:
         (void)sl_fail(err, SL_ENOMEM, "out of memory parsing a SIP message");
     if (rc != SL_OK)
         sl_msg_fini(m);
-    osip_message_free(sip);
+    /* With the arena, every block of sip is in it: arena_reset lets them go
+     * at once, without osip_message_free's walk over every list (~3k
+     * instructions a message). */
+    if (!arena_installed)
+        osip_message_free(sip);
     arena_reset();
     free(copy);
     return rc;
