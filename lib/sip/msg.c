@@ -307,10 +307,50 @@ static void trim(const char *s, size_t *off, size_t *n)
         (*n)--;
 }
 
-/* *dst = a malloc'd, NUL-terminated, case-folded copy of the n bytes at s. */
+/*
+ * The strings of a message come from its own blocks (sl_msg.strs), taken in
+ * turn: a message's fields usually fit the first block.  The message being
+ * filled is the calling thread's `filling` (set by sl_msg_parse_rows for the
+ * length of a parse), so the helpers below need not carry it.
+ */
+#define STR_BLOCK 1024u
+
+struct sl_msg_block {
+    struct sl_msg_block *next;
+    size_t cap, used;
+    char data[];
+};
+
+static _Thread_local struct sl_msg *filling;
+
+/* n bytes in the blocks of the message being filled, or NULL. */
+static char *str_alloc(size_t n)
+{
+    struct sl_msg_block *b = filling->strs;
+    char *p;
+
+    if (b == NULL || b->cap - b->used < n) {
+        size_t cap = n > STR_BLOCK ? n : STR_BLOCK;
+
+        if (cap > SIZE_MAX - sizeof(*b))
+            return NULL;
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            return NULL;
+        b->cap = cap;
+        b->used = 0;
+        b->next = filling->strs;
+        filling->strs = b;
+    }
+    p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+/* *dst = a NUL-terminated, case-folded copy of the n bytes at s. */
 static int set_str(char **dst, const char *s, size_t n, enum fold f)
 {
-    char *c = malloc(n + 1);
+    char *c = n < SIZE_MAX ? str_alloc(n + 1) : NULL;
     size_t i;
 
     if (c == NULL)
@@ -369,6 +409,8 @@ static void sb_puts(struct sbuf *b, const char *s, enum fold f)
 /* Hands the string to *dst: NULL when !present, "" when present but empty. */
 static int sb_finish(struct sbuf *b, char **dst, bool present)
 {
+    int rc;
+
     if (b->oom) {
         free(b->p);
         *b = (struct sbuf){ 0 };
@@ -378,12 +420,10 @@ static int sb_finish(struct sbuf *b, char **dst, bool present)
         sb_put(b, "", 0, FOLD_NONE);
     if (b->oom)
         return SL_ENOMEM;
-    if (present)
-        *dst = b->p;
-    else
-        free(b->p);
+    rc = present ? set_str(dst, b->p, b->len, FOLD_NONE) : SL_OK;
+    free(b->p);
     *b = (struct sbuf){ 0 };
-    return SL_OK;
+    return rc;
 }
 
 /* Takes over a string libosip2 made (osip_uri_to_str, osip_call_id_to_str):
@@ -1447,6 +1487,7 @@ int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_l
     }
 
     arena.on = true; /* until arena_reset below */
+    filling = m;     /* until the end too */
     if (osip_message_init(&sip) != OSIP_SUCCESS) {
         rc = SL_ENOMEM;
         goto out;
@@ -1488,6 +1529,7 @@ out:
         (void)sl_fail(err, SL_ENOMEM, "out of memory parsing a SIP message");
     if (rc != SL_OK)
         sl_msg_fini(m);
+    filling = NULL;
     /* With the arena, every block of sip is in it: arena_reset lets them go
      * at once, without osip_message_free's walk over every list (~3k
      * instructions a message). */
@@ -1500,34 +1542,13 @@ out:
 
 void sl_msg_fini(struct sl_msg *m)
 {
+    struct sl_msg_block *b, *next;
+
     if (m == NULL)
         return;
-    free(m->method);
-    free(m->ruri);
-    free(m->reason);
-    free(m->call_id);
-    free(m->from_uri);
-    free(m->from_tag);
-    free(m->from_display);
-    free(m->to_uri);
-    free(m->to_tag);
-    free(m->to_display);
-    free(m->cseq_method);
-    free(m->via_branch);
-    free(m->via_sent_by);
-    free(m->via_transport);
-    free(m->via_received);
-    free(m->contact);
-    free(m->se_refresher);
-    free(m->supported);
-    free(m->require);
-    free(m->rack_method);
-    free(m->reason_hdr);
-    free(m->user_agent);
-    free(m->content_type);
-    free(m->sdp_o_user);
-    free(m->sdp_o_sess_id);
-    free(m->sdp_o_version);
-    free(m->sdp_o_addr);
+    for (b = m->strs; b != NULL; b = next) {
+        next = b->next;
+        free(b);
+    }
     memset(m, 0, sizeof(*m));
 }

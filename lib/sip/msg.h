@@ -93,6 +93,10 @@ struct sl_msg {
     char *sdp_o_addr;
 
     size_t n_headers; /* header rows seen */
+
+    /* The blocks every string above lives in (sl_msg_fini frees them): one
+     * malloc a message instead of one a field. */
+    struct sl_msg_block *strs;
 };
 
 /* Most header rows accepted by default (sl_msg_parse_rows). */
