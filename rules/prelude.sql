@@ -48,16 +48,24 @@ SELECT capture_id, first_ts_us AS start_us, last_ts_us AS end_us FROM capture;
 
 -- cseq_dialog_txn(dialog_id, txn_id): the pairs (dialog D, transaction X) where X has a logical
 -- message in D -- RULES.md B.3, the base of the evaluation sets R(D, side, hop) of SIP-CSEQ-001,
--- 002, 005 and 009 -- for the dialogs where these rules can fire at all.  In the others each side
--- sent at most two transactions (INVITE or non-INVITE, not ACK or CANCEL, with a CSeq number) and
--- the later of the two is numbered exactly one above the earlier: no number went down, was reused
--- or skipped.  (The two are compared by their sums: the one with the highest req_msg_id, and the
--- other; when the later by req_msg_id is not also the later by req_first_us, the dialog is kept.)
+-- 002, 005 and 009 -- for the dialogs where one of these rules can fire at all.
 -- The pairs, without reading every message: a transaction with a dialog_id has a logical message
 -- in that dialog (its request, or the response that gave it the dialog; lib/txn).  Other pairs
 -- come only from the responses to an initial INVITE (SUBSCRIBE, REFER: the requests that make
 -- dialogs) that landed in another dialog than txn.dialog_id -- the forks: those are read through
--- the index message_txn, and their dialogs are always kept.
+-- the index message_txn.
+-- Which dialogs: the four rules partition R(D) by side and hop (the unordered address pair and
+-- transport: the tuples (ip, port) compared here are one-to-one with the "ip:port" texts the rules
+-- compare; a NULL ip or port makes both keys NULL there, and all four here) and order it by req_first_us,
+-- req_msg_id.  An in-dialog row can fire only when its number is not exactly one above the highest
+-- number before it in its partition: SIP-CSEQ-001 needs it below, 002 equal (an earlier row with
+-- the same number), 005 more than one above, 009 at most the highest answered one.  A dialog
+-- without such a row is left out: the rules would find nothing there (their windows partition by
+-- dialog first, so the dialogs kept see the same rows as before).  A number outside
+-- 0..999999999998 keeps its dialog too (the rules compare printf('%012d') texts, which order
+-- like the numbers only in that range; the parser stores 0..2^32-1).
+-- One window over every such transaction (a sort of all of them: this is the cost of the table);
+-- the rules then run their own windows on the few dialogs kept.
 CREATE TEMP TABLE cseq_dialog_txn AS
 WITH fork AS (
     SELECT DISTINCT m.dialog_id, m.txn_id
@@ -65,24 +73,41 @@ WITH fork AS (
     WHERE x.in_dialog = 0 AND (x.kind = 'INVITE' OR x.method IN ('SUBSCRIBE', 'REFER'))
       AND m.is_retrans = 0 AND m.dup_of IS NULL AND m.dialog_id IS NOT NULL
       AND m.dialog_id IS NOT x.dialog_id
-), side AS (
-    SELECT dialog_id, count(*) AS n, max(req_msg_id), cseq_num AS c_last, req_first_us AS t_last,
-           total(cseq_num) AS c_sum, total(req_first_us) AS t_sum
+), r AS (   -- the rows of every R(D, side, hop)
+    SELECT dialog_id, uac_side, transport, uac_ip, uac_port, uas_ip, uas_port, req_first_us,
+           req_msg_id, cseq_num, in_dialog,
+           CASE WHEN uac_ip IS NULL OR uac_port IS NULL OR uas_ip IS NULL OR uas_port IS NULL THEN NULL
+                ELSE (uac_ip, uac_port) <= (uas_ip, uas_port) END AS lo
     FROM txn
     WHERE dialog_id IS NOT NULL AND kind IN ('INVITE', 'NONINVITE') AND method NOT IN ('ACK', 'CANCEL')
       AND cseq_num IS NOT NULL AND uac_side IN ('caller', 'callee')
-    GROUP BY dialog_id, uac_side
+    UNION ALL
+    SELECT f.dialog_id, x.uac_side, x.transport, x.uac_ip, x.uac_port, x.uas_ip, x.uas_port,
+           x.req_first_us, x.req_msg_id, x.cseq_num, x.in_dialog,
+           CASE WHEN x.uac_ip IS NULL OR x.uac_port IS NULL OR x.uas_ip IS NULL OR x.uas_port IS NULL
+                THEN NULL ELSE (x.uac_ip, x.uac_port) <= (x.uas_ip, x.uas_port) END
+    FROM fork f JOIN txn x ON x.txn_id = f.txn_id
+    WHERE x.kind IN ('INVITE', 'NONINVITE') AND x.method NOT IN ('ACK', 'CANCEL')
+      AND x.cseq_num IS NOT NULL AND x.uac_side IN ('caller', 'callee')
+), w AS (
+    SELECT dialog_id, in_dialog, cseq_num,
+           max(cseq_num) OVER (
+               PARTITION BY dialog_id, uac_side, transport,
+                   CASE lo WHEN 1 THEN uac_ip WHEN 0 THEN uas_ip END,
+                   CASE lo WHEN 1 THEN uac_port WHEN 0 THEN uas_port END,
+                   CASE lo WHEN 1 THEN uas_ip WHEN 0 THEN uac_ip END,
+                   CASE lo WHEN 1 THEN uas_port WHEN 0 THEN uac_port END
+               ORDER BY req_first_us, req_msg_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max
+    FROM r
 ), keep AS (
-    SELECT dialog_id FROM side
-    WHERE n > 2
-       OR (n = 2 AND NOT (c_last = c_sum - c_last + 1 AND t_last >= t_sum - t_last
-                          AND abs(t_last) < 4503599627370496 AND abs(t_sum) < 9007199254740992))
-    UNION
-    SELECT dialog_id FROM fork
+    SELECT DISTINCT dialog_id FROM w
+    WHERE in_dialog = 1 AND prev_max IS NOT NULL
+      AND (cseq_num IS NOT prev_max + 1 OR prev_max NOT BETWEEN 0 AND 999999999998)
 )
 SELECT x.dialog_id, x.txn_id FROM keep k JOIN txn x ON x.dialog_id = k.dialog_id
-UNION
-SELECT dialog_id, txn_id FROM fork;
+UNION ALL
+SELECT f.dialog_id, f.txn_id FROM keep k JOIN fork f ON f.dialog_id = k.dialog_id;
 
 -- fork_txn(txn_id): the transactions whose provisional (with a To tag) and 2xx responses carry at
 -- least two different To tags (a 2xx without a tag counts as the tag ''): the only ones where
