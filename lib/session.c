@@ -51,6 +51,7 @@ struct sl_session {
     struct sl_findings findings;
     struct sl_ruleset *rules;
     struct sl_rule_cache *cache; /* the rules prepared on a temporary database (reset) */
+    bool was_reset;              /* sl_session_reset ran: the cache is used */
     unsigned threads;            /* parse threads, the caller's included (>= 1) */
 };
 
@@ -1115,9 +1116,12 @@ static int ensure_findings(struct sl_session *s, struct sl_err *err)
     {
         struct sl_engine_opts eo = { .t1_us = s->opts.t1_us,
                                      .tol_us = 0,
-                                     .cache = s->cache,
+                                     /* the cache pays from the second run on:
+                                      * a run with none may use two threads */
+                                     .cache = s->was_reset ? s->cache : NULL,
                                      .timing = s->opts.timing != 0,
-                                     .rule_timeout_ms = s->opts.rule_limit_ms };
+                                     .rule_timeout_ms = s->opts.rule_limit_ms,
+                                     .threads = s->threads };
 
         if ((rc = sl_engine_run(s->db, s->rules, &eo, &s->findings, err)) != SL_OK)
             return rc;
@@ -1220,6 +1224,7 @@ int sl_session_reset(struct sl_session *s, struct sl_err *err)
     s->txn_limit_reported = false;
     s->n_inputs = 0;
     s->finished = false;
+    s->was_reset = true;
     return SL_OK;
 }
 

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -992,7 +993,7 @@ static bool temp_table_name(const char *stmt, char *out, size_t len)
  * shared tables that an enabled rule uses (recorded in sh, to be dropped
  * after). */
 static int run_prelude(sqlite3 *h, const struct sl_ruleset *rs, struct shared *sh, size_t *n_sh,
-                       bool tables_only, struct sl_err *err)
+                       bool tables_only, const signed char *conn_of, int me, struct sl_err *err)
 {
     const char *p = sl_ruleset_prelude(rs);
     size_t n = sl_ruleset_count(rs), i;
@@ -1008,7 +1009,8 @@ static int run_prelude(sqlite3 *h, const struct sl_ruleset *rs, struct shared *s
         for (i = 0; !used && i < n; i++) {
             const struct sl_rule_info *r = sl_ruleset_at(rs, i);
 
-            used = sl_ruleset_enabled(rs, i) && r->sql != NULL && names(r->sql, name);
+            used = sl_ruleset_enabled(rs, i) && r->sql != NULL &&
+                   (conn_of == NULL || conn_of[i] == me) && names(r->sql, name);
         }
         if (sqlite3_prepare_v2(h, p, -1, &st, &tail) != SQLITE_OK)
             return sl_fail(err, SL_ESQL, "rules/prelude.sql: %s", sqlite3_errmsg(h));
@@ -1071,6 +1073,266 @@ static void print_times(struct rule_time *t, size_t n, const struct shared *sh, 
             (double)total_ns / 1e6);
 }
 
+/* ---- the rules on two connections --------------------------------------- */
+
+/*
+ * With a second connection to the database (sl_db_aux) and more than one
+ * thread, the SQL rules run on two threads.  A rule that names a shared table
+ * of the prelude runs on the connection that builds it (each connection has
+ * its own TEMP tables): the first shared table's rules on the caller's
+ * connection, the others' on the second; every other rule is taken by
+ * whichever thread is free.  Each thread lists its findings apart, and they
+ * are put together in the rules' order before the sort, as one thread would
+ * have listed them: the report never depends on the threads.
+ */
+struct par_rule {
+    size_t rule;   /* index in the ruleset */
+    int conn;      /* -1: the first free thread; else the thread that must run it */
+    int ran_on;    /* the thread that ran it, -1: not run */
+    size_t begin;  /* its findings in that thread's list */
+    size_t end;
+    struct rule_time time;
+};
+
+struct par {
+    const struct sl_ruleset *rs;
+    const struct sl_engine_opts *o;
+    struct par_rule *v;
+    size_t n;
+    signed char *conn_of; /* per ruleset index: the thread its shared tables are built on */
+    pthread_mutex_t mu;
+    size_t next;          /* the next rule to look at for a free thread */
+    bool failed;          /* a thread failed: no thread takes another rule */
+};
+
+struct par_thread {
+    struct par *p;
+    int me;
+    sqlite3 *h;
+    struct sl_findings fs;
+    struct shared sh[SL_MAX_SHARED];
+    size_t n_sh;
+    struct sl_err err;
+    int rc;
+};
+
+/* The next rule for thread me: its own first, then a free one; NULL at the end. */
+static struct par_rule *par_take(struct par *p, int me, size_t *own)
+{
+    struct par_rule *r = NULL;
+
+    for (; *own < p->n; (*own)++) {
+        if (p->v[*own].conn == me) {
+            r = &p->v[(*own)++];
+            break;
+        }
+    }
+    pthread_mutex_lock(&p->mu);
+    if (p->failed)
+        r = NULL;
+    else if (r == NULL) {
+        while (p->next < p->n && p->v[p->next].conn != -1)
+            p->next++;
+        if (p->next < p->n)
+            r = &p->v[p->next++];
+    }
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+static void *par_main(void *arg)
+{
+    struct par_thread *t = arg;
+    struct par *p = t->p;
+    struct rule_run rr;
+    struct par_rule *pr;
+    size_t own = 0, i;
+
+    memset(&rr, 0, sizeof(rr));
+    rr.h = t->h;
+    rr.o = p->o;
+    rr.fs = &t->fs;
+    t->rc = run_prelude(rr.h, p->rs, t->sh, &t->n_sh, false, p->conn_of, t->me, &t->err);
+    if (t->rc == SL_OK &&
+        (sqlite3_prepare_v2(rr.h, msg_sql, -1, &rr.msg_st, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(rr.h,
+                            "SELECT call_id, caller_tag, callee_tag, leg_id FROM dialog "
+                            "WHERE dialog_id = ?1",
+                            -1, &rr.dlg_st, NULL) != SQLITE_OK ||
+         sqlite3_exec(rr.h, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK))
+        t->rc = sl_fail(&t->err, SL_ESQL, "rules: %s", sqlite3_errmsg(rr.h));
+    if (t->rc == SL_OK) {
+        sqlite3_set_authorizer(rr.h, auth_read_only, NULL);
+        sqlite3_progress_handler(rr.h, 10000, rule_progress, &rr);
+        while ((pr = par_take(p, t->me, &own)) != NULL) {
+            int64_t t0 = now_ns();
+
+            pr->begin = t->fs.n;
+            t->rc = run_rule(&rr, sl_ruleset_at(p->rs, pr->rule), &t->err);
+            pr->end = t->fs.n;
+            pr->ran_on = t->me;
+            pr->time.rule = sl_ruleset_at(p->rs, pr->rule);
+            pr->time.ns = now_ns() - t0;
+            pr->time.rows = rr.rows;
+            pr->time.stopped = rr.stopped;
+            if (t->rc != SL_OK) {
+                pthread_mutex_lock(&p->mu);
+                p->failed = true;
+                pthread_mutex_unlock(&p->mu);
+                break;
+            }
+        }
+        sqlite3_progress_handler(rr.h, 0, NULL, NULL);
+        sqlite3_set_authorizer(rr.h, NULL, NULL);
+        (void)sqlite3_exec(rr.h, "PRAGMA query_only = 0", NULL, NULL, NULL);
+    } else {
+        pthread_mutex_lock(&p->mu);
+        p->failed = true;
+        pthread_mutex_unlock(&p->mu);
+    }
+    sqlite3_finalize(rr.msg_st);
+    sqlite3_finalize(rr.dlg_st);
+    (void)sqlite3_exec(rr.h,
+                       "DROP VIEW IF EXISTS temp.m; DROP VIEW IF EXISTS temp.lm; "
+                       "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
+                       NULL, NULL, NULL);
+    for (i = 0; i < t->n_sh; i++) {
+        char drop[96];
+
+        snprintf(drop, sizeof(drop), "DROP TABLE IF EXISTS temp.%s", t->sh[i].name);
+        (void)sqlite3_exec(rr.h, drop, NULL, NULL, NULL);
+    }
+    free(rr.per_input);
+    free(rr.more);
+    free(rr.more_frame);
+    free(rr.more_sev);
+    return NULL;
+}
+
+/* Which thread builds each shared table's rules (par.conn_of, per ruleset
+ * index; -1: a rule that names none). */
+static void par_pin(struct par *p)
+{
+    static const char kw[] = "CREATE TEMP TABLE ";
+    const char *pre = sl_ruleset_prelude(p->rs), *q = pre;
+    size_t n = sl_ruleset_count(p->rs), i, k = 0;
+    char name[64];
+
+    for (i = 0; i < n; i++)
+        p->conn_of[i] = -1;
+    while ((q = strstr(q, kw)) != NULL) {
+        /* statements start lines; a comment may quote the words */
+        if ((q == pre || q[-1] == '\n') && temp_table_name(q, name, sizeof(name))) {
+            for (i = 0; i < n; i++) {
+                const struct sl_rule_info *r = sl_ruleset_at(p->rs, i);
+
+                if (p->conn_of[i] == -1 && r->sql != NULL && names(r->sql, name))
+                    p->conn_of[i] = k == 0 ? 0 : 1;
+            }
+            k++;
+        }
+        q += sizeof(kw) - 1;
+    }
+}
+
+static int run_sql_rules_par(sqlite3 *aux, const struct sl_ruleset *rs,
+                             const struct sl_engine_opts *o, struct sl_findings *fs, sqlite3 *main_h,
+                             struct sl_err *err)
+{
+    struct par p;
+    struct par_thread t[2];
+    pthread_t tid;
+    size_t n = sl_ruleset_count(rs), i, j;
+    int64_t t_start = now_ns();
+    int rc = SL_OK;
+    bool started;
+
+    memset(&p, 0, sizeof(p));
+    memset(t, 0, sizeof(t));
+    p.rs = rs;
+    p.o = o;
+    p.v = calloc(n, sizeof(*p.v));
+    p.conn_of = calloc(n, sizeof(*p.conn_of));
+    if (p.v == NULL || p.conn_of == NULL) {
+        free(p.v);
+        free(p.conn_of);
+        return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    par_pin(&p);
+    for (i = 0; i < n; i++) {
+        if (!sl_ruleset_enabled(rs, i) || sl_ruleset_at(rs, i)->sql == NULL)
+            continue;
+        p.v[p.n].rule = i;
+        p.v[p.n].conn = p.conn_of[i];
+        p.v[p.n].ran_on = -1;
+        p.n++;
+    }
+    if (pthread_mutex_init(&p.mu, NULL) != 0) {
+        free(p.v);
+        free(p.conn_of);
+        return sl_fail(err, SL_ENOMEM, "cannot start the rules threads");
+    }
+    for (i = 0; i < 2; i++) {
+        t[i].p = &p;
+        t[i].me = (int)i;
+        t[i].h = i == 0 ? main_h : aux;
+    }
+    started = pthread_create(&tid, NULL, par_main, &t[1]) == 0;
+    if (!started) /* the caller's thread runs them all, the second one's included */
+        for (i = 0; i < p.n; i++)
+            if (p.v[i].conn == 1)
+                p.v[i].conn = 0;
+    if (!started)
+        for (i = 0; i < n; i++)
+            if (p.conn_of[i] == 1)
+                p.conn_of[i] = 0;
+    par_main(&t[0]);
+    if (started)
+        pthread_join(tid, NULL);
+    for (i = 0; i < 2 && rc == SL_OK; i++) {
+        if (t[i].rc != SL_OK) {
+            rc = t[i].rc;
+            *err = t[i].err;
+        }
+    }
+    /* the findings in the rules' order, as one thread lists them */
+    for (i = 0; i < p.n && rc == SL_OK; i++) {
+        const struct par_rule *pr = &p.v[i];
+
+        for (j = pr->begin; pr->ran_on >= 0 && j < pr->end; j++) {
+            struct sl_finding *f = push(fs);
+
+            if (f == NULL) {
+                rc = sl_fail(err, SL_ENOMEM, "out of memory");
+                break;
+            }
+            *f = t[pr->ran_on].fs.v[j];
+            memset(&t[pr->ran_on].fs.v[j], 0, sizeof(*f)); /* moved */
+        }
+    }
+    if (rc == SL_OK && o->timing) {
+        struct rule_time *times = calloc(p.n + 1, sizeof(*times));
+        struct shared sh[2 * SL_MAX_SHARED];
+        size_t n_sh = 0, k = 0;
+
+        for (i = 0; i < 2; i++)
+            for (j = 0; j < t[i].n_sh; j++)
+                sh[n_sh++] = t[i].sh[j];
+        for (i = 0; times != NULL && i < p.n; i++)
+            if (p.v[i].ran_on >= 0)
+                times[k++] = p.v[i].time;
+        if (times != NULL)
+            print_times(times, k, sh, n_sh, now_ns() - t_start);
+        free(times);
+    }
+    for (i = 0; i < 2; i++)
+        sl_findings_fini(&t[i].fs);
+    pthread_mutex_destroy(&p.mu);
+    free(p.v);
+    free(p.conn_of);
+    return rc;
+}
+
 static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
                          const struct sl_engine_opts *o, struct sl_findings *fs, struct sl_err *err)
 {
@@ -1087,6 +1349,8 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
         any = any || (sl_ruleset_enabled(rs, i) && sl_ruleset_at(rs, i)->sql != NULL);
     if (!any)
         return SL_OK;
+    if (o->cache == NULL && o->threads > 1 && sl_db_aux(db) != NULL)
+        return run_sql_rules_par(sl_db_aux(db), rs, o, fs, sl_db_handle(db), err);
     memset(&rr, 0, sizeof(rr));
     rr.h = sl_db_handle(db);
     rr.o = o;
@@ -1101,10 +1365,10 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
         rr.dlg_st = rr.cache->dlg_st;
         (void)sqlite3_reset(rr.msg_st);
         (void)sqlite3_reset(rr.dlg_st);
-        if ((rc = run_prelude(rr.h, rs, sh, &n_sh, true, err)) != SL_OK)
+        if ((rc = run_prelude(rr.h, rs, sh, &n_sh, true, NULL, 0, err)) != SL_OK)
             goto out;
     } else {
-        if ((rc = run_prelude(rr.h, rs, sh, &n_sh, false, err)) != SL_OK)
+        if ((rc = run_prelude(rr.h, rs, sh, &n_sh, false, NULL, 0, err)) != SL_OK)
             goto out;
         if (sqlite3_prepare_v2(rr.h, msg_sql, -1, &rr.msg_st, NULL) != SQLITE_OK ||
             sqlite3_prepare_v2(rr.h,
@@ -1211,6 +1475,7 @@ int sl_engine_run(struct sl_db *db, const struct sl_ruleset *rs, const struct sl
             eo.tol_us = o->tol_us;
         eo.cache = o->cache;
         eo.timing = o->timing;
+        eo.threads = o->threads;
         if (o->rule_timeout_ms > 0)
             eo.rule_timeout_ms = o->rule_timeout_ms;
     }

@@ -119,6 +119,9 @@ struct sl_engine_opts {
      * finding of that rule says its findings are incomplete, the other rules
      * still run.  Built-in rules are not limited. */
     long long rule_timeout_ms;
+    /* More than 1 (and no cache): the SQL rules run on two threads, over a
+     * second connection to the database (sl_db_aux), when it has one. */
+    unsigned threads;
 };
 
 #define SL_RULE_TIMEOUT_MS_DEFAULT 60000

@@ -200,6 +200,11 @@ struct sl_db {
     char *tmp_path; /* path + ".tmp" while loading */
     int in_txn;
     int finished;
+    /* A second connection for the rules stage (sl_db_aux): opened when the
+     * database is created for a temporary one (a file that is unlinked at
+     * once, so that nothing is left behind), else when first asked for. */
+    sqlite3 *aux;
+    int aux_tried;
     char ep_buf[2][64]; /* endpoint texts bound SQLITE_STATIC until the step */
 };
 
@@ -267,7 +272,7 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
     const char *open_path = "";
     size_t i;
     int rc;
-    char pragma[160];
+    char pragma[160], tmp_name[4096];
 
     *out = NULL;
     db = calloc(1, sizeof(*db));
@@ -290,14 +295,42 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
         }
         open_path = db->tmp_path;
     }
-    /* "" is a private temporary database that SQLite deletes on close. */
     sqlite_setup();
+    if (path == NULL) {
+        /* A temporary database is a file of the temporary directory,
+         * unlinked as soon as both connections have it open (SQLite's own
+         * temporary database, "", could have only one connection). */
+        const char *dir = getenv("TMPDIR");
+        int fd;
+
+        if (dir == NULL || *dir == '\0')
+            dir = "/tmp";
+        if (snprintf(tmp_name, sizeof(tmp_name), "%s/siplint-XXXXXX", dir) >= (int)sizeof(tmp_name)) {
+            rc = sl_fail(err, SL_EIO, "TMPDIR is too long");
+            goto fail;
+        }
+        if ((fd = mkstemp(tmp_name)) < 0) {
+            rc = sl_fail(err, SL_EIO, "%s: cannot create a temporary database: %s", tmp_name,
+                         strerror(errno));
+            goto fail;
+        }
+        (void)close(fd);
+        open_path = tmp_name;
+    }
     if (sqlite3_open_v2(open_path, &db->db, OPEN_FLAGS | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                        NULL) != SQLITE_OK) {
+                        NULL) != SQLITE_OK ||
+        (path == NULL && sqlite3_open_v2(open_path, &db->aux, OPEN_FLAGS | SQLITE_OPEN_READWRITE,
+                                         NULL) != SQLITE_OK)) {
+        if (path == NULL)
+            (void)unlink(tmp_name);
         rc = sl_fail(err, SL_ESQL, "%s: cannot create database: %s",
                      path != NULL ? path : "(temporary)",
                      db->db ? sqlite3_errmsg(db->db) : "out of memory");
         goto fail;
+    }
+    if (path == NULL) {
+        db->aux_tried = 1;
+        (void)unlink(tmp_name);
     }
     /* Nothing to protect until the load is complete: the file is renamed into
      * place only then, so no journal and no fsync while loading. */
@@ -342,6 +375,10 @@ int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err
     if (db == NULL)
         return sl_fail(err, SL_ENOMEM, "out of memory");
     db->finished = 1;
+    if ((db->path = dup_str(path)) == NULL) {
+        rc = sl_fail(err, SL_ENOMEM, "out of memory");
+        goto fail;
+    }
     sqlite_setup();
     if (sqlite3_open_v2(path, &db->db, OPEN_FLAGS | SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         rc = sl_fail(err, SL_EINPUT, "%s: cannot open database: %s", path,
@@ -368,6 +405,23 @@ fail:
 sqlite3 *sl_db_handle(struct sl_db *db)
 {
     return db->db;
+}
+
+sqlite3 *sl_db_aux(struct sl_db *db)
+{
+    const char *path = db->path;
+
+    if (!db->finished)
+        return NULL;
+    if (!db->aux_tried) {
+        db->aux_tried = 1;
+        if (path != NULL &&
+            sqlite3_open_v2(path, &db->aux, OPEN_FLAGS | SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+            sqlite3_close(db->aux);
+            db->aux = NULL;
+        }
+    }
+    return db->aux;
 }
 
 const char *sl_severity_name(enum sl_severity sev)
@@ -890,6 +944,8 @@ void sl_db_close(struct sl_db *db)
     finalize_all(db);
     if (db->db != NULL)
         sqlite3_close(db->db);
+    if (db->aux != NULL)
+        sqlite3_close(db->aux);
     if (!db->finished && db->tmp_path != NULL)
         (void)unlink(db->tmp_path);
     free(db->path);

@@ -24,8 +24,8 @@
 
 struct sl_db;
 
-/* Creates a database.  path NULL: a private temporary database that SQLite
- * deletes on close.  Otherwise path is replaced by the new database when
+/* Creates a database.  path NULL: a private temporary database (a file of
+ * $TMPDIR or /tmp, unlinked at once, gone on close).  Otherwise path is replaced by the new database when
  * sl_db_finish succeeds.  Returns SL_OK or SL_ESQL / SL_ENOMEM. */
 int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err);
 
@@ -36,6 +36,11 @@ int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err
 
 /* The SQLite handle, for queries by later stages.  Owned by db. */
 sqlite3 *sl_db_handle(struct sl_db *db);
+
+/* A second connection to the same database, for a thread of the rules stage
+ * (read it only: the caller's TEMP objects aside), once sl_db_finish has
+ * succeeded; NULL when there is none (closed by sl_db_close). */
+sqlite3 *sl_db_aux(struct sl_db *db);
 
 /* A capture as stored in table capture. */
 struct sl_db_capture {
