@@ -243,6 +243,14 @@ expect threads-1 1 "" -- check --threads 1 --format json testdata/ack-missing-by
 cp "$tmp/out" "$tmp/t1.json"
 expect threads-3 1 "" -- check --threads 3 --format json testdata/ack-missing-bye/capture.pcap
 cmp -s "$tmp/out" "$tmp/t1.json" || { fail=$((fail + 1)); echo "FAIL: cli --threads 3 differs from 1" >&2; }
+# every testdata capture at once: every rule fires, and with two threads the
+# SQL rules run on two connections; the findings and their order are the same
+set -- testdata/*/capture.pcap
+expect threads-all-1 1 "" -- check --threads 1 --fail-on error --format json "$@"
+cp "$tmp/out" "$tmp/t1.json"
+expect threads-all-2 1 "" -- check --threads 2 --fail-on error --format json "$@"
+cmp -s "$tmp/out" "$tmp/t1.json" || { fail=$((fail + 1)); echo "FAIL: cli --threads 2 differs from 1 on all of testdata" >&2; }
+[ "$(grep -c '"rule": "SIP-' "$tmp/t1.json")" -gt 80 ] || { fail=$((fail + 1)); echo "FAIL: cli: all of testdata gave few findings" >&2; }
 # (no progress line when stderr is a file: tests/load.sh, whose capture is
 # long enough for one; a capture of a few frames here could not show it)
 
