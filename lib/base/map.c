@@ -33,65 +33,71 @@ static uint64_t rotl(uint64_t x, unsigned b)
 
 static uint64_t load_le64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+#else
     uint64_t v = 0;
     unsigned i;
 
     for (i = 0; i < 8; i++)
         v |= (uint64_t)p[i] << (8u * i);
     return v;
+#endif
 }
 
-static void sip_round(uint64_t v[4])
-{
-    v[0] += v[1];
-    v[1] = rotl(v[1], 13);
-    v[1] ^= v[0];
-    v[0] = rotl(v[0], 32);
-    v[2] += v[3];
-    v[3] = rotl(v[3], 16);
-    v[3] ^= v[2];
-    v[0] += v[3];
-    v[3] = rotl(v[3], 21);
-    v[3] ^= v[0];
-    v[2] += v[1];
-    v[1] = rotl(v[1], 17);
-    v[1] ^= v[2];
-    v[2] = rotl(v[2], 32);
-}
+/* One SipRound on the four state words (locals: the compiler keeps them in
+ * registers, which an array passed to a function defeated). */
+#define SIP_ROUND(v0, v1, v2, v3)                                                                  \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = rotl(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = rotl(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = rotl(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = rotl(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = rotl(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = rotl(v2, 32);                                                                         \
+    } while (0)
 
 /* Aumasson & Bernstein, "SipHash: a fast short-input PRF" (2012), with c
- * compression and d finalization rounds. */
-static uint64_t siphash_cd(const void *p, size_t n, uint64_t k0, uint64_t k1, unsigned c,
-                           unsigned d)
+ * compression and d finalization rounds (constants where it is inlined). */
+static inline __attribute__((always_inline)) uint64_t
+siphash_cd(const void *p, size_t n, uint64_t k0, uint64_t k1, unsigned c, unsigned d)
 {
     const uint8_t *in = p;
-    uint64_t v[4];
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
     uint64_t b = (uint64_t)n << 56;
     uint64_t m;
     size_t i, full = n - n % 8u;
     unsigned j, r;
 
-    v[0] = k0 ^ 0x736f6d6570736575ULL;
-    v[1] = k1 ^ 0x646f72616e646f6dULL;
-    v[2] = k0 ^ 0x6c7967656e657261ULL;
-    v[3] = k1 ^ 0x7465646279746573ULL;
     for (i = 0; i < full; i += 8) {
         m = load_le64(in + i);
-        v[3] ^= m;
+        v3 ^= m;
         for (r = 0; r < c; r++)
-            sip_round(v);
-        v[0] ^= m;
+            SIP_ROUND(v0, v1, v2, v3);
+        v0 ^= m;
     }
     for (j = 0; i + j < n; j++)
         b |= (uint64_t)in[i + j] << (8u * j);
-    v[3] ^= b;
+    v3 ^= b;
     for (r = 0; r < c; r++)
-        sip_round(v);
-    v[0] ^= b;
-    v[2] ^= 0xff;
+        SIP_ROUND(v0, v1, v2, v3);
+    v0 ^= b;
+    v2 ^= 0xff;
     for (r = 0; r < d; r++)
-        sip_round(v);
-    return v[0] ^ v[1] ^ v[2] ^ v[3];
+        SIP_ROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
 }
 
 uint64_t sl_siphash(const void *p, size_t n, uint64_t k0, uint64_t k1)

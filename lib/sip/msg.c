@@ -355,8 +355,11 @@ static int set_str(char **dst, const char *s, size_t n, enum fold f)
 
     if (c == NULL)
         return SL_ENOMEM;
-    for (i = 0; i < n; i++)
-        c[i] = fold_char(s[i], f);
+    if (f == FOLD_NONE)
+        memcpy(c, s, n);
+    else
+        for (i = 0; i < n; i++)
+            c[i] = fold_char(s[i], f);
     c[n] = '\0';
     *dst = c;
     return SL_OK;
