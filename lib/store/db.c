@@ -328,10 +328,8 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
                      db->db ? sqlite3_errmsg(db->db) : "out of memory");
         goto fail;
     }
-    if (path == NULL) {
-        db->aux_tried = 1;
+    if (path == NULL)
         (void)unlink(tmp_name);
-    }
     /* Nothing to protect until the load is complete: the file is renamed into
      * place only then, so no journal and no fsync while loading. */
     if (snprintf(pragma, sizeof(pragma),
@@ -415,11 +413,14 @@ sqlite3 *sl_db_aux(struct sl_db *db)
         return NULL;
     if (!db->aux_tried) {
         db->aux_tried = 1;
-        if (path != NULL &&
+        if (db->aux == NULL && path != NULL &&
             sqlite3_open_v2(path, &db->aux, OPEN_FLAGS | SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
             sqlite3_close(db->aux);
             db->aux = NULL;
         }
+        /* its TEMP tables and the pages its rules read (the default is 2 MB) */
+        if (db->aux != NULL)
+            (void)sqlite3_exec(db->aux, "PRAGMA cache_size = -32768", NULL, NULL, NULL);
     }
     return db->aux;
 }
