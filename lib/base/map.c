@@ -50,22 +50,22 @@ static uint64_t load_le64(const uint8_t *p)
 
 /* One SipRound on the four state words (locals: the compiler keeps them in
  * registers, which an array passed to a function defeated). */
-#define SIP_ROUND(v0, v1, v2, v3)                                                                  \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = rotl(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = rotl(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = rotl(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = rotl(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = rotl(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = rotl(v2, 32);                                                                         \
+#define SIP_ROUND(v0, v1, v2, v3) \
+    do {                          \
+        v0 += v1;                 \
+        v1 = rotl(v1, 13);        \
+        v1 ^= v0;                 \
+        v0 = rotl(v0, 32);        \
+        v2 += v3;                 \
+        v3 = rotl(v3, 16);        \
+        v3 ^= v2;                 \
+        v0 += v3;                 \
+        v3 = rotl(v3, 21);        \
+        v3 ^= v0;                 \
+        v2 += v1;                 \
+        v1 = rotl(v1, 17);        \
+        v1 ^= v2;                 \
+        v2 = rotl(v2, 32);        \
     } while (0)
 
 /* Aumasson & Bernstein, "SipHash: a fast short-input PRF" (2012), with c

@@ -1086,10 +1086,10 @@ static void print_times(struct rule_time *t, size_t n, const struct shared *sh, 
  * have listed them: the report never depends on the threads.
  */
 struct par_rule {
-    size_t rule;   /* index in the ruleset */
-    int conn;      /* -1: the first free thread; else the thread that must run it */
-    int ran_on;    /* the thread that ran it, -1: not run */
-    size_t begin;  /* its findings in that thread's list */
+    size_t rule;  /* index in the ruleset */
+    int conn;     /* -1: the first free thread; else the thread that must run it */
+    int ran_on;   /* the thread that ran it, -1: not run */
+    size_t begin; /* its findings in that thread's list */
     size_t end;
     struct rule_time time;
 };
@@ -1101,8 +1101,8 @@ struct par {
     size_t n;
     signed char *conn_of; /* per ruleset index: the thread its shared tables are built on */
     pthread_mutex_t mu;
-    size_t next;          /* the next rule to look at for a free thread */
-    bool failed;          /* a thread failed: no thread takes another rule */
+    size_t next; /* the next rule to look at for a free thread */
+    bool failed; /* a thread failed: no thread takes another rule */
 };
 
 struct par_thread {
@@ -1236,8 +1236,8 @@ static void par_pin(struct par *p)
 }
 
 static int run_sql_rules_par(sqlite3 *aux, const struct sl_ruleset *rs,
-                             const struct sl_engine_opts *o, struct sl_findings *fs, sqlite3 *main_h,
-                             struct sl_err *err)
+                             const struct sl_engine_opts *o, struct sl_findings *fs,
+                             sqlite3 *main_h, struct sl_err *err)
 {
     struct par p;
     struct par_thread t[2];

@@ -98,7 +98,7 @@ struct arena {
 };
 
 static _Thread_local struct arena arena;
-static bool arena_installed; /* libosip2 allocates through the arena functions */
+static bool arena_installed;    /* libosip2 allocates through the arena functions */
 static pthread_key_t arena_key; /* its destructor frees a worker's arena at exit */
 
 /* Each allocation is preceded by its size, on an aligned header. */

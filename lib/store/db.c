@@ -305,7 +305,8 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
 
         if (dir == NULL || *dir == '\0')
             dir = "/tmp";
-        if (snprintf(tmp_name, sizeof(tmp_name), "%s/siplint-XXXXXX", dir) >= (int)sizeof(tmp_name)) {
+        if (snprintf(tmp_name, sizeof(tmp_name), "%s/siplint-XXXXXX", dir) >=
+            (int)sizeof(tmp_name)) {
             rc = sl_fail(err, SL_EIO, "TMPDIR is too long");
             goto fail;
         }
