@@ -61,7 +61,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN := $(BUILD)/siplint
 LIB := $(BUILD)/libsiplint.a
 
-.PHONY: all deps check test unit golden corpus load fuzz fuzz-replay fuzz-smoke valgrind demo install clean format format-check lint \
+.PHONY: tsan-check all deps check test unit golden corpus load fuzz fuzz-replay fuzz-smoke valgrind demo install clean format format-check lint \
         golden-update san-check rules-test equiv
 .DELETE_ON_ERROR:
 
@@ -203,11 +203,28 @@ check: deps
 	@$(MAKE) --no-print-directory WERROR=1 test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory san-check
+	@$(MAKE) --no-print-directory tsan-check
 	@$(MAKE) --no-print-directory fuzz
 
 san-check:
 	@echo "== again under ASan+UBSan (clang)"
 	@$(MAKE) --no-print-directory CC=clang SAN=address,undefined BUILD=build/san WERROR=1 test
+
+# The threaded parts under ThreadSanitizer: the ordered work pool, and a check
+# of 20,000 generated messages with the parse threads and the rules on two
+# connections; its report must equal the one-thread report of the plain build.
+tsan-check: $(BIN) $(BENCH_GEN)
+	@echo "== the threads under TSan (clang)"
+	@$(MAKE) --no-print-directory CC=clang SAN=thread BUILD=build/tsan WERROR=1 \
+		build/tsan/siplint build/tsan/tests/test_pool
+	@build/tsan/tests/test_pool >/dev/null 2>&1 || { echo "tsan: test_pool failed"; exit 1; }
+	@$(BENCH_GEN) -n 20000 -q -o build/tsan/gen20k.pcap
+	@TSAN_OPTIONS=halt_on_error=1 build/tsan/siplint check -q --threads 3 --fail-on never \
+		-f json -o build/tsan/t3.json build/tsan/gen20k.pcap testdata/*/capture.pcap
+	@$(BIN) check -q --threads 1 --fail-on never -f json -o build/tsan/t1.json \
+		build/tsan/gen20k.pcap testdata/*/capture.pcap
+	@cmp -s build/tsan/t1.json build/tsan/t3.json || { echo "tsan: the reports differ"; exit 1; }
+	@echo "tsan: pool and a 3-thread check clean, the report as with 1 thread"
 
 demo: deps $(BIN)
 	@for cmd in "check --format text testdata/ack-missing-bye/capture.pcap testdata/st-refresh-503/capture.pcap testdata/fork-2x200-noack/capture.pcap" \
