@@ -52,6 +52,7 @@ struct sl_session {
     struct sl_ruleset *rules;
     struct sl_rule_cache *cache; /* the rules prepared on a temporary database (reset) */
     bool was_reset;              /* sl_session_reset ran: the cache is used */
+    int64_t ingest_ns;           /* wall time in sl_session_ingest (--timing) */
     unsigned threads;            /* parse threads, the caller's included (>= 1) */
 };
 
@@ -893,9 +894,20 @@ static int emit_frame(struct ingest *in, const struct sl_frame *f, struct sl_err
 static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char *path,
                           struct sl_err *err);
 
+/* Monotonic nanoseconds, for --timing's stage times. */
+static int64_t stage_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err)
 {
     struct sl_capture *c = NULL;
+    int64_t t0 = stage_ns();
     int rc;
 
     sl_err_clear(err);
@@ -904,7 +916,9 @@ int sl_session_ingest(struct sl_session *s, const char *path, struct sl_err *err
     rc = sl_capture_open(&c, path, err);
     if (rc != SL_OK)
         return rc;
-    return ingest_capture(s, c, path, err);
+    rc = ingest_capture(s, c, path, err);
+    s->ingest_ns += stage_ns() - t0;
+    return rc;
 }
 
 int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *buf, size_t len,
@@ -1094,14 +1108,31 @@ int sl_session_finish(struct sl_session *s, struct sl_err *err)
 {
     int rc;
 
+    int64_t t0 = stage_ns(), t1;
+
     sl_err_clear(err);
     if (s->finished)
         return SL_OK;
     if ((rc = sl_txn_finish(s->txn, err)) != SL_OK)
         return rc;
+    t1 = stage_ns();
     if ((rc = sl_db_finish(s->db, err)) != SL_OK)
         return rc;
     s->finished = true;
+    if (s->opts.timing) {
+        double in_s = (double)s->ingest_ns / 1e9;
+
+        fprintf(stderr,
+                "siplint: stage timing (wall time):\n"
+                "  %10.1f ms           reading the inputs: %lld SIP messages, %.0f a second "
+                "(%u thread%s)\n"
+                "  %10.1f ms           closing the open transactions, dialogs and calls\n"
+                "  %10.1f ms           building the database indexes\n",
+                in_s * 1e3, (long long)s->next_msg_id,
+                in_s > 0 ? (double)s->next_msg_id / in_s : 0.0, s->threads,
+                s->threads == 1 ? "" : "s", (double)(t1 - t0) / 1e6,
+                (double)(stage_ns() - t1) / 1e6);
+    }
     return SL_OK;
 }
 
