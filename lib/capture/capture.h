@@ -64,11 +64,17 @@ enum sl_frame_kind {
                                  a compressed HEP payload: read them with sl_capture_message() */
 };
 
+/* The largest frame time magnitude, in microseconds (about 73,000 years): a
+ * pcapng timestamp can say anything, and the later stages add durations to
+ * frame times (a timer of 2^32 s at most: RFC 3261 caps Expires and
+ * Session-Expires there) that must not overflow int64_t. */
+#define SL_TS_US_MAX (INT64_MAX / 4)
+
 /* One frame of a capture.  The payload is borrowed: valid until the next
  * sl_capture_next() or sl_capture_close(). */
 struct sl_frame {
     uint64_t number;  /* 1-based, as Wireshark counts */
-    int64_t ts_us;    /* microseconds since the epoch */
+    int64_t ts_us;    /* microseconds since the epoch, within +-SL_TS_US_MAX */
     uint32_t caplen;  /* bytes captured */
     uint32_t wirelen; /* bytes on the wire */
     enum sl_frame_kind kind;

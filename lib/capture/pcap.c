@@ -225,7 +225,7 @@ int sl_capture_linktype(const struct sl_capture *c)
 }
 
 /*
- * tv_sec * 10^6 + tv_usec, clamped to the int64_t range: a pcapng timestamp is
+ * tv_sec * 10^6 + tv_usec, clamped to +-SL_TS_US_MAX: a pcapng timestamp is
  * a 64-bit count of if_tsresol units, which can put tv_sec far beyond what
  * microseconds since 1970 can hold.  A pcap record's seconds are an unsigned
  * 32-bit field (draft-ietf-opsawg-pcap 5), which libpcap 1.10 hands on
@@ -234,14 +234,14 @@ int sl_capture_linktype(const struct sl_capture *c)
  */
 static int64_t ts_to_us(const struct timeval *tv, bool pcap32)
 {
-    const int64_t max_sec = INT64_MAX / 1000000 - 1;
+    const int64_t max_sec = SL_TS_US_MAX / 1000000 - 1;
     int64_t sec = pcap32 ? (int64_t)(uint32_t)tv->tv_sec : (int64_t)tv->tv_sec;
     int64_t usec = (int64_t)tv->tv_usec;
 
     if (sec > max_sec)
-        return INT64_MAX;
+        return SL_TS_US_MAX;
     if (sec < -max_sec)
-        return INT64_MIN;
+        return -SL_TS_US_MAX;
     if (usec < 0 || usec > 999999) /* libpcap normalises it; do not trust that */
         usec = usec < 0 ? 0 : 999999;
     return sec * 1000000 + usec;
