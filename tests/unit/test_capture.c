@@ -2407,7 +2407,7 @@ static void test_capture_pcapng_huge_timestamp(void **state)
 
     assert_int_equal(sl_capture_open_mem(&c, file.b, file.n, &err), SL_OK);
     assert_int_equal(sl_capture_next(c, &f, &err), 1);
-    assert_int_equal(f.ts_us, INT64_MAX);
+    assert_int_equal(f.ts_us, SL_TS_US_MAX); /* clamped: later stages add timers to it */
     assert_sip_datagram(&f, 4);
     assert_int_equal(sl_capture_next(c, &f, &err), 0);
     sl_capture_close(c);
