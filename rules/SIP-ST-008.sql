@@ -14,33 +14,21 @@
 --   (b) a 2xx with Session-Expires;refresher=uac to a request without Supported: timer (RFC 4028
 --       Table 2: "NA") [§9];
 --   (c) a request (not ACK) with Require: timer or Proxy-Require: timer but without Supported: timer
---       [§7.1]. Proxy-Require has no column: it is read from the raw header lines, only for requests
---       that lack Supported: timer and mention Proxy-Require at all.  Both in one pass over message
---       (it has to be read: Proxy-Require is only in raw).
--- Option tags are matched as tokens of the lower-cased, ", "-joined supported/require columns (so
--- compact k and split header rows count). (d) (a UA that used Session-Expires omitting Supported
--- later: warning) is left out.
+--       [§7.1].
+-- Option tags are matched as tokens of the lower-cased, ", "-joined supported/require/proxy_require
+-- columns (so compact k and split header rows count). (d) (a UA that used Session-Expires omitting
+-- Supported later: warning) is left out.
 WITH one AS MATERIALIZED (   -- one pass over the messages: the requests of (c), the 2xx of (a), (b)
     SELECT x.msg_id, x.is_request, x.dialog_id, x.src, x.method, x.cseq_num, x.status, x.reason,
            x.txn_id, x.require, x.se_refresher, x.session_expires,
-           CASE WHEN x.is_request = 1 THEN CASE WHEN CAST(x.raw AS TEXT) LIKE '%proxy-require%' THEN
-               (SELECT lower(substr(h, 1, instr(h || char(10), char(10)) - 1)) LIKE '%timer%'
-                  FROM (SELECT substr(CAST(x.raw AS TEXT),
-                                      instr(lower(CAST(x.raw AS TEXT)), char(10) || 'proxy-require:')
-                                      + 15) AS h)
-                 WHERE instr(lower(CAST(x.raw AS TEXT)), char(10) || 'proxy-require:') > 0)
-               ELSE 0 END END AS preq_timer
+           CASE WHEN x.is_request = 1
+                THEN (', ' || coalesce(x.proxy_require, '') || ',') LIKE '%, timer,%' END AS preq_timer
     FROM lm x
     WHERE (x.is_request = 1 AND x.method NOT IN ('ACK', 'CANCEL')
            AND (x.supported IS NULL OR (', ' || x.supported || ',') NOT LIKE '%, timer,%')
            AND ((x.require IS NOT NULL AND (', ' || x.require || ',') LIKE '%, timer,%')
-                OR coalesce(CASE WHEN CAST(x.raw AS TEXT) LIKE '%proxy-require%' THEN
-               (SELECT lower(substr(h, 1, instr(h || char(10), char(10)) - 1)) LIKE '%timer%'
-                  FROM (SELECT substr(CAST(x.raw AS TEXT),
-                                      instr(lower(CAST(x.raw AS TEXT)), char(10) || 'proxy-require:')
-                                      + 15) AS h)
-                 WHERE instr(lower(CAST(x.raw AS TEXT)), char(10) || 'proxy-require:') > 0)
-               ELSE 0 END, 0)))
+                OR (x.proxy_require IS NOT NULL
+                    AND (', ' || x.proxy_require || ',') LIKE '%, timer,%')))
        OR (x.is_request = 0 AND x.status BETWEEN 200 AND 299
            AND ((x.require IS NOT NULL AND (', ' || x.require || ',') LIKE '%, timer,%')
                 OR (x.se_refresher IS NOT NULL AND lower(x.se_refresher) = 'uac')))

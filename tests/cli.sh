@@ -81,8 +81,10 @@ fi
 # ingest keeps a real SQLite database with the messages in it.
 expect ingest 0 "" -- ingest --db "$tmp/x.db" "$good"
 if command -v sqlite3 >/dev/null 2>&1; then
-    n=$(sqlite3 "$tmp/x.db" 'PRAGMA user_version; SELECT count(*) FROM message;' | tr '\n' ' ')
-    want="2 $(grep -o '"sip_messages": [0-9]*' testdata/basic-call/expected.json | head -1 | grep -o '[0-9]*$') "
+    n=$(sqlite3 "$tmp/x.db" 'PRAGMA user_version; SELECT count(*) FROM message;
+        SELECT count(*) FROM message JOIN message_raw USING (msg_id);' | tr '\n' ' ')
+    k=$(grep -o '"sip_messages": [0-9]*' testdata/basic-call/expected.json | head -1 | grep -o '[0-9]*$')
+    want="3 $k $k "
     if [ "$n" != "$want" ]; then
         fail=$((fail + 1)); echo "FAIL: cli ingest db: got '$n', want '$want'" >&2
     else

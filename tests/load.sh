@@ -51,8 +51,8 @@ check answered "SELECT count(*) FROM leg WHERE method = 'INVITE' AND outcome = '
 check invite-txns "SELECT count(*) FROM txn WHERE kind = 'INVITE'" 2000
 check bye-txns "SELECT count(*) FROM txn WHERE method = 'BYE' AND kind = 'NONINVITE' AND cseq_num IS NOT NULL" \
     "$(sqlite3 "$db" "SELECT count(DISTINCT call_id) FROM message WHERE method = 'BYE'")"
-check retrans-flagged "SELECT count(*) FROM message a WHERE a.is_retrans = 0 AND a.dup_of IS NULL AND EXISTS (SELECT 1 FROM message b WHERE b.call_id = a.call_id AND b.raw = a.raw AND b.msg_id < a.msg_id)" 0
-check retrans-real "SELECT count(*) FROM message a WHERE a.is_retrans = 1 AND NOT EXISTS (SELECT 1 FROM message b WHERE b.call_id = a.call_id AND b.raw = a.raw AND b.msg_id < a.msg_id)" 0
+check retrans-flagged "SELECT count(*) FROM message a JOIN message_raw ar USING (msg_id) WHERE a.is_retrans = 0 AND a.dup_of IS NULL AND EXISTS (SELECT 1 FROM message b JOIN message_raw br USING (msg_id) WHERE b.call_id = a.call_id AND br.raw = ar.raw AND b.msg_id < a.msg_id)" 0
+check retrans-real "SELECT count(*) FROM message a JOIN message_raw ar USING (msg_id) WHERE a.is_retrans = 1 AND NOT EXISTS (SELECT 1 FROM message b JOIN message_raw br USING (msg_id) WHERE b.call_id = a.call_id AND br.raw = ar.raw AND b.msg_id < a.msg_id)" 0
 check some-retrans "SELECT count(*) > 100 FROM message WHERE is_retrans = 1" 1
 # the rules: a clean load (lost packets recovered by retransmission) has nothing at warning or error
 "$bin" report --db "$db" --format ndjson --fail-on warning >"$db.findings" 2>&1

@@ -919,6 +919,7 @@ enum hid {
     H_RACK,
     H_SUPPORTED,
     H_REQUIRE,
+    H_PROXY_REQUIRE,
     H_REASON,
     H_SERVER,
     H_USER_AGENT,
@@ -937,6 +938,7 @@ static const struct {
     [H_RACK] = { "rack", NULL },
     [H_SUPPORTED] = { "supported", "k" },
     [H_REQUIRE] = { "require", NULL },
+    [H_PROXY_REQUIRE] = { "proxy-require", NULL },
     [H_REASON] = { "reason", NULL },
     [H_SERVER] = { "server", NULL },
     [H_USER_AGENT] = { "user-agent", NULL },
@@ -1016,8 +1018,8 @@ static const char *hdr_value(const struct hidx *x, enum hid id, bool *found)
     return hd != NULL ? hd->hvalue : NULL;
 }
 
-/* All rows of a list header of option-tags (Supported, Require: RFC 3261
- * 20.37, 20.32), split on commas, trimmed, lower-cased, ", "-joined.  Present
+/* All rows of a list header of option-tags (Supported, Require,
+ * Proxy-Require: RFC 3261 20.37, 20.32, 20.29), split on commas, trimmed, lower-cased, ", "-joined.  Present
  * but empty ("Supported:") gives "". */
 static int join_tokens(char **dst, const struct hidx *x, enum hid id)
 {
@@ -1326,6 +1328,8 @@ static int other_headers(struct sl_msg *m, const osip_message_t *sip)
         rc = join_tokens(&m->supported, &x, H_SUPPORTED);
     if (rc == SL_OK)
         rc = join_tokens(&m->require, &x, H_REQUIRE);
+    if (rc == SL_OK)
+        rc = join_tokens(&m->proxy_require, &x, H_PROXY_REQUIRE);
     if (rc == SL_OK) // RFC 3326
         rc = join_values(&m->reason_hdr, &x, H_REASON);
     if (rc != SL_OK)

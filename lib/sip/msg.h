@@ -74,6 +74,7 @@ struct sl_msg {
     int64_t min_se;          /* Min-SE, -1 */
     char *supported;         /* Supported (also k), all rows, lower-cased, ", "-joined */
     char *require;           /* Require, same form */
+    char *proxy_require;     /* Proxy-Require, same form */
     int64_t retry_after;     /* Retry-After seconds, -1 */
     int64_t rseq;            /* RSeq, -1 */
     int64_t rack_rseq;       /* RAck: response-num, cseq-num, method; -1 / NULL */

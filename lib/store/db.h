@@ -20,7 +20,7 @@
 #include "sip/msg.h"
 #include "txn/txn.h"
 
-#define SL_SCHEMA_VERSION 2
+#define SL_SCHEMA_VERSION 3
 
 struct sl_db;
 
@@ -33,6 +33,13 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err);
  * Fails with SL_EINPUT when path is missing or not a siplint database of
  * schema SL_SCHEMA_VERSION (err says which version it has). */
 int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err);
+
+/* Whether the raw bytes of messages go into table message_raw.  A database
+ * created with a path keeps them; a temporary one only after
+ * sl_db_keep_raw(db, true): in `check` without --db nothing reads them unless
+ * rules of --rules-dir do, and writing them costs a fifth of storing a
+ * message (docs/schema.md). */
+void sl_db_keep_raw(struct sl_db *db, bool keep);
 
 /* The SQLite handle, for queries by later stages.  Owned by db. */
 sqlite3 *sl_db_handle(struct sl_db *db);

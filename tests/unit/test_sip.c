@@ -417,6 +417,8 @@ static void test_msg_session_timer_retry_rack_reason(void **state)
                             "Reason: Q.850;cause=16, SIP;cause=480\r\n"
                             "Require: 100rel\r\n"
                             "require: Timer , , Path\r\n"
+                            "Proxy-Require: foo\r\n"
+                            "proxy-require: Bar, TIMER\r\n"
                             "Authorization: Digest username=\"a\", realm=\"b\", nonce=\"c\"\r\n"
                             "Max-Forwards: 0068\r\n"
                             "\r\n";
@@ -436,6 +438,7 @@ static void test_msg_session_timer_retry_rack_reason(void **state)
     assert_string_equal(m.reason_hdr, "SIP;cause=200;text=\"Call completed, elsewhere\", "
                                       "Q.850;cause=16, SIP;cause=480");
     assert_string_equal(m.require, "100rel, timer, path");
+    assert_string_equal(m.proxy_require, "foo, bar, timer"); // every row, not only the first
     assert_null(m.supported);
     assert_true(m.has_auth);
     assert_int_equal(m.max_forwards, 68);

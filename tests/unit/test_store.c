@@ -31,9 +31,12 @@ static void fill_msg(struct sl_msg *m)
     m->retry_after = -1;
     m->rseq = m->rack_rseq = m->rack_cseq = -1;
     m->content_length = 0;
+    m->proxy_require = (char *)(uintptr_t) "foo";
 }
 
-static struct sl_db *make_db(const char *path)
+/* A database with one message, transaction, dialog and leg; keep_raw: ask
+ * for the raw bytes (sl_db_keep_raw) after creating it. */
+static struct sl_db *make_db_raw(const char *path, bool keep_raw)
 {
     struct sl_db *db = NULL;
     struct sl_err err;
@@ -50,6 +53,8 @@ static struct sl_db *make_db(const char *path)
 
     dst.ip[15] = 1;
     assert_int_equal(sl_db_create(&db, path, &err), SL_OK);
+    if (keep_raw)
+        sl_db_keep_raw(db, true);
     memset(&cap, 0, sizeof(cap));
     cap.path = "in.pcap";
     cap.format = "pcap";
@@ -143,6 +148,11 @@ static struct sl_db *make_db(const char *path)
     return db;
 }
 
+static struct sl_db *make_db(const char *path)
+{
+    return make_db_raw(path, false);
+}
+
 static void test_db_round_trip_message_fields(void **state)
 {
     struct sl_db *db = make_db(NULL);
@@ -153,7 +163,8 @@ static void test_db_round_trip_message_fields(void **state)
     assert_int_equal(sqlite3_prepare_v2(h,
                                         "SELECT method, call_id, from_tag, to_tag, cseq_num, "
                                         "src_ip, src_port, dst_ip, dst_port, first_line, size, "
-                                        "session_expires, min_se, transport FROM message",
+                                        "session_expires, min_se, transport, proxy_require "
+                                        "FROM message",
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -172,8 +183,56 @@ static void test_db_round_trip_message_fields(void **state)
     assert_int_equal(sqlite3_column_int(st, 11), 1800);
     assert_int_equal(sqlite3_column_type(st, 12), SQLITE_NULL);
     assert_string_equal((const char *)sqlite3_column_text(st, 13), "udp");
+    assert_string_equal((const char *)sqlite3_column_text(st, 14), "foo");
     sqlite3_finalize(st);
     sl_db_close(db);
+}
+
+/* Rows of message_raw, and whether the one of message 1 holds the bytes as captured. */
+static int raw_rows(struct sl_db *db, int *same)
+{
+    sqlite3_stmt *st;
+    int n = 0;
+
+    *same = 0;
+    assert_int_equal(sqlite3_prepare_v2(sl_db_handle(db),
+                                        "SELECT msg_id, raw FROM message_raw ORDER BY msg_id", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++ == 0 && sqlite3_column_int(st, 0) == 1 &&
+            sqlite3_column_bytes(st, 1) == (int)sizeof(raw_invite) - 1 &&
+            memcmp(sqlite3_column_blob(st, 1), raw_invite, sizeof(raw_invite) - 1) == 0)
+            *same = 1;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void test_db_raw_kept_where_readable(void **state)
+{
+    char path[] = "/tmp/sl_test_raw_XXXXXX";
+    int fd = mkstemp(path), same;
+    struct sl_db *db;
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    /* a temporary database: nobody reads the bytes */
+    db = make_db(NULL);
+    assert_int_equal(raw_rows(db, &same), 0);
+    sl_db_close(db);
+    /* unless asked (rules of --rules-dir may read them) */
+    db = make_db_raw(NULL, true);
+    assert_int_equal(raw_rows(db, &same), 1);
+    assert_true(same);
+    sl_db_close(db);
+    /* a file database keeps them */
+    db = make_db(path);
+    assert_int_equal(raw_rows(db, &same), 1);
+    assert_true(same);
+    sl_db_close(db);
+    unlink(path);
 }
 
 static void test_db_round_trip_txn_dialog_leg(void **state)
@@ -295,6 +354,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_db_round_trip_message_fields),
         cmocka_unit_test(test_db_round_trip_txn_dialog_leg),
+        cmocka_unit_test(test_db_raw_kept_where_readable),
         cmocka_unit_test(test_db_file_appears_only_when_finished),
         cmocka_unit_test(test_engine_and_report_are_deterministic_and_safe),
         cmocka_unit_test(test_format_time),
