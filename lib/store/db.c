@@ -219,8 +219,8 @@ struct sl_db {
      * once, so that nothing is left behind), else when first asked for. */
     sqlite3 *aux;
     int aux_tried;
-    bool keep_raw; /* fill message_raw */
-    char ep_buf[2][64]; /* endpoint texts bound SQLITE_STATIC until the step */
+    bool keep_raw;        /* fill message_raw */
+    char ep_buf[2][64];   /* endpoint texts bound SQLITE_STATIC until the step */
     uint64_t msg_null[2]; /* parameters of ST_MESSAGE bound NULL (struct mbind) */
 };
 
