@@ -1073,6 +1073,33 @@ static void print_times(struct rule_time *t, size_t n, const struct shared *sh, 
             (double)total_ns / 1e6);
 }
 
+/* Drops the prelude's views from connection h. */
+static void drop_views(sqlite3 *h)
+{
+    (void)sqlite3_exec(h,
+                       "DROP VIEW IF EXISTS temp.m; DROP VIEW IF EXISTS temp.lm; "
+                       "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
+                       NULL, NULL, NULL);
+}
+
+/* Drops the shared tables of a run (they hold its data: never kept) and
+ * frees the run's per-input counters. */
+static void run_end(struct rule_run *rr, const struct shared *sh, size_t n_sh)
+{
+    size_t i;
+
+    for (i = 0; i < n_sh; i++) {
+        char drop[96];
+
+        snprintf(drop, sizeof(drop), "DROP TABLE IF EXISTS temp.%s", sh[i].name);
+        (void)sqlite3_exec(rr->h, drop, NULL, NULL, NULL);
+    }
+    free(rr->per_input);
+    free(rr->more);
+    free(rr->more_frame);
+    free(rr->more_sev);
+}
+
 /* ---- the rules on two connections --------------------------------------- */
 
 /*
@@ -1146,7 +1173,7 @@ static void *par_main(void *arg)
     struct par *p = t->p;
     struct rule_run rr;
     struct par_rule *pr;
-    size_t own = 0, i;
+    size_t own = 0;
 
     memset(&rr, 0, sizeof(rr));
     rr.h = t->h;
@@ -1192,20 +1219,8 @@ static void *par_main(void *arg)
     }
     sqlite3_finalize(rr.msg_st);
     sqlite3_finalize(rr.dlg_st);
-    (void)sqlite3_exec(rr.h,
-                       "DROP VIEW IF EXISTS temp.m; DROP VIEW IF EXISTS temp.lm; "
-                       "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
-                       NULL, NULL, NULL);
-    for (i = 0; i < t->n_sh; i++) {
-        char drop[96];
-
-        snprintf(drop, sizeof(drop), "DROP TABLE IF EXISTS temp.%s", t->sh[i].name);
-        (void)sqlite3_exec(rr.h, drop, NULL, NULL, NULL);
-    }
-    free(rr.per_input);
-    free(rr.more);
-    free(rr.more_frame);
-    free(rr.more_sev);
+    drop_views(rr.h);
+    run_end(&rr, t->sh, t->n_sh);
     return NULL;
 }
 
@@ -1438,22 +1453,9 @@ out:
     } else {
         sqlite3_finalize(rr.msg_st);
         sqlite3_finalize(rr.dlg_st);
-        (void)sqlite3_exec(rr.h,
-                           "DROP VIEW IF EXISTS temp.m; DROP VIEW IF EXISTS temp.lm; "
-                           "DROP VIEW IF EXISTS temp.t; DROP VIEW IF EXISTS temp.coverage",
-                           NULL, NULL, NULL);
+        drop_views(rr.h);
     }
-    /* the shared tables hold this run's data: never kept */
-    for (i = 0; i < n_sh; i++) {
-        char drop[96];
-
-        snprintf(drop, sizeof(drop), "DROP TABLE IF EXISTS temp.%s", sh[i].name);
-        (void)sqlite3_exec(rr.h, drop, NULL, NULL, NULL);
-    }
-    free(rr.per_input);
-    free(rr.more);
-    free(rr.more_frame);
-    free(rr.more_sev);
+    run_end(&rr, sh, n_sh);
     return rc;
 }
 
