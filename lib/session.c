@@ -896,7 +896,7 @@ static int emit_frame(struct ingest *in, const struct sl_frame *f, struct sl_err
 static int ingest_capture(struct sl_session *s, struct sl_capture *c, const char *path,
                           struct sl_err *err);
 
-/* Monotonic nanoseconds, for --timing's stage times. */
+/* Monotonic nanoseconds (--timing's stage times, the progress line). */
 static int64_t stage_ns(void)
 {
     struct timespec ts;
@@ -941,11 +941,7 @@ int sl_session_ingest_mem(struct sl_session *s, const char *name, const void *bu
 /* Seconds on the monotonic clock. */
 static double now_s(void)
 {
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-        return 0;
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)stage_ns() / 1e9;
 }
 
 /* Frames between two looks at the clock for the progress callback. */
