@@ -197,8 +197,10 @@ enum job_counter {
  * huge messages do not keep memory in every slot of the pool. */
 #define JOB_KEEP_BYTES 16384
 
-/* Payload jobs per batch handed to a worker. */
-#define JOB_BATCH 256
+/* Payload jobs per batch handed to a worker.  With the pool's 16 batches
+ * for one worker, at most 2048 jobs are in flight: up to 128 MiB of payload
+ * at the largest message size (64 KiB), 1-2 MiB on usual traffic. */
+#define JOB_BATCH 128
 
 struct job {
     enum job_type type;

@@ -34,6 +34,7 @@ struct batch {
 };
 
 #define MAX_WORKERS 64
+#define MIN_RING    16
 
 struct sl_pool {
     size_t item_size, batch;
@@ -146,9 +147,15 @@ int sl_pool_new(struct sl_pool **out, size_t item_size, size_t batch, unsigned w
     p->item_size = item_size;
     p->batch = batch;
     p->fns = *fns;
-    /* two batches per worker keep every worker busy while the owner fills
-     * and consumes; two more for the owner itself */
+    /* Two batches per worker and two for the owner, but never fewer than
+     * MIN_RING with workers.  The owner runs `done` a whole batch at a time
+     * and fills only into a free batch; with 4 batches for one worker, the
+     * worker often found nothing queued (100k generated messages, 2 threads:
+     * 135 waits, 1.1 s in all, while the owner worked 83 of the 391 batches
+     * itself); with 16, about 0.1 s. */
     p->n_ring = 2 * (size_t)workers + 2;
+    if (workers > 0 && p->n_ring < MIN_RING)
+        p->n_ring = MIN_RING;
     p->ring = calloc(p->n_ring, sizeof(*p->ring));
     if (p->ring == NULL)
         goto fail;
