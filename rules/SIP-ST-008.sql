@@ -18,20 +18,22 @@
 -- Option tags are matched as tokens of the lower-cased, ", "-joined supported/require/proxy_require
 -- columns (so compact k and split header rows count). (d) (a UA that used Session-Expires omitting
 -- Supported later: warning) is left out.
-WITH one AS MATERIALIZED (   -- one pass over the messages: the requests of (c), the 2xx of (a), (b)
+WITH one AS MATERIALIZED (   -- one pass over the messages: the requests of (c), the 2xx of (a), (b);
+                             -- the three NULL tests first: most rows stop there (no LIKE, no concatenation)
     SELECT x.msg_id, x.is_request, x.dialog_id, x.src, x.method, x.cseq_num, x.status, x.reason,
            x.txn_id, x.require, x.se_refresher, x.session_expires,
            CASE WHEN x.is_request = 1
                 THEN (', ' || coalesce(x.proxy_require, '') || ',') LIKE '%, timer,%' END AS preq_timer
     FROM lm x
-    WHERE (x.is_request = 1 AND x.method NOT IN ('ACK', 'CANCEL')
+    WHERE (x.require IS NOT NULL OR x.proxy_require IS NOT NULL OR x.se_refresher IS NOT NULL)
+      AND ((x.is_request = 1 AND x.method NOT IN ('ACK', 'CANCEL')
            AND (x.supported IS NULL OR (', ' || x.supported || ',') NOT LIKE '%, timer,%')
            AND ((x.require IS NOT NULL AND (', ' || x.require || ',') LIKE '%, timer,%')
                 OR (x.proxy_require IS NOT NULL
                     AND (', ' || x.proxy_require || ',') LIKE '%, timer,%')))
        OR (x.is_request = 0 AND x.status BETWEEN 200 AND 299
            AND ((x.require IS NOT NULL AND (', ' || x.require || ',') LIKE '%, timer,%')
-                OR (x.se_refresher IS NOT NULL AND lower(x.se_refresher) = 'uac')))
+                OR (x.se_refresher IS NOT NULL AND lower(x.se_refresher) = 'uac'))))
 ),
 q AS (   -- requests: (c)
     SELECT x.msg_id, x.dialog_id, x.src, x.method, x.cseq_num, x.msg_id AS req_msg_id,
