@@ -55,6 +55,7 @@
 
 #include "base/rd.h"
 #include "base/status.h"
+#include "sip/scan.h"
 
 /* Bytes of a start line or header row quoted in an error message. */
 #define QUOTE_MAX 60u
@@ -114,6 +115,30 @@ static bool arena_owns(const void *p)
     return false;
 }
 
+/* arena_malloc when the newest block has no room for need bytes: a new
+ * block.  Apart, so that the common path below saves no registers. */
+__attribute__((noinline)) static void *arena_malloc_new(size_t n, size_t need)
+{
+    struct arena_blk *b;
+    size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
+    unsigned char *p;
+
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    b = malloc(sizeof(*b) + cap);
+    if (b == NULL)
+        return NULL;
+    if (arena.head == NULL) /* the thread's first block: free it when the thread ends */
+        (void)pthread_setspecific(arena_key, &arena);
+    b->cap = cap;
+    b->used = need;
+    b->next = arena.head;
+    arena.head = b;
+    p = b->data;
+    memcpy(p, &n, sizeof(n));
+    return p + ARENA_HDR;
+}
+
 static void *arena_malloc(size_t n)
 {
     struct arena_blk *b = arena.head;
@@ -122,22 +147,10 @@ static void *arena_malloc(size_t n)
 
     if (!arena.on)
         return malloc(n);
-    if (n > SIZE_MAX / 2)
-        return NULL;
-    need = ARENA_HDR + (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
-    if (b == NULL || b->cap - b->used < need) {
-        size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
-
-        b = malloc(sizeof(*b) + cap);
-        if (b == NULL)
-            return NULL;
-        if (arena.head == NULL) /* the thread's first block: free it when the thread ends */
-            (void)pthread_setspecific(arena_key, &arena);
-        b->cap = cap;
-        b->used = 0;
-        b->next = arena.head;
-        arena.head = b;
-    }
+    /* wraps for a huge n: arena_malloc_new refuses it */
+    need = ARENA_HDR + ((n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
+    if (b == NULL || n > SIZE_MAX / 2 || b->cap - b->used < need)
+        return arena_malloc_new(n, need);
     p = b->data + b->used;
     b->used += need;
     memcpy(p, &n, sizeof(n));
@@ -283,20 +296,37 @@ static char fold_char(char c, enum fold f)
     return c;
 }
 
+/* c lower-cased (ASCII), without a branch. */
+static unsigned char lower_c(unsigned char c)
+{
+    return (unsigned char)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
+}
+
 /* ASCII case-insensitive equality of the n bytes at s and the string b. */
 static bool ieq_n(const char *s, size_t n, const char *b)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
-        if (b[i] == '\0' || fold_char(s[i], FOLD_LOWER) != fold_char(b[i], FOLD_LOWER))
+    for (i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)s[i], y = (unsigned char)b[i];
+
+        if (y == '\0' || (x != y && lower_c(x) != lower_c(y)))
             return false;
+    }
     return b[n] == '\0';
 }
 
+/* The same for two strings. */
 static bool ieq(const char *a, const char *b)
 {
-    return ieq_n(a, strlen(a), b);
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+        if (x != y && lower_c(x) != lower_c(y))
+            return false;
+        if (x == '\0')
+            return true;
+    }
 }
 
 /* Narrows s[*off .. *off + *n) to drop SP/HT at both ends. */
@@ -766,55 +796,48 @@ static size_t rd_skip_ws(struct sl_rd *r)
 /* Drops LWS (SP, HT and the CR/LF of folded lines) at both ends of r. */
 static void rd_trim(struct sl_rd *r)
 {
-    struct sl_rd t;
-    size_t k = 0;
+    const uint8_t *p = r->p;
+    size_t n = r->n;
 
-    while (k < r->n && (is_ws(r->p[k]) || is_crlf(r->p[k])))
-        k++;
-    (void)sl_rd_skip(r, k);
-    k = r->n;
-    while (k > 0 && (is_ws(r->p[k - 1]) || is_crlf(r->p[k - 1])))
-        k--;
-    (void)sl_rd_sub(r, k, &t);
-    *r = t;
+    while (n > 0 && (is_ws(p[0]) || is_crlf(p[0]))) {
+        p++;
+        n--;
+    }
+    while (n > 0 && (is_ws(p[n - 1]) || is_crlf(p[n - 1])))
+        n--;
+    *r = sl_rd_init(p, n);
 }
 
 /* Takes the next line off r: *line gets its bytes without the terminator
  * (CRLF, or a lone CR or LF: libosip2 accepts all three).  False (and *line
- * empty) when r is empty. */
-static bool line_take(struct sl_rd *r, struct sl_rd *line)
+ * empty) when r is empty.  *plain as sl_line_scan leaves it. */
+static bool line_take(struct sl_rd *r, struct sl_rd *line, bool *plain)
 {
     size_t i, term = 0;
-    const uint8_t *lf, *cr;
 
-    *line = sl_rd_init(NULL, 0);
-    if (r->n == 0)
+    if (r->n == 0) {
+        *line = sl_rd_init(NULL, 0);
         return false;
-    /* the line ends at the first CR or LF: memchr for LF (the usual end),
-     * then for a CR before it */
-    lf = memchr(r->p, '\n', r->n);
-    i = lf != NULL ? (size_t)(lf - r->p) : r->n;
-    cr = i > 0 ? memchr(r->p, '\r', i) : NULL;
-    if (cr != NULL)
-        i = (size_t)(cr - r->p);
+    }
+    i = sl_line_scan(r->p, r->n, plain);
     if (i < r->n)
         term = r->p[i] == '\r' && i + 1 < r->n && r->p[i + 1] == '\n' ? 2 : 1;
-    (void)sl_rd_sub(r, i, line);
-    (void)sl_rd_skip(r, term);
+    *line = sl_rd_init(r->p, i);
+    (void)sl_rd_skip(r, i + term);
     return true;
 }
 
 /* Takes the next header row off r: a line and its folded continuation lines
  * (RFC 3261 7.3.1), without the final terminator.  False at the empty line
  * that ends the headers (*blank, consumed) or at the end of r. */
-static bool row_next(struct sl_rd *r, struct sl_rd *row, bool *blank)
+static bool row_next(struct sl_rd *r, struct sl_rd *row, bool *blank, bool *plain)
 {
     struct sl_rd begin = *r, line;
     size_t len;
 
     *blank = false;
     *row = sl_rd_init(NULL, 0);
-    if (!line_take(r, &line))
+    if (!line_take(r, &line, plain))
         return false;
     if (line.n == 0) {
         *blank = true;
@@ -824,7 +847,7 @@ static bool row_next(struct sl_rd *r, struct sl_rd *row, bool *blank)
     while (r->n > 0 && is_ws(r->p[0])) {
         size_t before = begin.n - r->n; // the row's bytes up to this line
 
-        (void)line_take(r, &line);
+        (void)line_take(r, &line, plain);
         len = before + line.n;
     }
     return sl_rd_sub(&begin, len, row);
@@ -841,9 +864,8 @@ static bool row_split(struct sl_rd row, struct sl_rd *name, struct sl_rd *value)
         k++;
     if (k == row.n || row.p[k] != ':' || k == 0 || is_ws(row.p[0]))
         return false;
-    (void)sl_rd_sub(&row, k, name);
-    (void)sl_rd_skip(&row, 1);
-    *value = sl_rd_rest(&row);
+    *name = sl_rd_init(row.p, k);
+    *value = sl_rd_init(row.p + k + 1, row.n - k - 1);
     rd_trim(name);
     rd_trim(value);
     return true;
@@ -899,7 +921,7 @@ static void head_scan(struct head *h, const uint8_t *p, size_t n)
     unsigned seen[N_SINGLE] = { 0 };
     size_t i, k = 0, head_len;
     const uint8_t *nul;
-    bool blank;
+    bool blank, plain = true;
 
     *h = (struct head){ 0 };
     h->clen = -1;
@@ -907,10 +929,10 @@ static void head_scan(struct head *h, const uint8_t *p, size_t n)
         k++;
     (void)sl_rd_skip(&r, k);
     h->line_off = k;
-    (void)line_take(&r, &h->line);
+    (void)line_take(&r, &h->line, &plain);
     h->rows = r;
 
-    while (row_next(&r, &row, &blank)) {
+    while (row_next(&r, &row, &blank, &plain)) {
         h->n_rows++;
         if (!row_split(row, &name, &value))
             continue;
@@ -931,7 +953,8 @@ static void head_scan(struct head *h, const uint8_t *p, size_t n)
     if (blank)
         h->body = sl_rd_rest(&r);
     head_len = n - h->body.n;
-    nul = head_len > 0 ? memchr(p, '\0', head_len) : NULL;
+    /* every byte before the body is in a line sl_line_scan saw, or a CR/LF */
+    nul = !plain && head_len > 0 ? memchr(p, '\0', head_len) : NULL;
     if (nul != NULL) {
         h->has_nul = true;
         h->nul_off = (size_t)(nul - p);
@@ -996,7 +1019,7 @@ static int blame(const struct head *h, struct sl_rd line, bool request, size_t n
     size_t stand_len = strlen(stand_in), k = 0;
     char q[4 * QUOTE_MAX + 8];
     struct sl_rd rows = h->rows, row;
-    bool blank;
+    bool blank, plain = true; // plain: not needed here
     char *buf;
     int rc;
 
@@ -1015,7 +1038,7 @@ static int blame(const struct head *h, struct sl_rd line, bool request, size_t n
         return sl_fail(err, SL_EFORMAT, "libosip2 refused the start line %s", q);
     }
     memcpy(buf, stand_in, stand_len);
-    while (k < BLAME_MAX_ROWS && row_next(&rows, &row, &blank)) {
+    while (k < BLAME_MAX_ROWS && row_next(&rows, &row, &blank, &plain)) {
         k++;
         memcpy(buf + stand_len, row.p, row.n);
         memcpy(buf + stand_len + row.n, "\r\n\r\n", 4);
@@ -1602,8 +1625,9 @@ static int sdp_origin(struct sl_msg *m, struct sl_rd body)
 {
     struct sl_rd line, f[6];
     size_t k, i;
+    bool plain = true; // not needed here
 
-    while (line_take(&body, &line)) {
+    while (line_take(&body, &line, &plain)) {
         if (line.n < 2 || line.p[0] != 'o' || line.p[1] != '=')
             continue;
         (void)sl_rd_skip(&line, 2);
@@ -1685,8 +1709,13 @@ int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, s
 int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
                       struct sl_err *err)
 {
+    return sl_msg_parse_look(m, p, n, max_len, max_rows, sl_sip_look(p, n), err);
+}
+
+int sl_msg_parse_look(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
+                      enum sl_sip_look look, struct sl_err *err)
+{
     osip_message_t *sip = NULL;
-    enum sl_sip_look look;
     struct head h;
     struct sl_rd line; // the start line as libosip2 is given it
     uint8_t *copy = NULL;
@@ -1712,7 +1741,6 @@ int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_l
                        "header-rows)",
                        h.n_rows, max_rows);
 
-    look = sl_sip_look(p, n);
     if (look != SL_LOOK_REQUEST && look != SL_LOOK_RESPONSE) {
         quote(q, sizeof(q), h.line, QUOTE_MAX);
         return sl_fail(err, SL_EFORMAT, "not a SIP/2.0 request or status line: %s", q);
