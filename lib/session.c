@@ -360,8 +360,8 @@ static void job_work(void *item, void *ctx)
     if (j->look == SL_LOOK_KEEPALIVE)
         return;
     sl_err_clear(&j->perr);
-    j->parse_rc = sl_msg_parse_rows(&j->m, j->f.payload, j->f.payload_len, in->max_msg_len,
-                                    in->max_rows, &j->perr);
+    j->parse_rc = sl_msg_parse_look(&j->m, j->f.payload, j->f.payload_len, in->max_msg_len,
+                                    in->max_rows, j->look, &j->perr);
     if (j->parse_rc == SL_EFORMAT && j->f.payload_truncated) {
         sl_msg_fini(&j->m);
         j->parse_rc = parse_whole_lines(in->max_msg_len, in->max_rows, j->f.payload,

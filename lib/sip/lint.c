@@ -21,13 +21,12 @@
 
 #include "base/rd.h"
 #include "base/str.h"
+#include "sip/scan.h"
 
 /* Bytes of a value quoted in a text. */
 #define QUOTE_MAX 32u
 /* Only the first bytes of a payload are looked at for the start line. */
 #define LINE_MAX_LOOK 8192u
-/* Bytes searched at once for the end of a header line (line_take). */
-#define LINE_WINDOW 256u
 
 static bool is_ws(uint8_t c)
 {
@@ -102,28 +101,15 @@ static void trim(struct sl_rd *r)
         r->n--;
 }
 
-/* The next line of r without its terminator (CRLF, CR or LF). */
-static bool line_take(struct sl_rd *r, struct sl_rd *line)
+/* The next line of r without its terminator (CRLF, CR or LF); *plain as
+ * sl_line_scan leaves it. */
+static bool line_take(struct sl_rd *r, struct sl_rd *line, bool *plain)
 {
-    size_t i = 0, term = 0;
-
-    const uint8_t *lf, *cr;
+    size_t i, term = 0;
 
     if (r->n == 0)
         return false;
-    /* memchr for the LF within a short window, then for a CR before it (a
-     * lone CR ends a line too); the window keeps a message of CR-only lines
-     * linear, as does the byte loop when the window holds no LF */
-    lf = memchr(r->p, '\n', r->n < LINE_WINDOW ? r->n : LINE_WINDOW);
-    if (lf != NULL) {
-        i = (size_t)(lf - r->p);
-        cr = memchr(r->p, '\r', i);
-        if (cr != NULL)
-            i = (size_t)(cr - r->p);
-    } else {
-        while (i < r->n && !is_crlf(r->p[i]))
-            i++;
-    }
+    i = sl_line_scan(r->p, r->n, plain);
     if (i < r->n)
         term = r->p[i] == '\r' && i + 1 < r->n && r->p[i + 1] == '\n' ? 2 : 1;
     (void)sl_rd_sub(r, i, line);
@@ -154,11 +140,12 @@ bool sl_sip_bad_start(const uint8_t *p, size_t n, char *why, size_t why_len)
     struct sl_rd r = sl_rd_init(p, n < LINE_MAX_LOOK ? n : LINE_MAX_LOOK), line, v, rest;
     char q[4 * QUOTE_MAX + 8];
     size_t k = 0, vl;
+    bool plain = true;
 
     while (k < r.n && is_crlf(r.p[k]))
         k++;
     (void)sl_rd_skip(&r, k);
-    if (!line_take(&r, &line) || memchr(line.p, '\0', line.n) != NULL)
+    if (!line_take(&r, &line, &plain) || (!plain && memchr(line.p, '\0', line.n) != NULL))
         return false;
     trim(&line);
     if ((vl = version_len(line)) > 0) {
@@ -397,16 +384,68 @@ static void bytes_issues(struct lint *l, const struct bytes *b)
     }
 }
 
+/* The headers check_row looks at. */
+enum row_kind {
+    ROW_OTHER,
+    ROW_CSEQ,
+    ROW_MAX_FORWARDS,
+    ROW_EXPIRES,
+    ROW_ADDR, /* Contact, From, To (and m, f, t) */
+    ROW_DATE,
+    ROW_WARNING
+};
+
+/* Which of them a row's name is: told apart by length and first letter, then
+ * compared whole once. */
+static enum row_kind row_kind_of(struct sl_rd name)
+{
+    uint8_t c = name.n > 0 ? lower(name.p[0]) : 0;
+    enum row_kind k;
+    const char *full;
+
+    switch (name.n) {
+    case 1:
+        return c == 'm' || c == 'f' || c == 't' ? ROW_ADDR : ROW_OTHER;
+    case 2:
+        k = ROW_ADDR, full = "To";
+        break;
+    case 4:
+        if (c == 'c')
+            k = ROW_CSEQ, full = "CSeq";
+        else if (c == 'f')
+            k = ROW_ADDR, full = "From";
+        else if (c == 'd')
+            k = ROW_DATE, full = "Date";
+        else
+            return ROW_OTHER;
+        break;
+    case 7:
+        if (c == 'e')
+            k = ROW_EXPIRES, full = "Expires";
+        else if (c == 'c')
+            k = ROW_ADDR, full = "Contact";
+        else if (c == 'w')
+            k = ROW_WARNING, full = "Warning";
+        else
+            return ROW_OTHER;
+        break;
+    case 12:
+        k = ROW_MAX_FORWARDS, full = "Max-Forwards";
+        break;
+    default:
+        return ROW_OTHER;
+    }
+    return ieq(name.p, name.n, full) ? k : ROW_OTHER;
+}
+
 static void check_row(struct lint *l, struct sl_rd name, struct sl_rd value)
 {
     char q[4 * QUOTE_MAX + 8], text[sizeof(l->out[0].text)];
+    enum row_kind kind = row_kind_of(name);
 
-    /* the lengths and first letters of the names checked below */
-    if (name.n == 0 || name.n > 12 ||
-        ((1u << name.n) & (1u << 1 | 1u << 2 | 1u << 4 | 1u << 7 | 1u << 12)) == 0 ||
-        strchr("cmeftdw", lower(name.p[0])) == NULL)
+    if (kind == ROW_OTHER)
         return;
-    if (ieq(name.p, name.n, "CSeq")) {
+    if (kind == ROW_CSEQ) {
         struct sl_rd num = lead_digits(value);
 
         if (digits_over(num, UINT32_MAX)) {
@@ -417,21 +456,19 @@ static void check_row(struct lint *l, struct sl_rd name, struct sl_rd value)
                            q);
             issue(l, text);
         }
-    } else if (ieq(name.p, name.n, "Max-Forwards")) {
+    } else if (kind == ROW_MAX_FORWARDS) {
         if (digits_over(value, 255)) {
             quote(q, value);
             (void)snprintf(text, sizeof(text), "Max-Forwards %s is over 255 (RFC 3261 20.22)", q);
             issue(l, text);
         }
-    } else if (ieq(name.p, name.n, "Expires")) {
+    } else if (kind == ROW_EXPIRES) {
         if (digits_over(lead_digits(value), UINT32_MAX)) {
             quote(q, lead_digits(value));
             (void)snprintf(text, sizeof(text), "Expires %s is over 2**32-1 (RFC 3261 20.19)", q);
             issue(l, text);
         }
-    } else if (ieq(name.p, name.n, "Contact") || ieq(name.p, name.n, "m") ||
-               ieq(name.p, name.n, "From") || ieq(name.p, name.n, "f") ||
-               ieq(name.p, name.n, "To") || ieq(name.p, name.n, "t")) {
+    } else if (kind == ROW_ADDR) {
         struct sl_rd uri = value, exp = param_expires(value);
         size_t k;
 
@@ -455,13 +492,13 @@ static void check_row(struct lint *l, struct sl_rd name, struct sl_rd value)
                            (int)(name.n < 8 ? name.n : 8), (const char *)name.p, q);
             issue(l, text);
         }
-    } else if (ieq(name.p, name.n, "Date")) {
+    } else if (kind == ROW_DATE) {
         if (value.n < 3 || !ieq(value.p + value.n - 3, 3, "GMT")) {
             quote(q, value);
             (void)snprintf(text, sizeof(text), "Date '%s' is not in GMT (RFC 3261 20.17, 25.1)", q);
             issue(l, text);
         }
-    } else if (ieq(name.p, name.n, "Warning")) {
+    } else if (kind == ROW_WARNING) {
         struct sl_rd code = lead_digits(value);
 
         if (code.n != 3 || (code.n < value.n && !is_ws(value.p[code.n]))) {
@@ -481,6 +518,7 @@ size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl
     char q[4 * QUOTE_MAX + 8], text[sizeof(out[0].text)];
     size_t k = 0, n_row = 0;
     struct bytes bytes;
+    bool plain = true;
 
     if (m == NULL || p == NULL)
         return 0;
@@ -488,8 +526,9 @@ size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl
     while (k < r.n && is_crlf(r.p[k]))
         k++;
     (void)sl_rd_skip(&r, k);
-    (void)line_take(&r, &line);
-    check_bytes(&bytes, line, 0, line);
+    (void)line_take(&r, &line, &plain);
+    if (!plain)
+        check_bytes(&bytes, line, 0, line);
 
     /* RFC 3261 19.1.1 Table 1: headers are not allowed in a Request-URI */
     if (m->is_request && m->ruri != NULL &&
@@ -507,33 +546,38 @@ size_t sl_msg_lint(const struct sl_msg *m, const uint8_t *p, size_t n, struct sl
         }
     }
 
-    /* header rows (folded lines joined), up to the empty line */
+    /* header rows (folded lines joined), up to the empty line; the bytes of
+     * a row are checked in full only when line_take saw something other
+     * than printable ASCII in it */
     for (;;) {
         struct sl_rd begin = r, name, value, next;
+        const uint8_t *colon;
         size_t len, c;
 
-        if (!line_take(&r, &row) || row.n == 0)
+        plain = true;
+        if (!line_take(&r, &row, &plain) || row.n == 0)
             break;
         len = row.n;
         while (r.n > 0 && is_ws(r.p[0])) {
             size_t before = begin.n - r.n; /* the row's bytes up to this line */
 
-            (void)line_take(&r, &next);
+            (void)line_take(&r, &next, &plain);
             len = before + next.n;
         }
         (void)sl_rd_sub(&begin, len, &row);
         n_row++;
-        for (c = 0; c < row.n && row.p[c] != ':'; c++)
+        colon = memchr(row.p, ':', row.n);
+        if (colon == NULL || colon == row.p)
             continue;
-        if (c == row.n || c == 0)
-            continue;
+        c = (size_t)(colon - row.p);
         name = row;
         name.n = c;
         trim(&name);
         value = row;
         (void)sl_rd_skip(&value, c + 1);
         trim(&value);
-        check_bytes(&bytes, row, n_row, name);
+        if (!plain)
+            check_bytes(&bytes, row, n_row, name);
         check_row(&l, name, value);
     }
     bytes_issues(&l, &bytes);

@@ -55,6 +55,7 @@
 
 #include "base/rd.h"
 #include "base/status.h"
+#include "sip/scan.h"
 
 /* Bytes of a start line or header row quoted in an error message. */
 #define QUOTE_MAX 60u
@@ -114,6 +115,30 @@ static bool arena_owns(const void *p)
     return false;
 }
 
+/* arena_malloc when the newest block has no room for need bytes: a new
+ * block.  Apart, so that the common path below saves no registers. */
+__attribute__((noinline)) static void *arena_malloc_new(size_t n, size_t need)
+{
+    struct arena_blk *b;
+    size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
+    unsigned char *p;
+
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    b = malloc(sizeof(*b) + cap);
+    if (b == NULL)
+        return NULL;
+    if (arena.head == NULL) /* the thread's first block: free it when the thread ends */
+        (void)pthread_setspecific(arena_key, &arena);
+    b->cap = cap;
+    b->used = need;
+    b->next = arena.head;
+    arena.head = b;
+    p = b->data;
+    memcpy(p, &n, sizeof(n));
+    return p + ARENA_HDR;
+}
+
 static void *arena_malloc(size_t n)
 {
     struct arena_blk *b = arena.head;
@@ -122,22 +147,10 @@ static void *arena_malloc(size_t n)
 
     if (!arena.on)
         return malloc(n);
-    if (n > SIZE_MAX / 2)
-        return NULL;
-    need = ARENA_HDR + (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
-    if (b == NULL || b->cap - b->used < need) {
-        size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
-
-        b = malloc(sizeof(*b) + cap);
-        if (b == NULL)
-            return NULL;
-        if (arena.head == NULL) /* the thread's first block: free it when the thread ends */
-            (void)pthread_setspecific(arena_key, &arena);
-        b->cap = cap;
-        b->used = 0;
-        b->next = arena.head;
-        arena.head = b;
-    }
+    /* wraps for a huge n: arena_malloc_new refuses it */
+    need = ARENA_HDR + ((n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
+    if (b == NULL || n > SIZE_MAX / 2 || b->cap - b->used < need)
+        return arena_malloc_new(n, need);
     p = b->data + b->used;
     b->used += need;
     memcpy(p, &n, sizeof(n));
@@ -204,6 +217,8 @@ static void arena_thread_end(void *unused)
 
 static bool sip_ready;
 
+static void esc_init(void);
+
 static void trace_drop(const char *fi, int li, osip_trace_level_t level, const char *chfr,
                        va_list ap)
 {
@@ -221,6 +236,7 @@ void sl_sip_init(void)
     if (sip_ready)
         return;
     (void)parser_init();
+    esc_init();
 #if !defined(SL_NO_ARENA)
     if (pthread_key_create(&arena_key, arena_thread_end) == 0) {
         osip_set_allocators(arena_malloc, arena_realloc, arena_free);
@@ -280,20 +296,37 @@ static char fold_char(char c, enum fold f)
     return c;
 }
 
+/* c lower-cased (ASCII), without a branch. */
+static unsigned char lower_c(unsigned char c)
+{
+    return (unsigned char)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
+}
+
 /* ASCII case-insensitive equality of the n bytes at s and the string b. */
 static bool ieq_n(const char *s, size_t n, const char *b)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
-        if (b[i] == '\0' || fold_char(s[i], FOLD_LOWER) != fold_char(b[i], FOLD_LOWER))
+    for (i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)s[i], y = (unsigned char)b[i];
+
+        if (y == '\0' || (x != y && lower_c(x) != lower_c(y)))
             return false;
+    }
     return b[n] == '\0';
 }
 
+/* The same for two strings. */
 static bool ieq(const char *a, const char *b)
 {
-    return ieq_n(a, strlen(a), b);
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+        if (x != y && lower_c(x) != lower_c(y))
+            return false;
+        if (x == '\0')
+            return true;
+    }
 }
 
 /* Narrows s[*off .. *off + *n) to drop SP/HT at both ends. */
@@ -371,13 +404,25 @@ static int set_cstr(char **dst, const char *s, enum fold f)
     return s != NULL ? set_str(dst, s, strlen(s), f) : SL_OK;
 }
 
-/* A growing string; oom is sticky, so a builder checks it once at the end. */
+/* A growing string; oom is sticky, so a builder checks it once at the end.
+ * It starts in its own bytes: most values built here are short, and the
+ * result is copied into the message's blocks anyway. */
 struct sbuf {
-    char *p;
+    char *p; /* local, or malloc'd once it outgrew it */
     size_t len;
     size_t cap;
     bool oom;
+    char local[256];
 };
+
+static void sb_init(struct sbuf *b)
+{
+    b->p = b->local;
+    b->len = 0;
+    b->cap = sizeof(b->local);
+    b->oom = false;
+    b->local[0] = '\0';
+}
 
 static void sb_put(struct sbuf *b, const char *s, size_t n, enum fold f)
 {
@@ -386,21 +431,32 @@ static void sb_put(struct sbuf *b, const char *s, size_t n, enum fold f)
     if (b->oom)
         return;
     if (b->cap - b->len < n + 1) {
-        size_t cap = b->cap != 0 ? b->cap : 64;
+        size_t cap = b->cap;
         char *q;
 
-        while (cap - b->len < n + 1)
+        while (cap - b->len < n + 1) {
+            if (cap > SIZE_MAX / 2) {
+                b->oom = true;
+                return;
+            }
             cap *= 2;
-        q = realloc(b->p, cap);
+        }
+        q = b->p == b->local ? malloc(cap) : realloc(b->p, cap);
         if (q == NULL) {
             b->oom = true;
             return;
         }
+        if (b->p == b->local)
+            memcpy(q, b->local, b->len + 1);
         b->p = q;
         b->cap = cap;
     }
-    for (i = 0; i < n; i++)
-        b->p[b->len++] = fold_char(s[i], f);
+    if (f == FOLD_NONE)
+        memcpy(b->p + b->len, s, n);
+    else
+        for (i = 0; i < n; i++)
+            b->p[b->len + i] = fold_char(s[i], f);
+    b->len += n;
     b->p[b->len] = '\0';
 }
 
@@ -412,26 +468,19 @@ static void sb_puts(struct sbuf *b, const char *s, enum fold f)
 /* Hands the string to *dst: NULL when !present, "" when present but empty. */
 static int sb_finish(struct sbuf *b, char **dst, bool present)
 {
-    int rc;
+    int rc = b->oom ? SL_ENOMEM : SL_OK;
 
-    if (b->oom) {
+    if (rc == SL_OK && present)
+        rc = set_str(dst, b->p, b->len, FOLD_NONE);
+    if (b->p != b->local)
         free(b->p);
-        *b = (struct sbuf){ 0 };
-        return SL_ENOMEM;
-    }
-    if (present && b->p == NULL)
-        sb_put(b, "", 0, FOLD_NONE);
-    if (b->oom)
-        return SL_ENOMEM;
-    rc = present ? set_str(dst, b->p, b->len, FOLD_NONE) : SL_OK;
-    free(b->p);
-    *b = (struct sbuf){ 0 };
+    sb_init(b);
     return rc;
 }
 
-/* Takes over a string libosip2 made (osip_uri_to_str, osip_call_id_to_str):
- * *dst = a copy of s when osip_rc is success; a refusal other than
- * out-of-memory leaves *dst NULL.  Frees s. */
+/* Takes over a string libosip2 made (osip_uri_to_str): *dst = a copy of s
+ * when osip_rc is success; a refusal other than out-of-memory leaves *dst
+ * NULL.  Frees s. */
 static int osip_text(char **dst, int osip_rc, char *s)
 {
     int rc = SL_OK;
@@ -444,22 +493,206 @@ static int osip_text(char **dst, int osip_rc, char *s)
     return rc;
 }
 
-/* *dst = the text of a URI. */
-static int uri_str(char **dst, const osip_uri_t *uri)
-{
-    char *s = NULL;
-    int osip_rc = osip_uri_to_str(uri, &s);
+/*
+ * The text of a URI as osip_uri_to_str (libosip2 5.3 osip_uri.c) makes it,
+ * written straight into the message's blocks: that function allocates the
+ * string, each escaped piece and a realloc per parameter (~1k instructions a
+ * URI, four URIs a message).  Its escaping keeps letters, digits and a set of
+ * marks per part (_MARK__USER_UNRESERVED_, _MARK__PWORD_UNRESERVED_,
+ * _MARK__URI_PARAM_UNRESERVED_) and writes every other byte as %XX.  A URI
+ * with headers (?h=v) is left to libosip2 itself; tests/unit/test_sip.c
+ * compares the two on escapes, IPv6, passwords and absolute URIs.
+ */
+enum esc {
+    ESC_USER = 1,
+    ESC_PASSWORD = 2,
+    ESC_PARAM = 4
+};
 
-    return osip_text(dst, osip_rc, s);
+static unsigned char esc_keep[256]; /* enum esc bits: the byte stays as it is */
+
+static void esc_init(void)
+{
+    static const struct {
+        enum esc set;
+        const char *marks;
+    } sets[] = {
+        { ESC_USER, "-_.!~*'()&=+$,;?/" },
+        { ESC_PASSWORD, "-_.!~*'()&=+$," },
+        { ESC_PARAM, "-_.!~*'()[]/:&+$" },
+    };
+    size_t i;
+    const char *m;
+    int c;
+
+    for (c = 0; c < 256; c++)
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            esc_keep[c] = ESC_USER | ESC_PASSWORD | ESC_PARAM;
+    for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+        for (m = sets[i].marks; *m != '\0'; m++)
+            esc_keep[(unsigned char)*m] |= (unsigned char)sets[i].set;
 }
 
-/* Like uri_str for the Call-ID (libosip2 splits it at the first '@'). */
+/* Bytes of s escaped for set. */
+static size_t esc_len(const char *s, enum esc set)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += (esc_keep[(unsigned char)*s] & set) ? 1 : 3;
+    return n;
+}
+
+static char *esc_put(char *o, const char *s, enum esc set)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (esc_keep[c] & set) {
+            *o++ = (char)c;
+        } else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    return o;
+}
+
+static char *str_put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+/* The parameters osip_uri_to_str leaves out (eXosip's internal ones). */
+static bool param_hidden(const char *name)
+{
+    return (name[0] == 'x' || name[0] == 'X') && (ieq(name, "x-obr") || ieq(name, "x-obp"));
+}
+
+/* *dst = the text of a URI (NULL where osip_uri_to_str refuses it). */
+static int uri_str(char **dst, const osip_uri_t *uri)
+{
+    const __node_t *node;
+    const char *scheme;
+    size_t len, slen, hlen, plen = 0;
+    bool v6;
+    char *o;
+    int k;
+
+    if (uri->url_headers.nb_elt > 0) {
+        char *s = NULL;
+        int osip_rc = osip_uri_to_str(uri, &s);
+
+        return osip_text(dst, osip_rc, s);
+    }
+    if (uri->host == NULL && uri->string == NULL)
+        return SL_OK;
+    if (uri->scheme == NULL && uri->string != NULL)
+        return SL_OK;
+    scheme = uri->scheme != NULL ? uri->scheme : "sip";
+    slen = strlen(scheme);
+    if (uri->string != NULL) {
+        size_t n = strlen(uri->string);
+
+        if ((o = str_alloc(slen + n + 2)) == NULL)
+            return SL_ENOMEM;
+        *dst = o;
+        o = str_put(o, scheme, slen);
+        *o++ = ':';
+        o = str_put(o, uri->string, n);
+        *o = '\0';
+        return SL_OK;
+    }
+    hlen = strlen(uri->host);
+    v6 = memchr(uri->host, ':', hlen) != NULL;
+    len = slen + 1 + hlen + (v6 ? 2 : 0);
+    if (uri->username != NULL) {
+        len += esc_len(uri->username, ESC_USER) + 1;
+        if (uri->password != NULL)
+            len += 1 + esc_len(uri->password, ESC_PASSWORD);
+    }
+    if (uri->port != NULL) {
+        plen = strlen(uri->port);
+        len += 1 + plen;
+    }
+    for (node = uri->url_params.node, k = 0; node != NULL && k < uri->url_params.nb_elt;
+         node = node->next, k++) {
+        const osip_uri_param_t *up = node->element;
+
+        if (up == NULL) // where libosip2's iteration stops
+            break;
+        if (up->gname == NULL || param_hidden(up->gname))
+            continue;
+        len += 1 + esc_len(up->gname, ESC_PARAM);
+        if (up->gvalue != NULL)
+            len += 1 + esc_len(up->gvalue, ESC_PARAM);
+    }
+    if ((o = str_alloc(len + 1)) == NULL)
+        return SL_ENOMEM;
+    *dst = o;
+    o = str_put(o, scheme, slen);
+    *o++ = ':';
+    if (uri->username != NULL) {
+        o = esc_put(o, uri->username, ESC_USER);
+        if (uri->password != NULL) {
+            *o++ = ':';
+            o = esc_put(o, uri->password, ESC_PASSWORD);
+        }
+        *o++ = '@';
+    }
+    if (v6)
+        *o++ = '[';
+    o = str_put(o, uri->host, hlen);
+    if (v6)
+        *o++ = ']';
+    if (uri->port != NULL) {
+        *o++ = ':';
+        o = str_put(o, uri->port, plen);
+    }
+    for (node = uri->url_params.node, k = 0; node != NULL && k < uri->url_params.nb_elt;
+         node = node->next, k++) {
+        const osip_uri_param_t *up = node->element;
+
+        if (up == NULL) // where libosip2's iteration stops
+            break;
+        if (up->gname == NULL || param_hidden(up->gname))
+            continue;
+        *o++ = ';';
+        o = esc_put(o, up->gname, ESC_PARAM);
+        if (up->gvalue != NULL) {
+            *o++ = '=';
+            o = esc_put(o, up->gvalue, ESC_PARAM);
+        }
+    }
+    *o = '\0';
+    return SL_OK;
+}
+
+/* The Call-ID as osip_call_id_to_str makes it (libosip2 splits it at the
+ * first '@'): number, or number@host; NULL without a number. */
 static int call_id_str(char **dst, const osip_call_id_t *call_id)
 {
-    char *s = NULL;
-    int osip_rc = osip_call_id_to_str(call_id, &s);
+    size_t n, h;
+    char *o;
 
-    return osip_text(dst, osip_rc, s);
+    if (call_id->number == NULL)
+        return SL_OK;
+    n = strlen(call_id->number);
+    h = call_id->host != NULL ? strlen(call_id->host) + 1 : 0;
+    if ((o = str_alloc(n + h + 1)) == NULL)
+        return SL_ENOMEM;
+    *dst = o;
+    o = str_put(o, call_id->number, n);
+    if (h > 0) {
+        *o++ = '@';
+        o = str_put(o, call_id->host, h - 1);
+    }
+    *o = '\0';
+    return SL_OK;
 }
 
 /* -------------------------------------------------------------- numbers -- */
@@ -563,55 +796,48 @@ static size_t rd_skip_ws(struct sl_rd *r)
 /* Drops LWS (SP, HT and the CR/LF of folded lines) at both ends of r. */
 static void rd_trim(struct sl_rd *r)
 {
-    struct sl_rd t;
-    size_t k = 0;
+    const uint8_t *p = r->p;
+    size_t n = r->n;
 
-    while (k < r->n && (is_ws(r->p[k]) || is_crlf(r->p[k])))
-        k++;
-    (void)sl_rd_skip(r, k);
-    k = r->n;
-    while (k > 0 && (is_ws(r->p[k - 1]) || is_crlf(r->p[k - 1])))
-        k--;
-    (void)sl_rd_sub(r, k, &t);
-    *r = t;
+    while (n > 0 && (is_ws(p[0]) || is_crlf(p[0]))) {
+        p++;
+        n--;
+    }
+    while (n > 0 && (is_ws(p[n - 1]) || is_crlf(p[n - 1])))
+        n--;
+    *r = sl_rd_init(p, n);
 }
 
 /* Takes the next line off r: *line gets its bytes without the terminator
  * (CRLF, or a lone CR or LF: libosip2 accepts all three).  False (and *line
- * empty) when r is empty. */
-static bool line_take(struct sl_rd *r, struct sl_rd *line)
+ * empty) when r is empty.  *plain as sl_line_scan leaves it. */
+static bool line_take(struct sl_rd *r, struct sl_rd *line, bool *plain)
 {
     size_t i, term = 0;
-    const uint8_t *lf, *cr;
 
-    *line = sl_rd_init(NULL, 0);
-    if (r->n == 0)
+    if (r->n == 0) {
+        *line = sl_rd_init(NULL, 0);
         return false;
-    /* the line ends at the first CR or LF: memchr for LF (the usual end),
-     * then for a CR before it */
-    lf = memchr(r->p, '\n', r->n);
-    i = lf != NULL ? (size_t)(lf - r->p) : r->n;
-    cr = i > 0 ? memchr(r->p, '\r', i) : NULL;
-    if (cr != NULL)
-        i = (size_t)(cr - r->p);
+    }
+    i = sl_line_scan(r->p, r->n, plain);
     if (i < r->n)
         term = r->p[i] == '\r' && i + 1 < r->n && r->p[i + 1] == '\n' ? 2 : 1;
-    (void)sl_rd_sub(r, i, line);
-    (void)sl_rd_skip(r, term);
+    *line = sl_rd_init(r->p, i);
+    (void)sl_rd_skip(r, i + term);
     return true;
 }
 
 /* Takes the next header row off r: a line and its folded continuation lines
  * (RFC 3261 7.3.1), without the final terminator.  False at the empty line
  * that ends the headers (*blank, consumed) or at the end of r. */
-static bool row_next(struct sl_rd *r, struct sl_rd *row, bool *blank)
+static bool row_next(struct sl_rd *r, struct sl_rd *row, bool *blank, bool *plain)
 {
     struct sl_rd begin = *r, line;
     size_t len;
 
     *blank = false;
     *row = sl_rd_init(NULL, 0);
-    if (!line_take(r, &line))
+    if (!line_take(r, &line, plain))
         return false;
     if (line.n == 0) {
         *blank = true;
@@ -621,7 +847,7 @@ static bool row_next(struct sl_rd *r, struct sl_rd *row, bool *blank)
     while (r->n > 0 && is_ws(r->p[0])) {
         size_t before = begin.n - r->n; // the row's bytes up to this line
 
-        (void)line_take(r, &line);
+        (void)line_take(r, &line, plain);
         len = before + line.n;
     }
     return sl_rd_sub(&begin, len, row);
@@ -638,61 +864,55 @@ static bool row_split(struct sl_rd row, struct sl_rd *name, struct sl_rd *value)
         k++;
     if (k == row.n || row.p[k] != ':' || k == 0 || is_ws(row.p[0]))
         return false;
-    (void)sl_rd_sub(&row, k, name);
-    (void)sl_rd_skip(&row, 1);
-    *value = sl_rd_rest(&row);
+    *name = sl_rd_init(row.p, k);
+    *value = sl_rd_init(row.p + k + 1, row.n - k - 1);
     rd_trim(name);
     rd_trim(value);
     return true;
 }
 
-static bool name_is(struct sl_rd name, const char *full, const char *compact)
-{
-    const char *s = (const char *)name.p;
-    char c;
-
-    if (name.n == 0)
-        return false;
-    /* most rows differ in the first letter: checked before the whole name */
-    c = fold_char(s[0], FOLD_LOWER);
-    if (name.n == 1)
-        return compact != NULL && compact[1] == '\0' && c == fold_char(compact[0], FOLD_LOWER);
-    return c == fold_char(full[0], FOLD_LOWER) && ieq_n(s, name.n, full);
-}
-
 /* Which of single_hdrs a row's name is (N_SINGLE: none).  Every row of
- * every message comes here: names are told apart by their first letter, and
- * only a candidate is compared whole. */
+ * every message comes here: names are told apart by their length (and a
+ * letter), and only the one candidate is compared whole. */
 static size_t single_of(struct sl_rd name)
 {
     size_t i;
 
-    if (name.n == 0)
-        return N_SINGLE;
-    switch (fold_char((char)name.p[0], FOLD_LOWER)) {
-    case 'f':
-        i = 0;
-        break;
-    case 't':
+    switch (name.n) {
+    case 1:
+        switch (fold_char((char)name.p[0], FOLD_LOWER)) {
+        case 'f':
+            return 0;
+        case 't':
+            return 1;
+        case 'i':
+            return 2;
+        case 'l':
+            return SINGLE_CLEN;
+        case 'c':
+            return SINGLE_CTYPE;
+        default:
+            return N_SINGLE;
+        }
+    case 2: /* To */
         i = 1;
         break;
-    case 'i':
+    case 4: /* From, CSeq */
+        i = fold_char((char)name.p[0], FOLD_LOWER) == 'f' ? 0 : 3;
+        break;
+    case 7: /* Call-ID */
         i = 2;
         break;
-    case 'l':
+    case 12:
+        i = SINGLE_CTYPE;
+        break;
+    case 14:
         i = SINGLE_CLEN;
         break;
-    case 'c':
-        if (name.n == 1)
-            return SINGLE_CTYPE;
-        for (i = 2; i < N_SINGLE; i++)
-            if (i != 1 && name_is(name, single_hdrs[i].full, single_hdrs[i].compact))
-                return i;
-        return N_SINGLE;
     default:
         return N_SINGLE;
     }
-    return name_is(name, single_hdrs[i].full, single_hdrs[i].compact) ? i : N_SINGLE;
+    return ieq_n((const char *)name.p, name.n, single_hdrs[i].full) ? i : N_SINGLE;
 }
 
 static void head_scan(struct head *h, const uint8_t *p, size_t n)
@@ -700,7 +920,8 @@ static void head_scan(struct head *h, const uint8_t *p, size_t n)
     struct sl_rd r = sl_rd_init(p, n), row, name, value;
     unsigned seen[N_SINGLE] = { 0 };
     size_t i, k = 0, head_len;
-    bool blank;
+    const uint8_t *nul;
+    bool blank, plain = true;
 
     *h = (struct head){ 0 };
     h->clen = -1;
@@ -708,10 +929,10 @@ static void head_scan(struct head *h, const uint8_t *p, size_t n)
         k++;
     (void)sl_rd_skip(&r, k);
     h->line_off = k;
-    (void)line_take(&r, &h->line);
+    (void)line_take(&r, &h->line, &plain);
     h->rows = r;
 
-    while (row_next(&r, &row, &blank)) {
+    while (row_next(&r, &row, &blank, &plain)) {
         h->n_rows++;
         if (!row_split(row, &name, &value))
             continue;
@@ -732,12 +953,12 @@ static void head_scan(struct head *h, const uint8_t *p, size_t n)
     if (blank)
         h->body = sl_rd_rest(&r);
     head_len = n - h->body.n;
-    for (i = 0; i < head_len; i++)
-        if (p[i] == '\0') {
-            h->has_nul = true;
-            h->nul_off = i;
-            break;
-        }
+    /* every byte before the body is in a line sl_line_scan saw, or a CR/LF */
+    nul = !plain && head_len > 0 ? memchr(p, '\0', head_len) : NULL;
+    if (nul != NULL) {
+        h->has_nul = true;
+        h->nul_off = (size_t)(nul - p);
+    }
 }
 
 /* ------------------------------------------------------------- refusal -- */
@@ -798,7 +1019,7 @@ static int blame(const struct head *h, struct sl_rd line, bool request, size_t n
     size_t stand_len = strlen(stand_in), k = 0;
     char q[4 * QUOTE_MAX + 8];
     struct sl_rd rows = h->rows, row;
-    bool blank;
+    bool blank, plain = true; // plain: not needed here
     char *buf;
     int rc;
 
@@ -817,7 +1038,7 @@ static int blame(const struct head *h, struct sl_rd line, bool request, size_t n
         return sl_fail(err, SL_EFORMAT, "libosip2 refused the start line %s", q);
     }
     memcpy(buf, stand_in, stand_len);
-    while (k < BLAME_MAX_ROWS && row_next(&rows, &row, &blank)) {
+    while (k < BLAME_MAX_ROWS && row_next(&rows, &row, &blank, &plain)) {
         k++;
         memcpy(buf + stand_len, row.p, row.n);
         memcpy(buf + stand_len + row.n, "\r\n\r\n", 4);
@@ -944,75 +1165,122 @@ static const struct {
     [H_USER_AGENT] = { "user-agent", NULL },
 };
 
-/* Where each of those headers is in sip->headers: its first and last row
- * (-1: absent). */
+/* Where each of those headers is in sip->headers: the list node of its
+ * first row (NULL: absent), and the positions of its first and last rows. */
 struct hidx {
-    const osip_message_t *sip;
+    const __node_t *node[H_COUNT];
     int first[H_COUNT], last[H_COUNT];
 };
 
-static bool hid_is(const char *name, size_t n, enum hid id)
+/* Which of hnames a header name is (H_COUNT: none): told apart by length and
+ * a letter, then compared whole once. */
+static enum hid hid_of(const char *name, size_t n)
 {
-    return ieq_n(name, n, hnames[id].full) ||
-           (hnames[id].compact != NULL && ieq_n(name, n, hnames[id].compact));
+    enum hid id;
+    char c = n > 0 ? fold_char(name[0], FOLD_LOWER) : '\0';
+
+    switch (n) {
+    case 1:
+        return c == 'x' ? H_SESSION_EXPIRES : c == 'k' ? H_SUPPORTED : H_COUNT;
+    case 4:
+        id = fold_char(name[1], FOLD_LOWER) == 's' ? H_RSEQ : H_RACK;
+        break;
+    case 6:
+        id = c == 'm' ? H_MIN_SE : c == 'r' ? H_REASON : H_SERVER;
+        break;
+    case 7:
+        id = c == 'e' ? H_EXPIRES : H_REQUIRE;
+        break;
+    case 9:
+        id = H_SUPPORTED;
+        break;
+    case 10:
+        id = H_USER_AGENT;
+        break;
+    case 11:
+        id = H_RETRY_AFTER;
+        break;
+    case 12:
+        id = H_MAX_FORWARDS;
+        break;
+    case 13:
+        id = H_PROXY_REQUIRE;
+        break;
+    case 15:
+        id = H_SESSION_EXPIRES;
+        break;
+    default:
+        return H_COUNT;
+    }
+    return ieq_n(name, n, hnames[id].full) ? id : H_COUNT;
 }
 
 static void hidx_build(struct hidx *x, const osip_message_t *sip)
 {
-    int k = osip_list_size(&sip->headers), pos = 0, id;
-    osip_list_iterator_t it;
-    const osip_header_t *hd;
+    const __node_t *node;
+    int pos, id;
 
-    x->sip = sip;
-    for (id = 0; id < H_COUNT; id++)
+    for (id = 0; id < H_COUNT; id++) {
+        x->node[id] = NULL;
         x->first[id] = x->last[id] = -1;
-    for (hd = osip_list_get_first((osip_list_t *)(uintptr_t)&sip->headers, &it);
-         hd != NULL && pos < k; hd = osip_list_get_next(&it), pos++) {
-        size_t n;
+    }
+    for (node = sip->headers.node, pos = 0; node != NULL && pos < sip->headers.nb_elt;
+         node = node->next, pos++) {
+        const osip_header_t *hd = node->element;
 
+        if (hd == NULL)
+            break;
         if (hd->hname == NULL)
             continue;
-        n = strlen(hd->hname);
-        for (id = 0; id < H_COUNT; id++) {
-            if (hid_is(hd->hname, n, (enum hid)id)) {
-                if (x->first[id] < 0)
-                    x->first[id] = pos;
-                x->last[id] = pos;
-                break;
-            }
+        id = (int)hid_of(hd->hname, strlen(hd->hname));
+        if (id == H_COUNT)
+            continue;
+        if (x->first[id] < 0) {
+            x->first[id] = pos;
+            x->node[id] = node;
         }
+        x->last[id] = pos;
     }
 }
 
-/* Next row of header id after row *pos (start with *pos = -1); NULL when
- * there is none.  Advances *pos to it. */
-static const osip_header_t *hdr_next(const struct hidx *x, enum hid id, int *pos)
+/* A walk over the rows of one header: hdr_next from a zeroed cursor. */
+struct hcur {
+    const __node_t *node;
+    int pos;
+};
+
+/* Next row of header id after the cursor's; NULL when there is none. */
+static const osip_header_t *hdr_next(const struct hidx *x, enum hid id, struct hcur *c)
 {
-    int k;
+    const __node_t *node;
+    int pos;
 
-    if (x->first[id] < 0 || *pos >= x->last[id])
-        return NULL;
-    if (*pos < x->first[id]) {
-        *pos = x->first[id];
-        return osip_list_get(&x->sip->headers, *pos);
+    if (c->node == NULL) {
+        if (x->node[id] == NULL)
+            return NULL;
+        c->node = x->node[id];
+        c->pos = x->first[id];
+        return c->node->element;
     }
-    for (k = *pos + 1; k <= x->last[id]; k++) {
-        const osip_header_t *hd = osip_list_get(&x->sip->headers, k);
+    for (node = c->node->next, pos = c->pos + 1; node != NULL && pos <= x->last[id];
+         node = node->next, pos++) {
+        const osip_header_t *hd = node->element;
 
-        if (hd != NULL && hd->hname != NULL && hid_is(hd->hname, strlen(hd->hname), id)) {
-            *pos = k;
+        if (hd != NULL && hd->hname != NULL && hid_of(hd->hname, strlen(hd->hname)) == id) {
+            c->node = node;
+            c->pos = pos;
             return hd;
         }
     }
-    *pos = x->last[id];
+    c->pos = x->last[id];
     return NULL;
 }
 
 /* The first row's value; *found false when the header is absent. */
 static const char *hdr_value(const struct hidx *x, enum hid id, bool *found)
 {
-    int pos = -1;
-    const osip_header_t *hd = hdr_next(x, id, &pos);
+    struct hcur c = { NULL, 0 };
+    const osip_header_t *hd = hdr_next(x, id, &c);
 
     *found = hd != NULL;
     return hd != NULL ? hd->hvalue : NULL;
@@ -1023,12 +1291,13 @@ static const char *hdr_value(const struct hidx *x, enum hid id, bool *found)
  * but empty ("Supported:") gives "". */
 static int join_tokens(char **dst, const struct hidx *x, enum hid id)
 {
-    struct sbuf b = { 0 };
+    struct sbuf b;
     const osip_header_t *hd;
-    int pos = -1;
+    struct hcur c = { NULL, 0 };
     bool present = false;
 
-    while ((hd = hdr_next(x, id, &pos)) != NULL) {
+    sb_init(&b);
+    while ((hd = hdr_next(x, id, &c)) != NULL) {
         const char *v = hd->hvalue;
         size_t i = 0;
 
@@ -1055,12 +1324,13 @@ static int join_tokens(char **dst, const struct hidx *x, enum hid id)
 /* All rows of a header, values as libosip2 has them, ", "-joined. */
 static int join_values(char **dst, const struct hidx *x, enum hid id)
 {
-    struct sbuf b = { 0 };
+    struct sbuf b;
     const osip_header_t *hd;
-    int pos = -1;
+    struct hcur c = { NULL, 0 };
     bool present = false;
 
-    while ((hd = hdr_next(x, id, &pos)) != NULL) {
+    sb_init(&b);
+    while ((hd = hdr_next(x, id, &c)) != NULL) {
         if (present)
             sb_puts(&b, ", ", FOLD_NONE);
         if (hd->hvalue != NULL)
@@ -1163,10 +1433,11 @@ static int via_fields(struct sl_msg *m, const osip_message_t *sip)
 {
     const osip_via_t *via;
     const char *v;
-    struct sbuf b = { 0 };
+    struct sbuf b;
     bool found;
     int rc;
 
+    sb_init(&b);
     /* libosip2 has split comma-joined values: one entry per Via value. */
     m->via_count = osip_list_size(&sip->vias);
     via = osip_list_get(&sip->vias, 0);
@@ -1354,8 +1625,9 @@ static int sdp_origin(struct sl_msg *m, struct sl_rd body)
 {
     struct sl_rd line, f[6];
     size_t k, i;
+    bool plain = true; // not needed here
 
-    while (line_take(&body, &line)) {
+    while (line_take(&body, &line, &plain)) {
         if (line.n < 2 || line.p[0] != 'o' || line.p[1] != '=')
             continue;
         (void)sl_rd_skip(&line, 2);
@@ -1385,9 +1657,10 @@ static int body_fields(struct sl_msg *m, const osip_message_t *sip, const struct
 {
     const osip_content_type_t *ct = sip->content_type;
     struct sl_rd body = h->body, sdp;
-    struct sbuf b = { 0 };
+    struct sbuf b;
     int rc;
 
+    sb_init(&b);
     m->content_length = h->clen;
     m->body_len = h->body.n;
     if (ct != NULL && ct->type != NULL) {
@@ -1436,8 +1709,13 @@ int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, s
 int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
                       struct sl_err *err)
 {
+    return sl_msg_parse_look(m, p, n, max_len, max_rows, sl_sip_look(p, n), err);
+}
+
+int sl_msg_parse_look(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
+                      enum sl_sip_look look, struct sl_err *err)
+{
     osip_message_t *sip = NULL;
-    enum sl_sip_look look;
     struct head h;
     struct sl_rd line; // the start line as libosip2 is given it
     uint8_t *copy = NULL;
@@ -1463,7 +1741,6 @@ int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_l
                        "header-rows)",
                        h.n_rows, max_rows);
 
-    look = sl_sip_look(p, n);
     if (look != SL_LOOK_REQUEST && look != SL_LOOK_RESPONSE) {
         quote(q, sizeof(q), h.line, QUOTE_MAX);
         return sl_fail(err, SL_EFORMAT, "not a SIP/2.0 request or status line: %s", q);

@@ -115,6 +115,11 @@ int sl_msg_parse(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, s
 int sl_msg_parse_rows(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
                       struct sl_err *err);
 
+/* The same for a payload already classified: look must be sl_sip_look(p, n)
+ * (the parse workers have it; it is not worked out twice). */
+int sl_msg_parse_look(struct sl_msg *m, const uint8_t *p, size_t n, size_t max_len, size_t max_rows,
+                      enum sl_sip_look look, struct sl_err *err);
+
 /* Frees what *m owns and zeroes it.  Accepts a zeroed or failed message. */
 void sl_msg_fini(struct sl_msg *m);
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <osipparser2/osip_parser.h>
+
 #include "sip/msg.h"
 
 #define RFC4475_DIR "../shared/corpus/rfc4475"
@@ -273,6 +275,64 @@ static void test_msg_response_200(void **state)
     assert_int_equal(m.status, 180);
     assert_string_equal(m.reason, " Ringing "); // Reason-Phrase may hold SP
     sl_msg_fini(&m);
+}
+
+/* msg.c writes URIs and the Call-ID itself, as libosip2's own _to_str
+ * functions would: compared with them on escapes, IPv6, passwords, the
+ * parameters they drop, headers and absolute URIs. */
+static void expect_same_text(const char *ruri, const char *from, const char *contact,
+                             const char *call_id)
+{
+    char msg[2048];
+    struct sl_msg m;
+    struct sl_err err = { 0 };
+    osip_message_t *sip = NULL;
+    osip_contact_t *c;
+    char *s = NULL;
+
+    (void)snprintf(msg, sizeof(msg),
+                   "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <%s>;tag=1\r\n"
+                   "To: %s\r\nCall-ID: %s\r\nCSeq: 1 INVITE\r\nContact: <%s>\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   ruri, from, from, call_id, contact);
+    if (parse_str(&m, msg, &err) != SL_OK)
+        fail_msg("%s: %s", msg, err.msg);
+    assert_int_equal(osip_message_init(&sip), 0);
+    assert_int_equal(osip_message_parse(sip, msg, strlen(msg)), 0);
+    assert_int_equal(osip_uri_to_str(sip->req_uri, &s), 0);
+    assert_string_equal(m.ruri, s);
+    osip_free(s);
+    assert_int_equal(osip_uri_to_str(sip->from->url, &s), 0);
+    assert_string_equal(m.from_uri, s);
+    osip_free(s);
+    assert_int_equal(osip_uri_to_str(sip->to->url, &s), 0);
+    assert_string_equal(m.to_uri, s);
+    osip_free(s);
+    c = osip_list_get(&sip->contacts, 0);
+    assert_non_null(c);
+    assert_int_equal(osip_uri_to_str(c->url, &s), 0);
+    assert_string_equal(m.contact, s);
+    osip_free(s);
+    assert_int_equal(osip_call_id_to_str(sip->call_id, &s), 0);
+    assert_string_equal(m.call_id, s);
+    osip_free(s);
+    osip_message_free(sip);
+    sl_msg_fini(&m);
+}
+
+static void test_msg_uri_text_as_libosip2(void **state)
+{
+    (void)state;
+    expect_same_text("sip:bob@example.com", "sip:alice@example.com", "sip:a@192.0.2.1:5060",
+                     "abc@def");
+    expect_same_text("sips:%61l%20ice:pa%3Ass%40w@[2001:db8::1]:5061;transport=tls;lr;maddr=[::1]",
+                     "sip:a%C3%A9b@h;user=phone;x-obr=1;X-OBP;y=%e9%7e;tag2",
+                     "sip:u;par=u%40v?@h;p=a/b:c&d+$e;q=%22%3B", "only-a-number");
+    expect_same_text("sip:host", "sip:a&b=c+d$e,f;g?h/i~*'()@host.example:1", "sip:h;a=b;c",
+                     "x@y@z");
+    expect_same_text("tel:+1-201-555-0123;phone-context=example.com", "sip:h?subject=x&h=y",
+                     "mailto:someone@example.com", "%41@%42");
+    expect_same_text("sip:user:p%20w@h", "SIP:UPPER@HOST;Transport=UDP", "sip:[::1]", "n@");
 }
 
 static void test_msg_compact_forms(void **state)
@@ -940,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_msg_invite_with_sdp),
         cmocka_unit_test(test_msg_response_200),
         cmocka_unit_test(test_msg_compact_forms),
+        cmocka_unit_test(test_msg_uri_text_as_libosip2),
         cmocka_unit_test(test_msg_via_count_over_rows),
         cmocka_unit_test(test_msg_tags_lowered_call_id_kept),
         cmocka_unit_test(test_msg_cseq_range),
