@@ -169,25 +169,25 @@ enum stmt_id {
 };
 
 /* The columns of message after msg_id, and their parameters ?2..?68. */
-#define MESSAGE_COLUMNS                                                                            \
-    "capture_id, frame, ts_us, src_ip, src_port, "                                                 \
-    "dst_ip, dst_port, transport, is_request, method, ruri, status, reason, "                      \
-    "call_id, from_uri, from_tag, from_display, to_uri, to_tag, to_display, "                      \
-    "cseq_num, cseq_method, via_count, top_branch, top_sent_by, top_transport, "                   \
-    "top_received, top_rport, max_forwards, contact_uri, contact_count, expires, "                 \
-    "session_expires, se_refresher, min_se, supported, require, proxy_require, "                   \
-    "retry_after, "                                                                                \
-    "rseq, rack_rseq, rack_cseq, rack_method, reason_hdr, user_agent, has_auth, "                  \
-    "content_type, content_length, body_len, sdp_o_user, sdp_o_sess_id, "                          \
-    "sdp_o_version, sdp_o_addr, n_headers, first_line, size, truncated, txn_id, "                  \
-    "dialog_id, leg_id, is_retrans, retrans_of, dup_of, side, cseq_prev, "                         \
+#define MESSAGE_COLUMNS                                                            \
+    "capture_id, frame, ts_us, src_ip, src_port, "                                 \
+    "dst_ip, dst_port, transport, is_request, method, ruri, status, reason, "      \
+    "call_id, from_uri, from_tag, from_display, to_uri, to_tag, to_display, "      \
+    "cseq_num, cseq_method, via_count, top_branch, top_sent_by, top_transport, "   \
+    "top_received, top_rport, max_forwards, contact_uri, contact_count, expires, " \
+    "session_expires, se_refresher, min_se, supported, require, proxy_require, "   \
+    "retry_after, "                                                                \
+    "rseq, rack_rseq, rack_cseq, rack_method, reason_hdr, user_agent, has_auth, "  \
+    "content_type, content_length, body_len, sdp_o_user, sdp_o_sess_id, "          \
+    "sdp_o_version, sdp_o_addr, n_headers, first_line, size, truncated, txn_id, "  \
+    "dialog_id, leg_id, is_retrans, retrans_of, dup_of, side, cseq_prev, "         \
     "hep_agent_id, hep_correlation"
-#define MESSAGE_VALUES                                                                             \
-    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "                               \
-    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "                  \
-    "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, "                  \
-    "?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, "                  \
-    "?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68)"
+#define MESSAGE_VALUES                                                            \
+    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "              \
+    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, " \
+    "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, " \
+    "?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, " \
+    "?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_CAPTURE] = "INSERT INTO capture (path, format, linktype) VALUES (?, ?, ?)",
@@ -195,9 +195,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "other_frames = ?, not_decoded_frames = ?, first_ts_us = ?, "
                           "last_ts_us = ?, complete = ? WHERE capture_id = ?",
     [ST_FRAME_STAT] = "INSERT INTO frame_stat VALUES (?, ?, ?, ?, ?, ?)",
-    [ST_MESSAGE] = "INSERT INTO message (msg_id, " MESSAGE_COLUMNS ") VALUES (?1, " MESSAGE_VALUES,
+    [ST_MESSAGE] =
+            "INSERT INTO message (msg_id, " MESSAGE_COLUMNS ") VALUES (?1, " MESSAGE_VALUES ")",
     /* ?1 unused: the same parameter numbers as ST_MESSAGE */
-    [ST_MESSAGE_NEXT] = "INSERT INTO message (" MESSAGE_COLUMNS ") VALUES (" MESSAGE_VALUES,
+    [ST_MESSAGE_NEXT] = "INSERT INTO message (" MESSAGE_COLUMNS ") VALUES (" MESSAGE_VALUES ")",
     [ST_MESSAGE_RAW] = "INSERT INTO message_raw VALUES (?, ?)",
     [ST_PROBLEM] = "INSERT INTO problem VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_TXN] = "INSERT INTO txn VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
@@ -227,8 +228,8 @@ struct sl_db {
      * once, so that nothing is left behind), else when first asked for. */
     sqlite3 *aux;
     int aux_tried;
-    bool keep_raw;        /* fill message_raw */
-    char ep_buf[2][64];   /* endpoint texts bound SQLITE_STATIC until the step */
+    bool keep_raw;           /* fill message_raw */
+    char ep_buf[2][64];      /* endpoint texts bound SQLITE_STATIC until the step */
     uint64_t msg_null[2][2]; /* parameters of ST_MESSAGE(_NEXT) bound NULL (struct mbind) */
     int64_t max_msg_id;      /* the highest msg_id in table message */
 };
