@@ -228,10 +228,10 @@ struct sl_db {
      * once, so that nothing is left behind), else when first asked for. */
     sqlite3 *aux;
     int aux_tried;
-    bool keep_raw;           /* fill message_raw */
-    char ep_buf[2][64];      /* endpoint texts bound SQLITE_STATIC until the step */
-    uint64_t msg_null[2][2]; /* parameters of ST_MESSAGE(_NEXT) bound NULL (struct mbind) */
-    int64_t max_msg_id;      /* the highest msg_id in table message */
+    bool keep_raw;              /* fill message_raw */
+    char ep_buf[2][64];         /* endpoint texts bound SQLITE_STATIC until the step */
+    uint64_t null[ST_COUNT][2]; /* parameters bound NULL, per statement (struct mbind) */
+    int64_t max_msg_id;         /* the highest msg_id in table message */
 };
 
 static int sql_fail(struct sl_db *db, struct sl_err *err, const char *what)
@@ -266,7 +266,7 @@ static int prepare_all(struct sl_db *db, struct sl_err *err)
     int i;
 
     /* fresh statements: no parameter is known to be NULL */
-    memset(db->msg_null, 0, sizeof(db->msg_null));
+    memset(db->null, 0, sizeof(db->null));
     for (i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(db->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i],
                                NULL) != SQLITE_OK)
@@ -636,9 +636,10 @@ static void bind_first_line(sqlite3_stmt *st, int i, const uint8_t *raw, size_t 
  * The message INSERT binds 68 parameters per message, a third of them NULL,
  * most of those NULL in the message before too.  A binding survives
  * sqlite3_reset, so a parameter already bound NULL is left alone
- * (sqlite3_bind_null costs ~70 instructions): db->msg_null has bit i set
- * while parameter i is NULL.  A parameter that can be NULL is bound only
- * through these.
+ * (sqlite3_bind_null costs ~70 instructions): db->null[statement] has bit i
+ * set while parameter i is NULL.  A parameter that can be NULL is bound only
+ * through these, and such a statement is never cleared (step_all_bound): the
+ * rows of message, txn, dialog and leg.
  */
 struct mbind {
     sqlite3_stmt *st;
@@ -704,7 +705,7 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
      * root of the table, ~900 instructions. */
     bool next = msg_id == db->max_msg_id + 1;
     sqlite3_stmt *st = db->st[next ? ST_MESSAGE_NEXT : ST_MESSAGE];
-    struct mbind b = { st, db->msg_null[next ? 1 : 0] };
+    struct mbind b = { st, db->null[next ? ST_MESSAGE_NEXT : ST_MESSAGE] };
     int i = 1, rc;
     size_t skip = 0;
 
@@ -815,48 +816,51 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
 int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_TXN];
+    struct mbind b = { st, db->null[ST_TXN] };
     int i = 1, rc;
     size_t k, n, j;
 
     sqlite3_bind_int64(st, i++, t->id);
-    bind_id(st, i++, t->capture_id);
-    bind_text(st, i++, sl_txn_kind_name(t->kind));
-    bind_text(st, i++, t->method);
-    bind_text(st, i++, t->branch);
-    bind_text(st, i++, t->sent_by);
+    m_int(&b, i++, t->capture_id, 1);
+    m_text(&b, i++, sl_txn_kind_name(t->kind));
+    m_text(&b, i++, t->method);
+    m_text(&b, i++, t->branch);
+    m_text(&b, i++, t->sent_by);
     sqlite3_bind_int(st, i++, t->rfc2543 ? 1 : 0);
-    bind_ep(st, i, &t->uac, db->ep_buf[0]);
-    bind_ep(st, i + 2, &t->uas, db->ep_buf[1]);
+    m_ep(&b, i, &t->uac, db->ep_buf[0]);
+    m_ep(&b, i + 2, &t->uas, db->ep_buf[1]);
     i += 4;
-    bind_text(st, i++, sl_transport_name(t->transport));
-    bind_text(st, i++, t->call_id);
-    bind_text(st, i++, t->from_tag);
-    bind_text(st, i++, t->req_to_tag);
-    bind_opt_int(st, i++, t->cseq_num);
+    m_text(&b, i++, sl_transport_name(t->transport));
+    m_text(&b, i++, t->call_id);
+    m_text(&b, i++, t->from_tag);
+    m_text(&b, i++, t->req_to_tag);
+    m_int(&b, i++, t->cseq_num, 0);
     sqlite3_bind_int(st, i++, t->in_dialog ? 1 : 0);
-    bind_id(st, i++, t->dialog_id);
-    bind_id(st, i++, t->leg_id);
-    bind_side(st, i++, t->uac_side);
-    bind_id(st, i++, t->req_msg_id);
+    m_int(&b, i++, t->dialog_id, 1);
+    m_int(&b, i++, t->leg_id, 1);
+    m_text(&b, i++, sl_side_name(t->uac_side));
+    m_int(&b, i++, t->req_msg_id, 1);
     sqlite3_bind_int64(st, i++, t->req_first_us);
     sqlite3_bind_int64(st, i++, t->req_last_us);
     sqlite3_bind_int(st, i++, t->req_copies);
-    bind_opt_int(st, i++, t->first_1xx_us);
-    bind_opt_int(st, i++, t->first_final_us);
-    bind_opt_int(st, i++, t->final_status);
-    bind_text(st, i++, t->final_to_tag);
-    bind_id(st, i++, t->final_msg_id);
-    bind_id(st, i++, t->ack_msg_id);
-    if (t->ack_msg_id > 0)
+    m_int(&b, i++, t->first_1xx_us, 0);
+    m_int(&b, i++, t->first_final_us, 0);
+    m_int(&b, i++, t->final_status, 0);
+    m_text(&b, i++, t->final_to_tag);
+    m_int(&b, i++, t->final_msg_id, 1);
+    m_int(&b, i++, t->ack_msg_id, 1);
+    if (t->ack_msg_id > 0) {
+        m_set(&b, i);
         sqlite3_bind_int64(st, i, t->ack_us);
-    else
-        sqlite3_bind_null(st, i);
+    } else {
+        m_null(&b, i);
+    }
     i++;
-    bind_id(st, i++, t->cancel_txn_id);
-    bind_id(st, i++, t->cancels_txn_id);
-    bind_id(st, i++, t->parent_txn_id);
-    bind_opt_int(st, i++, t->timeout_us);
-    bind_text(st, i++, t->end_reason);
+    m_int(&b, i++, t->cancel_txn_id, 1);
+    m_int(&b, i++, t->cancels_txn_id, 1);
+    m_int(&b, i++, t->parent_txn_id, 1);
+    m_int(&b, i++, t->timeout_us, 0);
+    m_text(&b, i++, t->end_reason);
     if ((rc = step_all_bound(db, st, err, "insert txn")) != SL_OK)
         return rc;
     /* Up to three responses per statement: a statement run costs ~3k
@@ -899,66 +903,68 @@ static const char *dialog_state_name(enum sl_dialog_state st)
 int sl_db_add_dialog(struct sl_db *db, const struct sl_dialog *d, struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_DIALOG];
+    struct mbind b = { st, db->null[ST_DIALOG] };
     int i = 1;
 
     sqlite3_bind_int64(st, i++, d->id);
-    bind_text(st, i++, d->call_id);
-    bind_text(st, i++, d->caller_tag);
-    bind_text(st, i++, d->callee_tag);
-    bind_id(st, i++, d->leg_id);
-    bind_id(st, i++, d->created_txn_id);
-    bind_text(st, i++, d->method);
+    m_text(&b, i++, d->call_id);
+    m_text(&b, i++, d->caller_tag);
+    m_text(&b, i++, d->callee_tag);
+    m_int(&b, i++, d->leg_id, 1);
+    m_int(&b, i++, d->created_txn_id, 1);
+    m_text(&b, i++, d->method);
     sqlite3_bind_int(st, i++, d->partial ? 1 : 0);
-    bind_text(st, i++, dialog_state_name(d->state));
-    bind_opt_int(st, i++, d->early_us);
-    bind_opt_int(st, i++, d->confirmed_us);
-    bind_opt_int(st, i++, d->terminated_us);
-    bind_text(st, i++, d->term_cause);
-    bind_side(st, i++, d->bye_side);
-    bind_id(st, i++, d->bye_msg_id);
-    bind_text(st, i++, d->caller_uri);
-    bind_text(st, i++, d->callee_uri);
-    bind_ep(st, i, &d->caller_ep, db->ep_buf[0]);
-    bind_ep(st, i + 2, &d->callee_ep, db->ep_buf[1]);
+    m_text(&b, i++, dialog_state_name(d->state));
+    m_int(&b, i++, d->early_us, 0);
+    m_int(&b, i++, d->confirmed_us, 0);
+    m_int(&b, i++, d->terminated_us, 0);
+    m_text(&b, i++, d->term_cause);
+    m_text(&b, i++, sl_side_name(d->bye_side));
+    m_int(&b, i++, d->bye_msg_id, 1);
+    m_text(&b, i++, d->caller_uri);
+    m_text(&b, i++, d->callee_uri);
+    m_ep(&b, i, &d->caller_ep, db->ep_buf[0]);
+    m_ep(&b, i + 2, &d->callee_ep, db->ep_buf[1]);
     i += 4;
-    bind_opt_int(st, i++, d->last_cseq[SL_SIDE_CALLER]);
-    bind_opt_int(st, i++, d->last_cseq[SL_SIDE_CALLEE]);
-    bind_opt_int(st, i++, d->se_interval);
-    bind_side(st, i++, d->se_refresher);
-    bind_opt_int(st, i++, d->se_last_refresh_us);
-    bind_opt_int(st, i++, d->se_expiry_us);
-    return step_done(db, st, err, "insert dialog");
+    m_int(&b, i++, d->last_cseq[SL_SIDE_CALLER], 0);
+    m_int(&b, i++, d->last_cseq[SL_SIDE_CALLEE], 0);
+    m_int(&b, i++, d->se_interval, 0);
+    m_text(&b, i++, sl_side_name(d->se_refresher));
+    m_int(&b, i++, d->se_last_refresh_us, 0);
+    m_int(&b, i++, d->se_expiry_us, 0);
+    return step_all_bound(db, st, err, "insert dialog");
 }
 
 int sl_db_add_leg(struct sl_db *db, const struct sl_leg *l, struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_LEG];
+    struct mbind b = { st, db->null[ST_LEG] };
     int i = 1;
 
     sqlite3_bind_int64(st, i++, l->id);
-    bind_text(st, i++, l->call_id);
-    bind_text(st, i++, l->from_tag);
-    bind_text(st, i++, l->method);
-    bind_text(st, i++, l->from_uri);
-    bind_text(st, i++, l->to_uri);
-    bind_text(st, i++, l->ruri);
-    bind_ep(st, i, &l->caller_ep, db->ep_buf[0]);
-    bind_ep(st, i + 2, &l->callee_ep, db->ep_buf[1]);
+    m_text(&b, i++, l->call_id);
+    m_text(&b, i++, l->from_tag);
+    m_text(&b, i++, l->method);
+    m_text(&b, i++, l->from_uri);
+    m_text(&b, i++, l->to_uri);
+    m_text(&b, i++, l->ruri);
+    m_ep(&b, i, &l->caller_ep, db->ep_buf[0]);
+    m_ep(&b, i + 2, &l->callee_ep, db->ep_buf[1]);
     i += 4;
     sqlite3_bind_int64(st, i++, l->start_us);
-    bind_opt_int(st, i++, l->answer_us);
-    bind_opt_int(st, i++, l->end_us);
-    bind_text(st, i++, l->outcome);
-    bind_opt_int(st, i++, l->final_status);
-    bind_text(st, i++, l->final_reason);
-    bind_side(st, i++, l->ended_by);
-    bind_text(st, i++, l->end_how);
-    bind_text(st, i++, l->reason_hdr);
-    bind_opt_int(st, i++, l->q850_cause);
-    bind_text(st, i++, l->q850_cause >= 0 ? sl_q850_text(l->q850_cause) : NULL);
+    m_int(&b, i++, l->answer_us, 0);
+    m_int(&b, i++, l->end_us, 0);
+    m_text(&b, i++, l->outcome);
+    m_int(&b, i++, l->final_status, 0);
+    m_text(&b, i++, l->final_reason);
+    m_text(&b, i++, sl_side_name(l->ended_by));
+    m_text(&b, i++, l->end_how);
+    m_text(&b, i++, l->reason_hdr);
+    m_int(&b, i++, l->q850_cause, 0);
+    m_text(&b, i++, l->q850_cause >= 0 ? sl_q850_text(l->q850_cause) : NULL);
     sqlite3_bind_int(st, i++, l->n_dialogs);
     sqlite3_bind_int(st, i++, l->n_messages);
-    return step_done(db, st, err, "insert leg");
+    return step_all_bound(db, st, err, "insert leg");
 }
 
 int sl_db_add_st_event(struct sl_db *db, const struct sl_st_event *e, struct sl_err *err)
