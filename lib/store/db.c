@@ -155,6 +155,7 @@ enum stmt_id {
     ST_CAPTURE_UPDATE,
     ST_FRAME_STAT,
     ST_MESSAGE,
+    ST_MESSAGE_NEXT, /* ST_MESSAGE without msg_id: the next rowid (sl_db_add_message) */
     ST_MESSAGE_RAW,
     ST_PROBLEM,
     ST_TXN,
@@ -167,29 +168,37 @@ enum stmt_id {
     ST_COUNT
 };
 
+/* The columns of message after msg_id, and their parameters ?2..?68. */
+#define MESSAGE_COLUMNS                                                            \
+    "capture_id, frame, ts_us, src_ip, src_port, "                                 \
+    "dst_ip, dst_port, transport, is_request, method, ruri, status, reason, "      \
+    "call_id, from_uri, from_tag, from_display, to_uri, to_tag, to_display, "      \
+    "cseq_num, cseq_method, via_count, top_branch, top_sent_by, top_transport, "   \
+    "top_received, top_rport, max_forwards, contact_uri, contact_count, expires, " \
+    "session_expires, se_refresher, min_se, supported, require, proxy_require, "   \
+    "retry_after, "                                                                \
+    "rseq, rack_rseq, rack_cseq, rack_method, reason_hdr, user_agent, has_auth, "  \
+    "content_type, content_length, body_len, sdp_o_user, sdp_o_sess_id, "          \
+    "sdp_o_version, sdp_o_addr, n_headers, first_line, size, truncated, txn_id, "  \
+    "dialog_id, leg_id, is_retrans, retrans_of, dup_of, side, cseq_prev, "         \
+    "hep_agent_id, hep_correlation"
+#define MESSAGE_VALUES                                                            \
+    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "              \
+    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, " \
+    "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, " \
+    "?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, " \
+    "?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68"
+
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_CAPTURE] = "INSERT INTO capture (path, format, linktype) VALUES (?, ?, ?)",
     [ST_CAPTURE_UPDATE] = "UPDATE capture SET frames = ?, sip_messages = ?, problems = ?, "
                           "other_frames = ?, not_decoded_frames = ?, first_ts_us = ?, "
                           "last_ts_us = ?, complete = ? WHERE capture_id = ?",
     [ST_FRAME_STAT] = "INSERT INTO frame_stat VALUES (?, ?, ?, ?, ?, ?)",
-    [ST_MESSAGE] = "INSERT INTO message (msg_id, capture_id, frame, ts_us, src_ip, src_port, "
-                   "dst_ip, dst_port, transport, is_request, method, ruri, status, reason, "
-                   "call_id, from_uri, from_tag, from_display, to_uri, to_tag, to_display, "
-                   "cseq_num, cseq_method, via_count, top_branch, top_sent_by, top_transport, "
-                   "top_received, top_rport, max_forwards, contact_uri, contact_count, expires, "
-                   "session_expires, se_refresher, min_se, supported, require, proxy_require, "
-                   "retry_after, "
-                   "rseq, rack_rseq, rack_cseq, rack_method, reason_hdr, user_agent, has_auth, "
-                   "content_type, content_length, body_len, sdp_o_user, sdp_o_sess_id, "
-                   "sdp_o_version, sdp_o_addr, n_headers, first_line, size, truncated, txn_id, "
-                   "dialog_id, leg_id, is_retrans, retrans_of, dup_of, side, cseq_prev, "
-                   "hep_agent_id, hep_correlation) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                   "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
-                   "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, "
-                   "?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, "
-                   "?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68)",
+    [ST_MESSAGE] =
+            "INSERT INTO message (msg_id, " MESSAGE_COLUMNS ") VALUES (?1, " MESSAGE_VALUES ")",
+    /* ?1 unused: the same parameter numbers as ST_MESSAGE */
+    [ST_MESSAGE_NEXT] = "INSERT INTO message (" MESSAGE_COLUMNS ") VALUES (" MESSAGE_VALUES ")",
     [ST_MESSAGE_RAW] = "INSERT INTO message_raw VALUES (?, ?)",
     [ST_PROBLEM] = "INSERT INTO problem VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_TXN] = "INSERT INTO txn VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
@@ -219,9 +228,10 @@ struct sl_db {
      * once, so that nothing is left behind), else when first asked for. */
     sqlite3 *aux;
     int aux_tried;
-    bool keep_raw;        /* fill message_raw */
-    char ep_buf[2][64];   /* endpoint texts bound SQLITE_STATIC until the step */
-    uint64_t msg_null[2]; /* parameters of ST_MESSAGE bound NULL (struct mbind) */
+    bool keep_raw;              /* fill message_raw */
+    char ep_buf[2][64];         /* endpoint texts bound SQLITE_STATIC until the step */
+    uint64_t null[ST_COUNT][2]; /* parameters bound NULL, per statement (struct mbind) */
+    int64_t max_msg_id;         /* the highest msg_id in table message */
 };
 
 static int sql_fail(struct sl_db *db, struct sl_err *err, const char *what)
@@ -256,7 +266,7 @@ static int prepare_all(struct sl_db *db, struct sl_err *err)
     int i;
 
     /* fresh statements: no parameter is known to be NULL */
-    db->msg_null[0] = db->msg_null[1] = 0;
+    memset(db->null, 0, sizeof(db->null));
     for (i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(db->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i],
                                NULL) != SQLITE_OK)
@@ -626,9 +636,10 @@ static void bind_first_line(sqlite3_stmt *st, int i, const uint8_t *raw, size_t 
  * The message INSERT binds 68 parameters per message, a third of them NULL,
  * most of those NULL in the message before too.  A binding survives
  * sqlite3_reset, so a parameter already bound NULL is left alone
- * (sqlite3_bind_null costs ~70 instructions): db->msg_null has bit i set
- * while parameter i is NULL.  A parameter that can be NULL is bound only
- * through these.
+ * (sqlite3_bind_null costs ~70 instructions): db->null[statement] has bit i
+ * set while parameter i is NULL.  A parameter that can be NULL is bound only
+ * through these, and such a statement is never cleared (step_all_bound): the
+ * rows of message, txn, dialog and leg.
  */
 struct mbind {
     sqlite3_stmt *st;
@@ -689,15 +700,21 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
                       const struct sl_msg *m, const struct sl_msg_links *links, const uint8_t *raw,
                       size_t raw_len, int truncated, struct sl_err *err)
 {
-    sqlite3_stmt *st = db->st[ST_MESSAGE];
-    struct mbind b = { st, db->msg_null };
+    /* The next msg_id is left to SQLite (NULL rowid: it appends after the
+     * last row), which saves checking that the id is new: a search from the
+     * root of the table, ~900 instructions. */
+    bool next = msg_id == db->max_msg_id + 1;
+    sqlite3_stmt *st = db->st[next ? ST_MESSAGE_NEXT : ST_MESSAGE];
+    struct mbind b = { st, db->null[next ? ST_MESSAGE_NEXT : ST_MESSAGE] };
     int i = 1, rc;
     size_t skip = 0;
 
     /* CRLF keep-alive bytes before the start line are not part of the message. */
     while (skip < raw_len && (raw[skip] == '\r' || raw[skip] == '\n'))
         skip++;
-    sqlite3_bind_int64(st, i++, msg_id);
+    if (!next)
+        sqlite3_bind_int64(st, i, msg_id);
+    i++;
     sqlite3_bind_int64(st, i++, o->capture_id);
     sqlite3_bind_int64(st, i++, (sqlite3_int64)o->frame);
     sqlite3_bind_int64(st, i++, o->ts_us);
@@ -781,8 +798,15 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
     } else {
         m_null(&b, i++);
     }
-    if ((rc = step_all_bound(db, st, err, "insert message")) != SL_OK || !db->keep_raw)
+    if ((rc = step_all_bound(db, st, err, "insert message")) != SL_OK)
         return rc;
+    if (next && sqlite3_last_insert_rowid(db->db) != msg_id)
+        return sl_fail(err, SL_EINTERNAL, "message %lld stored as %lld", (long long)msg_id,
+                       (long long)sqlite3_last_insert_rowid(db->db));
+    if (msg_id > db->max_msg_id)
+        db->max_msg_id = msg_id;
+    if (!db->keep_raw)
+        return SL_OK;
     st = db->st[ST_MESSAGE_RAW];
     sqlite3_bind_int64(st, 1, msg_id);
     sqlite3_bind_blob(st, 2, raw + skip, (int)(raw_len - skip), SQLITE_STATIC);
@@ -792,48 +816,51 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
 int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_TXN];
+    struct mbind b = { st, db->null[ST_TXN] };
     int i = 1, rc;
     size_t k, n, j;
 
     sqlite3_bind_int64(st, i++, t->id);
-    bind_id(st, i++, t->capture_id);
-    bind_text(st, i++, sl_txn_kind_name(t->kind));
-    bind_text(st, i++, t->method);
-    bind_text(st, i++, t->branch);
-    bind_text(st, i++, t->sent_by);
+    m_int(&b, i++, t->capture_id, 1);
+    m_text(&b, i++, sl_txn_kind_name(t->kind));
+    m_text(&b, i++, t->method);
+    m_text(&b, i++, t->branch);
+    m_text(&b, i++, t->sent_by);
     sqlite3_bind_int(st, i++, t->rfc2543 ? 1 : 0);
-    bind_ep(st, i, &t->uac, db->ep_buf[0]);
-    bind_ep(st, i + 2, &t->uas, db->ep_buf[1]);
+    m_ep(&b, i, &t->uac, db->ep_buf[0]);
+    m_ep(&b, i + 2, &t->uas, db->ep_buf[1]);
     i += 4;
-    bind_text(st, i++, sl_transport_name(t->transport));
-    bind_text(st, i++, t->call_id);
-    bind_text(st, i++, t->from_tag);
-    bind_text(st, i++, t->req_to_tag);
-    bind_opt_int(st, i++, t->cseq_num);
+    m_text(&b, i++, sl_transport_name(t->transport));
+    m_text(&b, i++, t->call_id);
+    m_text(&b, i++, t->from_tag);
+    m_text(&b, i++, t->req_to_tag);
+    m_int(&b, i++, t->cseq_num, 0);
     sqlite3_bind_int(st, i++, t->in_dialog ? 1 : 0);
-    bind_id(st, i++, t->dialog_id);
-    bind_id(st, i++, t->leg_id);
-    bind_side(st, i++, t->uac_side);
-    bind_id(st, i++, t->req_msg_id);
+    m_int(&b, i++, t->dialog_id, 1);
+    m_int(&b, i++, t->leg_id, 1);
+    m_text(&b, i++, sl_side_name(t->uac_side));
+    m_int(&b, i++, t->req_msg_id, 1);
     sqlite3_bind_int64(st, i++, t->req_first_us);
     sqlite3_bind_int64(st, i++, t->req_last_us);
     sqlite3_bind_int(st, i++, t->req_copies);
-    bind_opt_int(st, i++, t->first_1xx_us);
-    bind_opt_int(st, i++, t->first_final_us);
-    bind_opt_int(st, i++, t->final_status);
-    bind_text(st, i++, t->final_to_tag);
-    bind_id(st, i++, t->final_msg_id);
-    bind_id(st, i++, t->ack_msg_id);
-    if (t->ack_msg_id > 0)
+    m_int(&b, i++, t->first_1xx_us, 0);
+    m_int(&b, i++, t->first_final_us, 0);
+    m_int(&b, i++, t->final_status, 0);
+    m_text(&b, i++, t->final_to_tag);
+    m_int(&b, i++, t->final_msg_id, 1);
+    m_int(&b, i++, t->ack_msg_id, 1);
+    if (t->ack_msg_id > 0) {
+        m_set(&b, i);
         sqlite3_bind_int64(st, i, t->ack_us);
-    else
-        sqlite3_bind_null(st, i);
+    } else {
+        m_null(&b, i);
+    }
     i++;
-    bind_id(st, i++, t->cancel_txn_id);
-    bind_id(st, i++, t->cancels_txn_id);
-    bind_id(st, i++, t->parent_txn_id);
-    bind_opt_int(st, i++, t->timeout_us);
-    bind_text(st, i++, t->end_reason);
+    m_int(&b, i++, t->cancel_txn_id, 1);
+    m_int(&b, i++, t->cancels_txn_id, 1);
+    m_int(&b, i++, t->parent_txn_id, 1);
+    m_int(&b, i++, t->timeout_us, 0);
+    m_text(&b, i++, t->end_reason);
     if ((rc = step_all_bound(db, st, err, "insert txn")) != SL_OK)
         return rc;
     /* Up to three responses per statement: a statement run costs ~3k
@@ -876,66 +903,68 @@ static const char *dialog_state_name(enum sl_dialog_state st)
 int sl_db_add_dialog(struct sl_db *db, const struct sl_dialog *d, struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_DIALOG];
+    struct mbind b = { st, db->null[ST_DIALOG] };
     int i = 1;
 
     sqlite3_bind_int64(st, i++, d->id);
-    bind_text(st, i++, d->call_id);
-    bind_text(st, i++, d->caller_tag);
-    bind_text(st, i++, d->callee_tag);
-    bind_id(st, i++, d->leg_id);
-    bind_id(st, i++, d->created_txn_id);
-    bind_text(st, i++, d->method);
+    m_text(&b, i++, d->call_id);
+    m_text(&b, i++, d->caller_tag);
+    m_text(&b, i++, d->callee_tag);
+    m_int(&b, i++, d->leg_id, 1);
+    m_int(&b, i++, d->created_txn_id, 1);
+    m_text(&b, i++, d->method);
     sqlite3_bind_int(st, i++, d->partial ? 1 : 0);
-    bind_text(st, i++, dialog_state_name(d->state));
-    bind_opt_int(st, i++, d->early_us);
-    bind_opt_int(st, i++, d->confirmed_us);
-    bind_opt_int(st, i++, d->terminated_us);
-    bind_text(st, i++, d->term_cause);
-    bind_side(st, i++, d->bye_side);
-    bind_id(st, i++, d->bye_msg_id);
-    bind_text(st, i++, d->caller_uri);
-    bind_text(st, i++, d->callee_uri);
-    bind_ep(st, i, &d->caller_ep, db->ep_buf[0]);
-    bind_ep(st, i + 2, &d->callee_ep, db->ep_buf[1]);
+    m_text(&b, i++, dialog_state_name(d->state));
+    m_int(&b, i++, d->early_us, 0);
+    m_int(&b, i++, d->confirmed_us, 0);
+    m_int(&b, i++, d->terminated_us, 0);
+    m_text(&b, i++, d->term_cause);
+    m_text(&b, i++, sl_side_name(d->bye_side));
+    m_int(&b, i++, d->bye_msg_id, 1);
+    m_text(&b, i++, d->caller_uri);
+    m_text(&b, i++, d->callee_uri);
+    m_ep(&b, i, &d->caller_ep, db->ep_buf[0]);
+    m_ep(&b, i + 2, &d->callee_ep, db->ep_buf[1]);
     i += 4;
-    bind_opt_int(st, i++, d->last_cseq[SL_SIDE_CALLER]);
-    bind_opt_int(st, i++, d->last_cseq[SL_SIDE_CALLEE]);
-    bind_opt_int(st, i++, d->se_interval);
-    bind_side(st, i++, d->se_refresher);
-    bind_opt_int(st, i++, d->se_last_refresh_us);
-    bind_opt_int(st, i++, d->se_expiry_us);
-    return step_done(db, st, err, "insert dialog");
+    m_int(&b, i++, d->last_cseq[SL_SIDE_CALLER], 0);
+    m_int(&b, i++, d->last_cseq[SL_SIDE_CALLEE], 0);
+    m_int(&b, i++, d->se_interval, 0);
+    m_text(&b, i++, sl_side_name(d->se_refresher));
+    m_int(&b, i++, d->se_last_refresh_us, 0);
+    m_int(&b, i++, d->se_expiry_us, 0);
+    return step_all_bound(db, st, err, "insert dialog");
 }
 
 int sl_db_add_leg(struct sl_db *db, const struct sl_leg *l, struct sl_err *err)
 {
     sqlite3_stmt *st = db->st[ST_LEG];
+    struct mbind b = { st, db->null[ST_LEG] };
     int i = 1;
 
     sqlite3_bind_int64(st, i++, l->id);
-    bind_text(st, i++, l->call_id);
-    bind_text(st, i++, l->from_tag);
-    bind_text(st, i++, l->method);
-    bind_text(st, i++, l->from_uri);
-    bind_text(st, i++, l->to_uri);
-    bind_text(st, i++, l->ruri);
-    bind_ep(st, i, &l->caller_ep, db->ep_buf[0]);
-    bind_ep(st, i + 2, &l->callee_ep, db->ep_buf[1]);
+    m_text(&b, i++, l->call_id);
+    m_text(&b, i++, l->from_tag);
+    m_text(&b, i++, l->method);
+    m_text(&b, i++, l->from_uri);
+    m_text(&b, i++, l->to_uri);
+    m_text(&b, i++, l->ruri);
+    m_ep(&b, i, &l->caller_ep, db->ep_buf[0]);
+    m_ep(&b, i + 2, &l->callee_ep, db->ep_buf[1]);
     i += 4;
     sqlite3_bind_int64(st, i++, l->start_us);
-    bind_opt_int(st, i++, l->answer_us);
-    bind_opt_int(st, i++, l->end_us);
-    bind_text(st, i++, l->outcome);
-    bind_opt_int(st, i++, l->final_status);
-    bind_text(st, i++, l->final_reason);
-    bind_side(st, i++, l->ended_by);
-    bind_text(st, i++, l->end_how);
-    bind_text(st, i++, l->reason_hdr);
-    bind_opt_int(st, i++, l->q850_cause);
-    bind_text(st, i++, l->q850_cause >= 0 ? sl_q850_text(l->q850_cause) : NULL);
+    m_int(&b, i++, l->answer_us, 0);
+    m_int(&b, i++, l->end_us, 0);
+    m_text(&b, i++, l->outcome);
+    m_int(&b, i++, l->final_status, 0);
+    m_text(&b, i++, l->final_reason);
+    m_text(&b, i++, sl_side_name(l->ended_by));
+    m_text(&b, i++, l->end_how);
+    m_text(&b, i++, l->reason_hdr);
+    m_int(&b, i++, l->q850_cause, 0);
+    m_text(&b, i++, l->q850_cause >= 0 ? sl_q850_text(l->q850_cause) : NULL);
     sqlite3_bind_int(st, i++, l->n_dialogs);
     sqlite3_bind_int(st, i++, l->n_messages);
-    return step_done(db, st, err, "insert leg");
+    return step_all_bound(db, st, err, "insert leg");
 }
 
 int sl_db_add_st_event(struct sl_db *db, const struct sl_st_event *e, struct sl_err *err)
@@ -1040,6 +1069,7 @@ int sl_db_reset(struct sl_db *db, struct sl_err *err)
     if ((rc = exec(db, empty, err)) != SL_OK || (rc = prepare_all(db, err)) != SL_OK)
         return rc;
     db->finished = 0;
+    db->max_msg_id = 0;
     return SL_OK;
 }
 
