@@ -113,7 +113,7 @@ int sl_session_open(struct sl_session **out, const struct sl_session_opts *opts,
     if (rc != SL_OK)
         goto fail;
     if (s->opts.rules_dir != NULL)
-        sl_db_keep_raw(s->db, true); /* rules of the user's may read message_raw */
+        sl_db_keep_detail(s->db, true); /* rules of the user's may read any column */
     if (s->opts.db_path == NULL && (s->cache = sl_rule_cache_new()) == NULL) {
         rc = sl_fail(err, SL_ENOMEM, "out of memory");
         goto fail;

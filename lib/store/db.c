@@ -68,7 +68,7 @@ static const char *const schema_sql[] = {
     "  side TEXT CHECK (side IN ('caller', 'callee')), cseq_prev INTEGER,\n"
     "  hep_agent_id INTEGER, hep_correlation TEXT);\n",
     /* The bytes apart, written only where someone can read them
-     * (sl_db_keep_raw); the rows that rules and indexes read are less than
+     * (sl_db_keep_detail); the rows that rules and indexes read are less than
      * half as long without them. */
     "CREATE TABLE message_raw (\n"
     "  msg_id INTEGER PRIMARY KEY,\n"
@@ -228,7 +228,7 @@ struct sl_db {
      * once, so that nothing is left behind), else when first asked for. */
     sqlite3 *aux;
     int aux_tried;
-    bool keep_raw;              /* fill message_raw */
+    bool keep_detail;           /* fill message_raw and the detail columns */
     char ep_buf[2][64];         /* endpoint texts bound SQLITE_STATIC until the step */
     uint64_t null[ST_COUNT][2]; /* parameters bound NULL, per statement (struct mbind) */
     int64_t max_msg_id;         /* the highest msg_id in table message */
@@ -322,7 +322,7 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err)
             goto fail;
         }
         open_path = db->tmp_path;
-        db->keep_raw = true;
+        db->keep_detail = true;
     }
     sqlite_setup();
     if (path == NULL) {
@@ -432,9 +432,9 @@ fail:
     return rc;
 }
 
-void sl_db_keep_raw(struct sl_db *db, bool keep)
+void sl_db_keep_detail(struct sl_db *db, bool keep)
 {
-    db->keep_raw = keep;
+    db->keep_detail = keep;
 }
 
 sqlite3 *sl_db_handle(struct sl_db *db)
@@ -708,6 +708,8 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
     struct mbind b = { st, db->null[next ? ST_MESSAGE_NEXT : ST_MESSAGE] };
     int i = 1, rc;
     size_t skip = 0;
+    /* the detail columns (docs/schema.md): only where someone can read them */
+    bool all = db->keep_detail;
 
     /* CRLF keep-alive bytes before the start line are not part of the message. */
     while (skip < raw_len && (raw[skip] == '\r' || raw[skip] == '\n'))
@@ -730,21 +732,21 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
     m_text(&b, i++, m->call_id);
     m_text(&b, i++, m->from_uri);
     m_text(&b, i++, m->from_tag ? m->from_tag : "");
-    m_text(&b, i++, m->from_display);
+    m_text(&b, i++, all ? m->from_display : NULL);
     m_text(&b, i++, m->to_uri);
     m_text(&b, i++, m->to_tag ? m->to_tag : "");
-    m_text(&b, i++, m->to_display);
+    m_text(&b, i++, all ? m->to_display : NULL);
     m_int(&b, i++, m->cseq_num, 0);
     m_text(&b, i++, m->cseq_method);
     sqlite3_bind_int(st, i++, m->via_count);
     m_text(&b, i++, m->via_branch);
     m_text(&b, i++, m->via_sent_by);
-    m_text(&b, i++, m->via_transport);
-    m_text(&b, i++, m->via_received);
-    m_int(&b, i++, m->via_rport, 0);
-    m_int(&b, i++, m->max_forwards, 0);
+    m_text(&b, i++, all ? m->via_transport : NULL);
+    m_text(&b, i++, all ? m->via_received : NULL);
+    m_int(&b, i++, all ? m->via_rport : -1, 0);
+    m_int(&b, i++, all ? m->max_forwards : -1, 0);
     m_text(&b, i++, m->contact);
-    sqlite3_bind_int(st, i++, m->contact_count);
+    sqlite3_bind_int(st, i++, all ? m->contact_count : 0);
     m_int(&b, i++, m->expires, 0);
     m_int(&b, i++, m->session_expires, 0);
     m_text(&b, i++, m->se_refresher);
@@ -753,21 +755,21 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
     m_text(&b, i++, m->require);
     m_text(&b, i++, m->proxy_require);
     m_int(&b, i++, m->retry_after, 0);
-    m_int(&b, i++, m->rseq, 0);
-    m_int(&b, i++, m->rack_rseq, 0);
-    m_int(&b, i++, m->rack_cseq, 0);
-    m_text(&b, i++, m->rack_method);
+    m_int(&b, i++, all ? m->rseq : -1, 0);
+    m_int(&b, i++, all ? m->rack_rseq : -1, 0);
+    m_int(&b, i++, all ? m->rack_cseq : -1, 0);
+    m_text(&b, i++, all ? m->rack_method : NULL);
     m_text(&b, i++, m->reason_hdr);
-    m_text(&b, i++, m->user_agent);
+    m_text(&b, i++, all ? m->user_agent : NULL);
     sqlite3_bind_int(st, i++, m->has_auth ? 1 : 0);
-    m_text(&b, i++, m->content_type);
-    m_int(&b, i++, m->content_length, 0);
-    sqlite3_bind_int64(st, i++, (sqlite3_int64)m->body_len);
-    m_text(&b, i++, m->sdp_o_user);
+    m_text(&b, i++, all ? m->content_type : NULL);
+    m_int(&b, i++, all ? m->content_length : -1, 0);
+    sqlite3_bind_int64(st, i++, all ? (sqlite3_int64)m->body_len : 0);
+    m_text(&b, i++, all ? m->sdp_o_user : NULL);
     m_text(&b, i++, m->sdp_o_sess_id);
     m_text(&b, i++, m->sdp_o_version);
-    m_text(&b, i++, m->sdp_o_addr);
-    sqlite3_bind_int64(st, i++, (sqlite3_int64)m->n_headers);
+    m_text(&b, i++, all ? m->sdp_o_addr : NULL);
+    sqlite3_bind_int64(st, i++, all ? (sqlite3_int64)m->n_headers : 0);
     bind_first_line(st, i++, raw + skip, raw_len - skip);
     sqlite3_bind_int64(st, i++, (sqlite3_int64)(raw_len - skip));
     sqlite3_bind_int(st, i++, truncated ? 1 : 0);
@@ -790,8 +792,8 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
         m_null(&b, i++);
         m_null(&b, i++);
     }
-    m_int(&b, i++, o->has_hep_agent_id ? (int64_t)o->hep_agent_id : -1, 0);
-    if (o->hep_correlation != NULL) {
+    m_int(&b, i++, all && o->has_hep_agent_id ? (int64_t)o->hep_agent_id : -1, 0);
+    if (all && o->hep_correlation != NULL) {
         m_set(&b, i);
         sqlite3_bind_text(st, i++, (const char *)o->hep_correlation, (int)o->hep_correlation_len,
                           SQLITE_STATIC);
@@ -805,7 +807,7 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
                        (long long)sqlite3_last_insert_rowid(db->db));
     if (msg_id > db->max_msg_id)
         db->max_msg_id = msg_id;
-    if (!db->keep_raw)
+    if (!all)
         return SL_OK;
     st = db->st[ST_MESSAGE_RAW];
     sqlite3_bind_int64(st, 1, msg_id);

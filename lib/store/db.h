@@ -34,12 +34,16 @@ int sl_db_create(struct sl_db **out, const char *path, struct sl_err *err);
  * schema SL_SCHEMA_VERSION (err says which version it has). */
 int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err);
 
-/* Whether the raw bytes of messages go into table message_raw.  A database
- * created with a path keeps them; a temporary one only after
- * sl_db_keep_raw(db, true): in `check` without --db nothing reads them unless
- * rules of --rules-dir do, and writing them costs a fifth of storing a
- * message (docs/schema.md). */
-void sl_db_keep_raw(struct sl_db *db, bool keep);
+/* Whether the whole record of each message is written: its raw bytes (table
+ * message_raw) and the detail columns of table message that no rule, report
+ * or command of siplint reads (docs/schema.md lists them: display names,
+ * User-Agent, Max-Forwards, the RSeq/RAck numbers, Content-Type/Length, ...;
+ * otherwise NULL, or 0 where NOT NULL).  A database created with a path
+ * keeps it all; a temporary one only after sl_db_keep_detail(db, true): in
+ * `check` without --db nothing reads them unless rules of --rules-dir do.
+ * The raw bytes cost a fifth of storing a message, the detail columns
+ * about 7% (callgrind: 19.5k -> 18.2k instructions a message). */
+void sl_db_keep_detail(struct sl_db *db, bool keep);
 
 /* The SQLite handle, for queries by later stages.  Owned by db. */
 sqlite3 *sl_db_handle(struct sl_db *db);

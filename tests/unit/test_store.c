@@ -34,9 +34,9 @@ static void fill_msg(struct sl_msg *m)
     m->proxy_require = (char *)(uintptr_t) "foo";
 }
 
-/* A database with one message, transaction, dialog and leg; keep_raw: ask
- * for the raw bytes (sl_db_keep_raw) after creating it. */
-static struct sl_db *make_db_raw(const char *path, bool keep_raw)
+/* A database with one message, transaction, dialog and leg; keep: ask for
+ * the whole record (sl_db_keep_detail) after creating it. */
+static struct sl_db *make_db_raw(const char *path, bool keep)
 {
     struct sl_db *db = NULL;
     struct sl_err err;
@@ -53,8 +53,8 @@ static struct sl_db *make_db_raw(const char *path, bool keep_raw)
 
     dst.ip[15] = 1;
     assert_int_equal(sl_db_create(&db, path, &err), SL_OK);
-    if (keep_raw)
-        sl_db_keep_raw(db, true);
+    if (keep)
+        sl_db_keep_detail(db, true);
     memset(&cap, 0, sizeof(cap));
     cap.path = "in.pcap";
     cap.format = "pcap";
@@ -209,6 +209,21 @@ static int raw_rows(struct sl_db *db, int *same)
     return n;
 }
 
+/* Max-Forwards of message 1, a detail column: -1 for NULL. */
+static int max_forwards(struct sl_db *db)
+{
+    sqlite3_stmt *st;
+    int v = -2;
+
+    assert_int_equal(
+            sqlite3_prepare_v2(sl_db_handle(db), "SELECT max_forwards FROM message", -1, &st, NULL),
+            SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 static void test_db_raw_kept_where_readable(void **state)
 {
     char path[] = "/tmp/sl_test_raw_XXXXXX";
@@ -218,19 +233,22 @@ static void test_db_raw_kept_where_readable(void **state)
     (void)state;
     assert_true(fd >= 0);
     close(fd);
-    /* a temporary database: nobody reads the bytes */
+    /* a temporary database: nobody reads the bytes or the detail columns */
     db = make_db(NULL);
     assert_int_equal(raw_rows(db, &same), 0);
+    assert_int_equal(max_forwards(db), -1);
     sl_db_close(db);
     /* unless asked (rules of --rules-dir may read them) */
     db = make_db_raw(NULL, true);
     assert_int_equal(raw_rows(db, &same), 1);
     assert_true(same);
+    assert_int_equal(max_forwards(db), 70);
     sl_db_close(db);
     /* a file database keeps them */
     db = make_db(path);
     assert_int_equal(raw_rows(db, &same), 1);
     assert_true(same);
+    assert_int_equal(max_forwards(db), 70);
     sl_db_close(db);
     unlink(path);
 }
