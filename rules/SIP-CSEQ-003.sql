@@ -65,12 +65,13 @@ WITH keyed AS (   -- logical ACKs and 2xx answers to INVITEs in dialogs
 ), ack AS (
     SELECT a.msg_id, a.ts_us, a.dialog_id, a.side, a.src, a.dst, a.cseq_num, a.cseq_method,
            a.top_branch, a.call_id,
-           (SELECT x.txn_id FROM t x
-            WHERE x.call_id = a.call_id AND x.kind = 'INVITE' AND x.rfc2543 = 0
-              AND x.branch = a.top_branch
-              AND x.uac = a.src AND x.uas = a.dst AND x.final_status >= 300
-              AND x.req_first_us <= a.ts_us
-            ORDER BY x.req_first_us DESC LIMIT 1) AS nx_txn
+           (SELECT txn_id FROM (   -- the latest (max() picks its row, without a sort)
+                SELECT x.txn_id, max(x.req_first_us) FROM txn x
+                WHERE x.call_id = a.call_id AND x.kind = 'INVITE' AND x.rfc2543 = 0
+                  AND x.branch = a.top_branch
+                  AND x.uac_ip = a.src_ip AND x.uac_port = a.src_port
+                  AND x.uas_ip = a.dst_ip AND x.uas_port = a.dst_port AND x.final_status >= 300
+                  AND x.req_first_us <= a.ts_us)) AS nx_txn
     FROM cand c JOIN lm a ON a.msg_id = c.msg_id
     WHERE a.is_request = 1 AND a.method = 'ACK'
 ), non2xx AS (

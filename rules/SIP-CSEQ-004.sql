@@ -35,16 +35,20 @@ WITH cx AS (   -- the logical CANCELs (rules/prelude.sql)
     SELECT cm.msg_id, cm.ts_us, cm.call_id, cm.src, cm.dst, cm.top_branch, cm.top_sent_by,
            cm.cseq_num, cm.ruri, cm.from_uri, cm.from_tag, cm.to_uri, cm.to_tag, cm.via_count,
            ct.final_status, ct.final_msg_id, ct.uac_side,
-           (SELECT x.txn_id FROM t x
-            WHERE x.call_id = cm.call_id AND x.kind = 'INVITE' AND x.rfc2543 = 0
-              AND x.branch = cm.top_branch
-              AND x.uac = cm.src AND x.uas = cm.dst AND x.req_first_us <= cm.ts_us
-            ORDER BY x.req_first_us DESC LIMIT 1) AS by_branch,
-           (SELECT x.txn_id FROM t x
-            WHERE x.call_id = cm.call_id AND x.kind = 'INVITE' AND x.from_tag = cm.from_tag
-              AND x.cseq_num = cm.cseq_num AND x.uac = cm.src AND x.uas = cm.dst
-              AND x.req_first_us <= cm.ts_us
-            ORDER BY x.req_first_us DESC LIMIT 1) AS by_dialog
+           (SELECT txn_id FROM (   -- the latest (max() picks its row, without a sort)
+                SELECT x.txn_id, max(x.req_first_us) FROM txn x
+                WHERE x.call_id = cm.call_id AND x.kind = 'INVITE' AND x.rfc2543 = 0
+                  AND x.branch = cm.top_branch
+                  AND x.uac_ip = cm.src_ip AND x.uac_port = cm.src_port
+                  AND x.uas_ip = cm.dst_ip AND x.uas_port = cm.dst_port
+                  AND x.req_first_us <= cm.ts_us)) AS by_branch,
+           (SELECT txn_id FROM (
+                SELECT x.txn_id, max(x.req_first_us) FROM txn x
+                WHERE x.call_id = cm.call_id AND x.kind = 'INVITE' AND x.from_tag = cm.from_tag
+                  AND x.cseq_num = cm.cseq_num
+                  AND x.uac_ip = cm.src_ip AND x.uac_port = cm.src_port
+                  AND x.uas_ip = cm.dst_ip AND x.uas_port = cm.dst_port
+                  AND x.req_first_us <= cm.ts_us)) AS by_dialog
     FROM cx
     JOIN lm cm ON cm.msg_id = cx.msg_id
     LEFT JOIN txn ct ON ct.txn_id = cm.txn_id

@@ -22,7 +22,7 @@
 -- method is the only key that tells which request it answers.  A response that copies a
 -- request's wrong CSeq method (SIP-CSEQ-008) has the request's CSeq and does not fire here.
 WITH s AS (
-    SELECT r.msg_id, r.ts_us, r.src, r.dst, r.call_id, r.status, r.reason, r.to_tag,
+    SELECT r.msg_id, r.ts_us, r.src, r.dst, r.src_ip, r.src_port, r.dst_ip, r.dst_port, r.call_id, r.status, r.reason, r.to_tag,
            r.cseq_num, r.cseq_method, r.top_branch, r.top_sent_by,
            row_number() OVER (PARTITION BY r.src, r.dst, r.call_id, r.top_branch, r.cseq_method,
                                            r.cseq_num, r.status, r.to_tag
@@ -36,11 +36,13 @@ WITH s AS (
     WHERE r.is_request = 0 AND r.cseq_num IS NOT x.cseq_num
 ), hit AS (
     SELECT s.*,
-           (SELECT x.txn_id FROM t x
-            WHERE x.call_id = s.call_id AND x.branch = s.top_branch
-              AND x.method = s.cseq_method AND x.uac = s.dst AND x.uas = s.src
-              AND x.req_first_us <= s.ts_us
-            ORDER BY x.req_first_us DESC LIMIT 1) AS txn_id
+           (SELECT txn_id FROM (   -- the latest (max() picks its row, without a sort)
+                SELECT x.txn_id, max(x.req_first_us) FROM txn x
+                WHERE x.call_id = s.call_id AND x.branch = s.top_branch
+                  AND x.method = s.cseq_method
+                  AND x.uac_ip = s.dst_ip AND x.uac_port = s.dst_port
+                  AND x.uas_ip = s.src_ip AND x.uas_port = s.src_port
+                  AND x.req_first_us <= s.ts_us)) AS txn_id
     FROM s WHERE s.nth = 1
 ), cand AS (
     SELECT msg_id, src, dst, status, reason, cseq_num, cseq_method, txn_id FROM hit
