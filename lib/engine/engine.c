@@ -1348,17 +1348,6 @@ static int run_sql_rules_par(sqlite3 *aux, const struct sl_ruleset *rs,
     return rc;
 }
 
-/* The rules read the database file through a memory map (on, off: after them).  They read few
- * rows, spread over the whole file (the messages an index pointed at): on 1M messages that is
- * most pages of message and txn, which read() copied into each connection's cache, page by page
- * (1.6 s of system time for the rules; 2 threads ran no faster than one), and a 64 MB cache
- * holds a few percent of them.  SQLite caps the size (2 GB by default) and reads the rest. */
-static void map_db(sqlite3 *h, bool on)
-{
-    (void)sqlite3_exec(h, on ? "PRAGMA mmap_size = 1099511627776" : "PRAGMA mmap_size = 0", NULL,
-                       NULL, NULL);
-}
-
 static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
                          const struct sl_engine_opts *o, struct sl_findings *fs, struct sl_err *err)
 {
@@ -1375,14 +1364,8 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
         any = any || (sl_ruleset_enabled(rs, i) && sl_ruleset_at(rs, i)->sql != NULL);
     if (!any)
         return SL_OK;
-    if (o->cache == NULL && o->threads > 1 && sl_db_aux(db) != NULL) {
-        map_db(sl_db_handle(db), true);
-        map_db(sl_db_aux(db), true);
-        rc = run_sql_rules_par(sl_db_aux(db), rs, o, fs, sl_db_handle(db), err);
-        map_db(sl_db_aux(db), false);
-        map_db(sl_db_handle(db), false);
-        return rc;
-    }
+    if (o->cache == NULL && o->threads > 1 && sl_db_aux(db) != NULL)
+        return run_sql_rules_par(sl_db_aux(db), rs, o, fs, sl_db_handle(db), err);
     memset(&rr, 0, sizeof(rr));
     rr.h = sl_db_handle(db);
     rr.o = o;
@@ -1390,7 +1373,6 @@ static int run_sql_rules(struct sl_db *db, const struct sl_ruleset *rs,
     rr.cache = o->cache;
     if (rr.cache != NULL && rr.cache->h != NULL && rr.cache->h != rr.h)
         return sl_fail(err, SL_EINTERNAL, "rules: a statement cache used on another connection");
-    map_db(rr.h, true);
     if (rr.cache != NULL && rr.cache->h == rr.h) {
         /* the views and statements of an earlier run on this connection; the
          * shared tables are made again, from this run's data */
@@ -1474,7 +1456,6 @@ out:
         drop_views(rr.h);
     }
     run_end(&rr, sh, n_sh);
-    map_db(rr.h, false);
     return rc;
 }
 
