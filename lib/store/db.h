@@ -45,6 +45,13 @@ int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err
  * about 7% (callgrind: 19.5k -> 18.2k instructions a message). */
 void sl_db_keep_detail(struct sl_db *db, bool keep);
 
+/* Every message is stored: a temporary database builds the messages'
+ * indexes now, on a thread of its own when thread is true (they are in a
+ * file apart, written through a connection of their own), while the caller
+ * stores the rest and calls sl_db_finish, which waits for them.  Optional:
+ * sl_db_finish does it otherwise; a message stored after it fails. */
+int sl_db_messages_done(struct sl_db *db, bool thread, struct sl_err *err);
+
 /* The SQLite handle, for queries by later stages.  Owned by db. */
 sqlite3 *sl_db_handle(struct sl_db *db);
 
