@@ -573,15 +573,44 @@ static bool param_hidden(const char *name)
     return (name[0] == 'x' || name[0] == 'X') && (ieq(name, "x-obr") || ieq(name, "x-obp"));
 }
 
+/* The ";name=value" parameters of uri as osip_uri_to_str writes them, at o;
+ * with o NULL, only their length.  Returns the bytes. */
+static size_t params_text(const osip_uri_t *uri, char *o)
+{
+    const __node_t *node;
+    size_t n = 0;
+    int k;
+
+    for (node = uri->url_params.node, k = 0; node != NULL && k < uri->url_params.nb_elt;
+         node = node->next, k++) {
+        const osip_uri_param_t *up = node->element;
+
+        if (up == NULL) /* where libosip2's iteration stops */
+            break;
+        if (up->gname == NULL || param_hidden(up->gname))
+            continue;
+        n += 1 + esc_len(up->gname, ESC_PARAM);
+        if (up->gvalue != NULL)
+            n += 1 + esc_len(up->gvalue, ESC_PARAM);
+        if (o == NULL)
+            continue;
+        *o++ = ';';
+        o = esc_put(o, up->gname, ESC_PARAM);
+        if (up->gvalue != NULL) {
+            *o++ = '=';
+            o = esc_put(o, up->gvalue, ESC_PARAM);
+        }
+    }
+    return n;
+}
+
 /* *dst = the text of a URI (NULL where osip_uri_to_str refuses it). */
 static int uri_str(char **dst, const osip_uri_t *uri)
 {
-    const __node_t *node;
     const char *scheme;
     size_t len, slen, hlen, plen = 0;
     bool v6;
     char *o;
-    int k;
 
     if (uri->url_headers.nb_elt > 0) {
         char *s = NULL;
@@ -619,18 +648,7 @@ static int uri_str(char **dst, const osip_uri_t *uri)
         plen = strlen(uri->port);
         len += 1 + plen;
     }
-    for (node = uri->url_params.node, k = 0; node != NULL && k < uri->url_params.nb_elt;
-         node = node->next, k++) {
-        const osip_uri_param_t *up = node->element;
-
-        if (up == NULL) // where libosip2's iteration stops
-            break;
-        if (up->gname == NULL || param_hidden(up->gname))
-            continue;
-        len += 1 + esc_len(up->gname, ESC_PARAM);
-        if (up->gvalue != NULL)
-            len += 1 + esc_len(up->gvalue, ESC_PARAM);
-    }
+    len += params_text(uri, NULL);
     if ((o = str_alloc(len + 1)) == NULL)
         return SL_ENOMEM;
     *dst = o;
@@ -653,21 +671,7 @@ static int uri_str(char **dst, const osip_uri_t *uri)
         *o++ = ':';
         o = str_put(o, uri->port, plen);
     }
-    for (node = uri->url_params.node, k = 0; node != NULL && k < uri->url_params.nb_elt;
-         node = node->next, k++) {
-        const osip_uri_param_t *up = node->element;
-
-        if (up == NULL) // where libosip2's iteration stops
-            break;
-        if (up->gname == NULL || param_hidden(up->gname))
-            continue;
-        *o++ = ';';
-        o = esc_put(o, up->gname, ESC_PARAM);
-        if (up->gvalue != NULL) {
-            *o++ = '=';
-            o = esc_put(o, up->gvalue, ESC_PARAM);
-        }
-    }
+    o += params_text(uri, o);
     *o = '\0';
     return SL_OK;
 }
