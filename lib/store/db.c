@@ -504,6 +504,9 @@ int sl_db_open_existing(struct sl_db **out, const char *path, struct sl_err *err
                      db->db ? sqlite3_errmsg(db->db) : "out of memory");
         goto fail;
     }
+    /* the pages the rules and reports read (SQLite's default is 2 MB), as
+     * when the database is made by this run */
+    (void)sqlite3_exec(db->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
     if (sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
