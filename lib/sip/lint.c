@@ -299,44 +299,13 @@ static void place_add(char *list, size_t len, size_t *n, const char *what)
     (void)snprintf(list + used, len - used, "%s%s", used > 0 ? ", " : "", what);
 }
 
-/* Whether r holds only printable ASCII, HT and line ends: what nearly every
- * row is, so the exact checks below (and the text naming the place) are only
- * spent on the rest. */
-static bool plain_bytes(struct sl_rd r)
-{
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    size_t i = 0;
-
-    /* eight bytes at a time while each is in 0x20..0x7e (no byte under
-     * 0x20: hasless(w, 0x20); none over 0x7e: hasmore(w, 0x7e), from Sean
-     * Anderson's "Bit Twiddling Hacks"); the rest, and a word with anything
-     * else, byte by byte */
-    for (; i + 8 <= r.n; i += 8) {
-        uint64_t w;
-
-        memcpy(&w, r.p + i, sizeof(w));
-        if ((((w - ones * 0x20) & ~w) | ((w + ones) | w)) & highs)
-            break;
-    }
-    for (; i < r.n; i++) {
-        uint8_t c = r.p[i];
-
-        if ((c < 0x20 && c != '\t' && !is_crlf(c)) || c >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
 /* Checks the bytes of the start line (n_row 0) or of header row n_row, whose
- * name is name. */
+ * name is name: called only for a row sl_line_scan did not find plain. */
 static void check_bytes(struct bytes *b, struct sl_rd r, size_t n_row, struct sl_rd name)
 {
     char what[4 * QUOTE_MAX + 48], q[4 * QUOTE_MAX + 8];
     bool ctl = false, utf8;
     size_t i;
-
-    if (plain_bytes(r))
-        return;
     for (i = 0; i < r.n && !ctl; i++) {
         uint8_t c = r.p[i];
 
