@@ -592,29 +592,30 @@ static void bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
         sqlite3_bind_null(st, i);
 }
 
-static int step_done(struct sl_db *db, sqlite3_stmt *st, struct sl_err *err, const char *what)
+/* A failed step, named by the statement's own connection (db's, or mdb's
+ * for the messages). */
+static int step_fail(sqlite3_stmt *st, struct sl_err *err, const char *what)
+{
+    return sl_fail(err, SL_ESQL, "%s: %s", what, sqlite3_errmsg(sqlite3_db_handle(st)));
+}
+
+static int step_done(sqlite3_stmt *st, struct sl_err *err, const char *what)
 {
     int rc = sqlite3_step(st);
 
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    (void)db;
-    if (rc != SQLITE_DONE)
-        return sl_fail(err, SL_ESQL, "%s: %s", what, sqlite3_errmsg(sqlite3_db_handle(st)));
-    return SL_OK;
+    return rc == SQLITE_DONE ? SL_OK : step_fail(st, err, what);
 }
 
 /* The same for a statement whose every parameter is bound on each use (the
  * per-message inserts): the bindings are not cleared, they are all replaced. */
-static int step_all_bound(struct sl_db *db, sqlite3_stmt *st, struct sl_err *err, const char *what)
+static int step_all_bound(sqlite3_stmt *st, struct sl_err *err, const char *what)
 {
     int rc = sqlite3_step(st);
 
     sqlite3_reset(st);
-    (void)db;
-    if (rc != SQLITE_DONE)
-        return sl_fail(err, SL_ESQL, "%s: %s", what, sqlite3_errmsg(sqlite3_db_handle(st)));
-    return SL_OK;
+    return rc == SQLITE_DONE ? SL_OK : step_fail(st, err, what);
 }
 
 int sl_db_add_capture(struct sl_db *db, const struct sl_db_capture *c, int64_t *capture_id,
@@ -626,7 +627,7 @@ int sl_db_add_capture(struct sl_db *db, const struct sl_db_capture *c, int64_t *
     bind_text(st, 1, c->path);
     bind_text(st, 2, c->format);
     sqlite3_bind_int(st, 3, c->linktype);
-    if ((rc = step_done(db, st, err, "insert capture")) != SL_OK)
+    if ((rc = step_done(st, err, "insert capture")) != SL_OK)
         return rc;
     *capture_id = sqlite3_last_insert_rowid(db->db);
     return SL_OK;
@@ -648,7 +649,7 @@ int sl_db_update_capture(struct sl_db *db, int64_t capture_id, const struct sl_d
     }
     sqlite3_bind_int(st, 8, c->complete);
     sqlite3_bind_int64(st, 9, capture_id);
-    return step_done(db, st, err, "update capture");
+    return step_done(st, err, "update capture");
 }
 
 int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind, const char *reason,
@@ -663,7 +664,7 @@ int sl_db_add_frame_stat(struct sl_db *db, int64_t capture_id, const char *kind,
     sqlite3_bind_int64(st, 4, (sqlite3_int64)frames);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)first_frame);
     sqlite3_bind_int64(st, 6, first_ts_us);
-    return step_done(db, st, err, "insert frame_stat");
+    return step_done(st, err, "insert frame_stat");
 }
 
 /* Binds an endpoint as text address (no port, no brackets) at column i and
@@ -902,7 +903,7 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
     } else {
         m_null(&b, i++);
     }
-    if ((rc = step_all_bound(db, st, err, "insert message")) != SL_OK)
+    if ((rc = step_all_bound(st, err, "insert message")) != SL_OK)
         return rc;
     if (next && sqlite3_last_insert_rowid(sqlite3_db_handle(st)) != msg_id)
         return sl_fail(err, SL_EINTERNAL, "message %lld stored as %lld", (long long)msg_id,
@@ -914,7 +915,7 @@ int sl_db_add_message(struct sl_db *db, int64_t msg_id, const struct sl_db_origi
     st = db->st[ST_MESSAGE_RAW];
     sqlite3_bind_int64(st, 1, msg_id);
     sqlite3_bind_blob(st, 2, raw + skip, (int)(raw_len - skip), SQLITE_STATIC);
-    return step_all_bound(db, st, err, "insert message_raw");
+    return step_all_bound(st, err, "insert message_raw");
 }
 
 int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
@@ -965,7 +966,7 @@ int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
     m_int(&b, i++, t->parent_txn_id, 1);
     m_int(&b, i++, t->timeout_us, 0);
     m_text(&b, i++, t->end_reason);
-    if ((rc = step_all_bound(db, st, err, "insert txn")) != SL_OK)
+    if ((rc = step_all_bound(st, err, "insert txn")) != SL_OK)
         return rc;
     /* Up to three responses per statement: a statement run costs ~3k
      * instructions before its first row (most transactions have two or three). */
@@ -985,7 +986,7 @@ int sl_db_add_txn(struct sl_db *db, const struct sl_txn *t, struct sl_err *err)
             sqlite3_bind_int64(st, c + 7, r->last_us);
             sqlite3_bind_int(st, c + 8, r->copies);
         }
-        if ((rc = step_all_bound(db, st, err, "insert txn_response")) != SL_OK)
+        if ((rc = step_all_bound(st, err, "insert txn_response")) != SL_OK)
             return rc;
     }
     return SL_OK;
@@ -1036,7 +1037,7 @@ int sl_db_add_dialog(struct sl_db *db, const struct sl_dialog *d, struct sl_err 
     m_text(&b, i++, sl_side_name(d->se_refresher));
     m_int(&b, i++, d->se_last_refresh_us, 0);
     m_int(&b, i++, d->se_expiry_us, 0);
-    return step_all_bound(db, st, err, "insert dialog");
+    return step_all_bound(st, err, "insert dialog");
 }
 
 int sl_db_add_leg(struct sl_db *db, const struct sl_leg *l, struct sl_err *err)
@@ -1068,7 +1069,7 @@ int sl_db_add_leg(struct sl_db *db, const struct sl_leg *l, struct sl_err *err)
     m_text(&b, i++, l->q850_cause >= 0 ? sl_q850_text(l->q850_cause) : NULL);
     sqlite3_bind_int(st, i++, l->n_dialogs);
     sqlite3_bind_int(st, i++, l->n_messages);
-    return step_all_bound(db, st, err, "insert leg");
+    return step_all_bound(st, err, "insert leg");
 }
 
 int sl_db_add_st_event(struct sl_db *db, const struct sl_st_event *e, struct sl_err *err)
@@ -1086,7 +1087,7 @@ int sl_db_add_st_event(struct sl_db *db, const struct sl_st_event *e, struct sl_
     bind_opt_int(st, 9, e->refresh_due_us);
     bind_opt_int(st, 10, e->bye_due_us);
     bind_opt_int(st, 11, e->expiry_us);
-    return step_done(db, st, err, "insert session_timer");
+    return step_done(st, err, "insert session_timer");
 }
 
 int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char *rule_id,
@@ -1108,7 +1109,7 @@ int sl_db_add_problem(struct sl_db *db, const struct sl_db_origin *o, const char
         sqlite3_bind_int64(st, 12, msg_id);
     if (raw != NULL)
         sqlite3_bind_blob(st, 13, raw, (int)raw_len, SQLITE_STATIC);
-    return step_done(db, st, err, "insert problem");
+    return step_done(st, err, "insert problem");
 }
 
 static void finalize_all(struct sl_db *db)
