@@ -2,7 +2,7 @@
 # bench/run.sh: times siplint against tshark, sngrep and sipgrep on one generated
 # capture (docs/bench.md).  `make bench` and `make bench-10m` run it.
 #
-#   sh bench/run.sh [SIPLINT [GEN]]
+#   sh bench/run.sh [SIPLINT [GEN [FLOOR]]]
 #
 # Environment:
 #   BENCH_N      messages in the capture (default 1000000); the file is
@@ -13,6 +13,8 @@
 #   BENCH_SEED, BENCH_RATE   generator seed and calls per second (defaults 1 and 50)
 #   BENCH_DIR    where captures and results go (default build/bench)
 #   BENCH_VERIFY 0 skips the untimed first run of each tool that checks it read the whole file
+#   BENCH_FLOOR  0 skips the floor: the parse alone, from memory, on every CPU (bench/floor.c;
+#                default 1 when siplint is timed and the capture has at most 1M messages)
 #
 # Writes the table to standard output and the same as JSON to BENCH_DIR/bench.json (and
 # BENCH_DIR/bench-<size>.json).  Exits 0 when a target is missed (it reports; timings are not
@@ -21,6 +23,7 @@ set -u
 
 siplint=${1:-build/siplint}
 gen=${2:-build/bench/gen}
+floor=${3:-build/bench/floor}
 n=${BENCH_N:-1000000}
 runs=${BENCH_RUNS:-3}
 tools=${BENCH_TOOLS:-siplint tshark sngrep sipgrep}
@@ -28,6 +31,7 @@ seed=${BENCH_SEED:-1}
 rate=${BENCH_RATE:-50}
 dir=${BENCH_DIR:-build/bench}
 verify=${BENCH_VERIFY:-1}
+floor_on=${BENCH_FLOOR:-1}
 # the sngrep dialog limit: far above any Call-ID count here (its default is 20000)
 sngrep_limit=10000000
 
@@ -249,6 +253,30 @@ while [ $i -le "$runs" ]; do
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
+# ---------------------------------------------------------------- the floor
+# The least time any siplint check can take: the parse alone, of payloads already in memory,
+# split over every CPU; "mode threads seconds" per run, then the medians in $tmp/floor.
+: >"$tmp/floor"
+case " $tools " in *" siplint "*) ;; *) floor_on=0 ;; esac
+[ "$n" -le 1000000 ] || floor_on=0
+if [ "$floor_on" != 0 ] && [ -x "$floor" ]; then
+    fthreads=$ncpu
+    case $fthreads in '' | *[!0-9]*) fthreads=2 ;; esac
+    echo "bench: the floor: $floor, $runs runs per mode on $fthreads threads"
+    for mode in osip parse; do
+        "$floor" -m "$mode" -t "$fthreads" -r "$runs" "$file" >"$tmp/floor-$mode" 2>&1 ||
+            echo "  floor -m $mode: $(tail -n 1 "$tmp/floor-$mode")" >&2
+        awk -v mode="$mode" '$1 == mode && NF >= 5 { t[++k] = $4; th = $2 }
+            END {
+                if (k == 0) exit
+                for (i = 2; i <= k; i++) for (j = i; j > 1 && t[j - 1] > t[j]; j--) { x = t[j]; t[j] = t[j - 1]; t[j - 1] = x }
+                printf "%s %d %.3f\n", mode, th, k % 2 ? t[(k + 1) / 2] : (t[k / 2] + t[k / 2 + 1]) / 2
+            }' "$tmp/floor-$mode" >>"$tmp/floor"
+    done
+elif [ "$floor_on" != 0 ]; then
+    echo "  floor: $floor not built (make bench builds it), skipped"
+fi
+
 # ---------------------------------------------------------------- results
 # per row: median wall, median CPU (user+sys), peak RSS (max over runs), failures
 for row in $rows; do
@@ -277,7 +305,7 @@ awk -v n="$n" -v bytes="$bytes" -v file="$file" -v runs="$runs" -v ncpu="$ncpu" 
     -v load0="$load0" -v load1="$load1" -v json="$tmp/json" -v label="$label" \
     -v rss1m_file="$dir/bench-1m.json" -v siplint_cmd="$(cmdline siplint)" \
     -v c_t1="$(cmdline siplint-t1)" -v c_t2="$(cmdline siplint-t2)" -v c_tshark="$(cmdline tshark)" \
-    -v c_sngrep="$(cmdline sngrep)" -v c_sipgrep="$(cmdline sipgrep)" '
+    -v c_sngrep="$(cmdline sngrep)" -v c_sipgrep="$(cmdline sipgrep)" -v floor_file="$tmp/floor" '
 function name(r) { return r == "siplint-t1" ? "siplint --threads 1" : r == "siplint-t2" ? "siplint --threads 2" : r }
 function cmd(r) { return r == "siplint" ? siplint_cmd : r == "siplint-t1" ? c_t1 : r == "siplint-t2" ? c_t2 : r == "tshark" ? c_tshark : r == "sngrep" ? c_sngrep : c_sipgrep }
 function jstr(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
@@ -329,7 +357,24 @@ END {
         target("siplint peak RSS on 10M within 1.5x of 1M", sprintf("%.1f MB / %.1f MB = %.2fx", rss["siplint"], r1, rss["siplint"] / r1), rss["siplint"] <= 1.5 * r1, 1)
     else
         target("siplint peak RSS on 10M within 1.5x of 1M", n == 10000000 ? "no 1M result (make bench)" : "run make bench-10m", 0, 0)
-    printf "{\n  \"capture\": %s,\n  \"messages\": %d,\n  \"bytes\": %d,\n  \"runs\": %d,\n  \"cpus\": %s,\n  \"load_average_before\": %s,\n  \"load_average_after\": %s,\n  \"tools\": [\n%s\n  ],\n  \"targets\": [\n%s\n  ]\n}\n", jstr(file), n, bytes, runs, jstr(ncpu), jstr(load0), jstr(load1), tools, tj > json
+    nf = 0
+    while ((getline line < floor_file) > 0) {
+        split(line, f, " ")
+        if (f[3] + 0 <= 0) continue
+        if (!nf++) printf "\nthe floor (bench/floor: the parse alone, of payloads already in memory, on %d threads; median):\n", f[2]
+        what = f[1] == "osip" ? "libosip2 alone (osip_message_parse)" : "siplint parse stage (sl_msg_parse)"
+        printf "  %-38s %7.2f s %11.0f messages/s", what, f[3], n / f[3]
+        if (s > 0) printf "  = %.0f%% of siplint check", 100 * f[3] / s
+        print ""
+        if (f[1] == "parse") fparse = f[3]
+        fj = fj (nf > 1 ? ",\n" : "") sprintf("    {\"mode\": %s, \"threads\": %d, \"median_wall_s\": %.3f, \"messages_per_s\": %.0f}", jstr(f[1]), f[2], f[3], n / f[3])
+    }
+    if (fparse > 0) {
+        printf "  the 300000 messages/s target leaves %.2f s for all of check; the parse alone takes %.2f s\n", n / 300000, fparse
+        if (("tshark" in st) && st["tshark"] == "ok")
+            printf "  4x tshark leaves %.2f s; the parse alone takes %.2f s\n", wall["tshark"] / 4, fparse
+    }
+    printf "{\n  \"capture\": %s,\n  \"messages\": %d,\n  \"bytes\": %d,\n  \"runs\": %d,\n  \"cpus\": %s,\n  \"load_average_before\": %s,\n  \"load_average_after\": %s,\n  \"tools\": [\n%s\n  ],\n  \"floor\": [\n%s\n  ],\n  \"targets\": [\n%s\n  ]\n}\n", jstr(file), n, bytes, runs, jstr(ncpu), jstr(load0), jstr(load1), tools, fj, tj > json
 }' "$tmp/summary"
 echo
 echo "load average before: $load0, after: $load1 (the CPUs may be shared: compare runs made under the same load)"

@@ -5,9 +5,11 @@
 # all correct by RFC 3261/4028); a finding at warning or error on it is a false
 # positive of a rule (two were found this way: SIP-CSEQ-004 on a stateful proxy's
 # CANCEL, the severity of the "N more findings" summary).  The same file with
-# --threads 1 and 2 gives the same report.
+# --threads 1 and 2 gives the same report.  bench/floor (make bench's parse
+# floor), when given, parses every message of it in both modes.
 bin=${1:-build/siplint}
 gen=${2:-build/bench/gen}
+floor=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -23,6 +25,20 @@ fi
 if ! cmp -s "$tmp/t1.json" "$tmp/t2.json"; then
     fail=1
     echo "FAIL: generated: --threads 1 and 2 give different reports" >&2
+fi
+if [ -n "$floor" ]; then
+    for mode in osip parse; do
+        out=$("$floor" -m "$mode" -t 2 "$tmp/g.pcap" 2>&1)
+        case $out in
+        "$mode 2 20000 "*" not parsed"*) ok=0 ;;
+        "$mode 2 20000 "*) ok=1 ;;
+        *) ok=0 ;;
+        esac
+        if [ $ok = 0 ]; then
+            fail=1
+            echo "FAIL: generated: bench/floor -m $mode did not parse the 20000 messages: $out" >&2
+        fi
+    done
 fi
 msgs=$(grep -o '"sip_messages": *[0-9]*' "$tmp/t2.json" | head -n 1 | tr -dc 0-9)
 [ "$fail" -eq 0 ] && echo "generated: 20000 messages written, ${msgs:-?} read, nothing at warning or error; --threads 1 = 2"
