@@ -8,15 +8,20 @@
  *   osip   libosip2 alone: osip_message_init, osip_message_parse,
  *          osip_message_free, with the C library's allocator;
  *   parse  siplint's parse stage, sl_msg_parse: libosip2 through siplint's
- *          per-thread arena, and the extraction of the fields siplint stores.
+ *          per-thread arena, and the extraction of the fields siplint stores;
+ *   store  the messages parsed first (untimed, kept in memory), then stored
+ *          alone through siplint's store into a private database, as `check`
+ *          stores them (sl_db_add_message: one row each, no transactions), and
+ *          the database finished (its indexes built): one writer, -t ignored.
  *
- * The second is the least CPU any `siplint check` can spend per message,
- * since issue 7 keeps libosip2 the parser of every message: whatever the
- * rest of the pipeline costs comes on top.  bench/run.sh prints it under
- * its table.
+ * `parse` and `store` are two stages every `siplint check` runs on every
+ * message, since issue 7 keeps libosip2 the parser of every message and
+ * SQLite the store: what they cost together is the least any check can
+ * cost, before its transactions, dialogs, rules and report.  bench/run.sh
+ * prints them under its table.
  *
- * build/bench/floor [-t THREADS] [-m osip|parse] [-r RUNS] capture.pcap
- * Output, one line per run: mode threads messages seconds messages/s.
+ * build/bench/floor [-t THREADS] [-m osip|parse|store] [-r RUNS] capture.pcap
+ * Output, one line per run: mode threads messages seconds messages/s CPU-seconds.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -28,10 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "capture/capture.h"
 #include "sip/msg.h"
+#include "store/db.h"
 
 #define MAX_THREADS 64
 #define MAX_MSGS    20000000u /* more than bench-10m's 10M */
@@ -40,12 +48,22 @@ struct payloads {
     uint8_t *bytes; /* all payloads, one after another */
     size_t *off;    /* payload i is bytes[off[i] .. off[i + 1]) */
     size_t n, cap, len, bytes_cap;
+    struct sl_endpoint *src, *dst; /* of payload i */
+    int64_t *ts_us;
+    size_t src_cap, dst_cap, ts_cap;
 };
+
+enum mode {
+    M_OSIP,
+    M_PARSE,
+    M_STORE
+};
+static const char *const mode_name[] = { "osip", "parse", "store" };
 
 struct share {
     const struct payloads *pl;
     size_t from, to;
-    int parse; /* 1: sl_msg_parse; 0: libosip2 alone */
+    enum mode mode; /* M_OSIP or M_PARSE */
     size_t failed;
 };
 
@@ -70,10 +88,18 @@ static void *grow(void *p, size_t *cap, size_t elem, size_t need)
     return p;
 }
 
-/* Ethernet, IPv4 (not fragmented), UDP: what bench/gen writes. */
-static void add_frame(struct payloads *pl, const uint8_t *f, size_t n)
+static void endpoint(struct sl_endpoint *ep, const uint8_t *ip, const uint8_t *port)
 {
-    size_t ihl, ulen;
+    memset(ep, 0, sizeof(*ep));
+    ep->family = 4;
+    memcpy(ep->ip, ip, 4);
+    ep->port = (uint16_t)(port[0] << 8 | port[1]);
+}
+
+/* Ethernet, IPv4 (not fragmented), UDP: what bench/gen writes. */
+static void add_frame(struct payloads *pl, const struct pcap_pkthdr *h, const uint8_t *f)
+{
+    size_t ihl, ulen, n = h->caplen;
 
     if (n < 14 + 20 + 8 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 || f[23] != 17)
         return;
@@ -83,10 +109,16 @@ static void add_frame(struct payloads *pl, const uint8_t *f, size_t n)
     ulen = (size_t)f[14 + ihl + 4] << 8 | f[14 + ihl + 5];
     if (ulen < 8 || 14 + ihl + ulen > n)
         return;
-    f += 14 + ihl + 8;
-    ulen -= 8;
     if (pl->n + 2 > MAX_MSGS)
         die("too many messages");
+    pl->src = grow(pl->src, &pl->src_cap, sizeof(*pl->src), pl->n + 1);
+    pl->dst = grow(pl->dst, &pl->dst_cap, sizeof(*pl->dst), pl->n + 1);
+    pl->ts_us = grow(pl->ts_us, &pl->ts_cap, sizeof(*pl->ts_us), pl->n + 1);
+    endpoint(&pl->src[pl->n], f + 14 + 12, f + 14 + ihl);
+    endpoint(&pl->dst[pl->n], f + 14 + 16, f + 14 + ihl + 2);
+    pl->ts_us[pl->n] = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+    f += 14 + ihl + 8;
+    ulen -= 8;
     pl->off = grow(pl->off, &pl->cap, sizeof(*pl->off), pl->n + 2);
     pl->bytes = grow(pl->bytes, &pl->bytes_cap, 1, pl->len + ulen);
     memcpy(pl->bytes + pl->len, f, ulen);
@@ -106,7 +138,7 @@ static void load(struct payloads *pl, const char *path)
     if (pc == NULL)
         die(eb);
     while ((rc = pcap_next_ex(pc, &h, &d)) == 1)
-        add_frame(pl, d, h->caplen);
+        add_frame(pl, h, d);
     if (rc == -1)
         die(pcap_geterr(pc));
     pcap_close(pc);
@@ -122,7 +154,7 @@ static void *run_share(void *arg)
         const uint8_t *p = pl->bytes + pl->off[i];
         size_t n = pl->off[i + 1] - pl->off[i];
 
-        if (s->parse) {
+        if (s->mode == M_PARSE) {
             struct sl_msg m;
             struct sl_err err;
 
@@ -151,12 +183,73 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* User and system CPU seconds of the process, every thread. */
+static double cpu(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Every payload parsed into msgs[] (those libosip2 refuses stay zeroed and
+ * are not stored); the number refused. */
+static size_t parse_all(const struct payloads *pl, struct sl_msg *msgs)
+{
+    size_t i, failed = 0;
+
+    for (i = 0; i < pl->n; i++) {
+        struct sl_err err;
+
+        if (sl_msg_parse(&msgs[i], pl->bytes + pl->off[i], pl->off[i + 1] - pl->off[i], 65535,
+                         &err) != 0)
+            failed++;
+    }
+    return failed;
+}
+
+/* The timed part of mode store: a private database, every parsed message
+ * stored as one row, the database finished.  Exits on an error. */
+static void store_all(const struct payloads *pl, const struct sl_msg *msgs)
+{
+    struct sl_db *db;
+    struct sl_err err;
+    struct sl_db_capture cap = { .path = "floor", .format = "pcap", .linktype = 1, .complete = 1 };
+    int64_t capture_id, id = 0;
+    size_t i;
+
+    if (sl_db_create(&db, NULL, &err) != SL_OK ||
+        sl_db_add_capture(db, &cap, &capture_id, &err) != SL_OK)
+        die(err.msg);
+    for (i = 0; i < pl->n; i++) {
+        struct sl_db_origin o = { .capture_id = capture_id,
+                                  .frame = i + 1,
+                                  .ts_us = pl->ts_us[i],
+                                  .src = &pl->src[i],
+                                  .dst = &pl->dst[i],
+                                  .transport = SL_TP_UDP };
+
+        if (msgs[i].call_id == NULL)
+            continue;
+        if (sl_db_add_message(db, ++id, &o, &msgs[i], NULL, pl->bytes + pl->off[i],
+                              pl->off[i + 1] - pl->off[i], 0, &err) != SL_OK)
+            die(err.msg);
+    }
+    if (sl_db_messages_done(db, true, &err) != SL_OK || sl_db_finish(db, &err) != SL_OK)
+        die(err.msg);
+    sl_db_close(db);
+}
+
 int main(int argc, char **argv)
 {
     struct payloads pl = { 0 };
     struct share sh[MAX_THREADS];
     pthread_t tid[MAX_THREADS];
-    int threads = 2, runs = 1, parse = 1, c, r, t;
+    struct sl_msg *msgs = NULL;
+    size_t refused = 0, i;
+    int threads = 2, runs = 1, c, r, t;
+    enum mode mode = M_PARSE;
 
     while ((c = getopt(argc, argv, "t:m:r:")) != -1) {
         switch (c) {
@@ -168,35 +261,44 @@ int main(int argc, char **argv)
             break;
         case 'm':
             if (strcmp(optarg, "osip") == 0)
-                parse = 0;
+                mode = M_OSIP;
             else if (strcmp(optarg, "parse") == 0)
-                parse = 1;
+                mode = M_PARSE;
+            else if (strcmp(optarg, "store") == 0)
+                mode = M_STORE;
             else
-                die("-m takes osip or parse");
+                die("-m takes osip, parse or store");
             break;
         default:
-            die("usage: floor [-t THREADS] [-m osip|parse] [-r RUNS] capture.pcap");
+            die("usage: floor [-t THREADS] [-m osip|parse|store] [-r RUNS] capture.pcap");
         }
     }
     if (optind != argc - 1 || threads < 1 || threads > MAX_THREADS || runs < 1)
-        die("usage: floor [-t THREADS] [-m osip|parse] [-r RUNS] capture.pcap");
+        die("usage: floor [-t THREADS] [-m osip|parse|store] [-r RUNS] capture.pcap");
     load(&pl, argv[optind]);
     if (pl.n == 0)
         die("no UDP payload in the capture");
-    if (parse)
-        sl_sip_init();
-    else
+    if (mode == M_OSIP)
         parser_init();
+    else
+        sl_sip_init();
+    if (mode == M_STORE) {
+        threads = 0; /* no parse threads: store_all runs on this one */
+        msgs = calloc(pl.n, sizeof(*msgs));
+        if (msgs == NULL)
+            die("out of memory");
+        refused = parse_all(&pl, msgs);
+    }
 
     for (r = 0; r < runs; r++) {
-        double t0 = now(), dt;
-        size_t failed = 0;
+        double t0 = now(), c0 = cpu(), dt;
+        size_t failed = refused;
 
         for (t = 0; t < threads; t++) {
             sh[t] = (struct share){ .pl = &pl,
                                     .from = pl.n * (size_t)t / (size_t)threads,
                                     .to = pl.n * (size_t)(t + 1) / (size_t)threads,
-                                    .parse = parse };
+                                    .mode = mode };
             if (pthread_create(&tid[t], NULL, run_share, &sh[t]) != 0)
                 die("pthread_create");
         }
@@ -204,15 +306,24 @@ int main(int argc, char **argv)
             pthread_join(tid[t], NULL);
             failed += sh[t].failed;
         }
+        if (mode == M_STORE)
+            store_all(&pl, msgs);
         dt = now() - t0;
-        printf("%s %d %zu %.3f %.0f", parse ? "parse" : "osip", threads, pl.n, dt,
-               (double)pl.n / dt);
+        printf("%s %d %zu %.3f %.0f %.3f", mode_name[mode], threads > 0 ? threads : 1, pl.n, dt,
+               (double)pl.n / dt, cpu() - c0);
         if (failed)
             printf(" (%zu not parsed)", failed);
         putchar('\n');
         fflush(stdout);
     }
+    if (msgs != NULL)
+        for (i = 0; i < pl.n; i++)
+            sl_msg_fini(&msgs[i]);
+    free(msgs);
     free(pl.bytes);
     free(pl.off);
+    free(pl.src);
+    free(pl.dst);
+    free(pl.ts_us);
     return 0;
 }

@@ -13,8 +13,9 @@
 #   BENCH_SEED, BENCH_RATE   generator seed and calls per second (defaults 1 and 50)
 #   BENCH_DIR    where captures and results go (default build/bench)
 #   BENCH_VERIFY 0 skips the untimed first run of each tool that checks it read the whole file
-#   BENCH_FLOOR  0 skips the floor: the parse alone, from memory, on every CPU (bench/floor.c;
-#                default 1 when siplint is timed and the capture has at most 1M messages)
+#   BENCH_FLOOR  0 skips the floor: the parse alone on every CPU, and the store alone, their
+#                input already in memory (bench/floor.c; default 1 when siplint is timed and
+#                the capture has at most 1M messages: the store mode holds every parsed message)
 #
 # Writes the table to standard output and the same as JSON to BENCH_DIR/bench.json (and
 # BENCH_DIR/bench-<size>.json).  Exits 0 when a target is missed (it reports; timings are not
@@ -254,24 +255,26 @@ done
 load1=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ---------------------------------------------------------------- the floor
-# The least time any siplint check can take: the parse alone, of payloads already in memory,
-# split over every CPU; "mode threads seconds" per run, then the medians in $tmp/floor.
+# Two stages every siplint check runs on every message, each alone with its input already in
+# memory: the parse split over every CPU (libosip2 alone, and siplint's parse stage), and the
+# store (one writer).  "mode threads seconds cpu" medians in $tmp/floor.
 : >"$tmp/floor"
 case " $tools " in *" siplint "*) ;; *) floor_on=0 ;; esac
 [ "$n" -le 1000000 ] || floor_on=0
 if [ "$floor_on" != 0 ] && [ -x "$floor" ]; then
     fthreads=$ncpu
     case $fthreads in '' | *[!0-9]*) fthreads=2 ;; esac
-    echo "bench: the floor: $floor, $runs runs per mode on $fthreads threads"
-    for mode in osip parse; do
+    echo "bench: the floor: $floor, $runs runs per mode, parse on $fthreads threads"
+    for mode in osip parse store; do
         "$floor" -m "$mode" -t "$fthreads" -r "$runs" "$file" >"$tmp/floor-$mode" 2>&1 ||
             echo "  floor -m $mode: $(tail -n 1 "$tmp/floor-$mode")" >&2
-        awk -v mode="$mode" '$1 == mode && NF >= 5 { t[++k] = $4; th = $2 }
-            END {
-                if (k == 0) exit
-                for (i = 2; i <= k; i++) for (j = i; j > 1 && t[j - 1] > t[j]; j--) { x = t[j]; t[j] = t[j - 1]; t[j - 1] = x }
-                printf "%s %d %.3f\n", mode, th, k % 2 ? t[(k + 1) / 2] : (t[k / 2] + t[k / 2 + 1]) / 2
-            }' "$tmp/floor-$mode" >>"$tmp/floor"
+        awk -v mode="$mode" '$1 == mode && NF >= 6 { t[++k] = $4; c[k] = $6; th = $2 }
+            function median(a, k,   i, j, x) {
+                for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+                return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+            }
+            END { if (k) printf "%s %d %.3f %.3f\n", mode, th, median(t, k), median(c, k) }' \
+            "$tmp/floor-$mode" >>"$tmp/floor"
     done
 elif [ "$floor_on" != 0 ]; then
     echo "  floor: $floor not built (make bench builds it), skipped"
@@ -361,18 +364,24 @@ END {
     while ((getline line < floor_file) > 0) {
         split(line, f, " ")
         if (f[3] + 0 <= 0) continue
-        if (!nf++) printf "\nthe floor (bench/floor: the parse alone, of payloads already in memory, on %d threads; median):\n", f[2]
-        what = f[1] == "osip" ? "libosip2 alone (osip_message_parse)" : "siplint parse stage (sl_msg_parse)"
-        printf "  %-38s %7.2f s %11.0f messages/s", what, f[3], n / f[3]
-        if (s > 0) printf "  = %.0f%% of siplint check", 100 * f[3] / s
-        print ""
-        if (f[1] == "parse") fparse = f[3]
-        fj = fj (nf > 1 ? ",\n" : "") sprintf("    {\"mode\": %s, \"threads\": %d, \"median_wall_s\": %.3f, \"messages_per_s\": %.0f}", jstr(f[1]), f[2], f[3], n / f[3])
+        if (!nf++) print "\nthe floor (bench/floor: one stage alone, its input already in memory; median):"
+        what = f[1] == "osip" ? "libosip2 alone (osip_message_parse)" : f[1] == "parse" ? "siplint parse stage (sl_msg_parse)" : "SQLite store (sl_db_add_message)"
+        printf "  %-36s %2d thread%s %7.2f s %9.0f messages/s  CPU %6.2f s\n", what, f[2], (f[2] > 1 ? "s" : " "), f[3], n / f[3], f[4]
+        if (f[1] == "parse") { pw = f[3]; pc = f[4] }
+        if (f[1] == "store") { sw = f[3]; sc2 = f[4] }
+        fj = fj (nf > 1 ? ",\n" : "") sprintf("    {\"mode\": %s, \"threads\": %d, \"median_wall_s\": %.3f, \"messages_per_s\": %.0f, \"median_cpu_s\": %.3f}", jstr(f[1]), f[2], f[3], n / f[3], f[4])
     }
-    if (fparse > 0) {
-        printf "  the 300000 messages/s target leaves %.2f s for all of check; the parse alone takes %.2f s\n", n / 300000, fparse
-        if (("tshark" in st) && st["tshark"] == "ok")
-            printf "  4x tshark leaves %.2f s; the parse alone takes %.2f s\n", wall["tshark"] / 4, fparse
+    if (pw > 0 && sw > 0) {
+        # the store has one writer; together they need their CPU time on ncpu CPUs
+        cpus = (ncpu ~ /^[0-9]+$/) ? ncpu + 0 : 2
+        lo = (pc + sc2) / cpus
+        if (sw > lo) lo = sw
+        printf "  parse + store, and no other stage, on %d CPUs: at least max(%.2f, (%.2f + %.2f) / %d) = %.2f s = %.0f messages/s\n", cpus, sw, pc, sc2, cpus, lo, n / lo
+        printf "  what the targets leave for all of check: 300000 messages/s: %.2f s", n / 300000
+        if (("tshark" in st) && st["tshark"] == "ok") printf "; 4x tshark: %.2f s", wall["tshark"] / 4
+        if (("sngrep" in st) && st["sngrep"] == "ok") printf "; 6x sngrep: %.2f s", wall["sngrep"] / 6
+        print ""
+        fj = fj sprintf(",\n    {\"mode\": \"parse+store\", \"threads\": %d, \"least_wall_s\": %.3f, \"messages_per_s\": %.0f}", cpus, lo, n / lo)
     }
     printf "{\n  \"capture\": %s,\n  \"messages\": %d,\n  \"bytes\": %d,\n  \"runs\": %d,\n  \"cpus\": %s,\n  \"load_average_before\": %s,\n  \"load_average_after\": %s,\n  \"tools\": [\n%s\n  ],\n  \"floor\": [\n%s\n  ],\n  \"targets\": [\n%s\n  ]\n}\n", jstr(file), n, bytes, runs, jstr(ncpu), jstr(load0), jstr(load1), tools, fj, tj > json
 }' "$tmp/summary"
