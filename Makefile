@@ -273,7 +273,7 @@ bench-gen: $(BENCH_GEN)
 $(BENCH_FLOOR): bench/floor.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(LIB_CPPFLAGS) $(CSTD) $(WARN) $(OPT) $(HARDEN) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(DEP_LIBS)
+	$(Q)$(CC) $(LIB_CPPFLAGS) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(DEP_LIBS)
 
 # realistic generated traffic (20,000 messages) gives nothing at warning or error;
 # bench/floor parses all of it
