@@ -1,9 +1,10 @@
 /*
- * bench/floor: how fast the parse alone can go on this machine.
+ * bench/floor: how fast one stage alone can go on this machine.
  *
- * It loads every UDP payload of a capture into memory, then parses them all
- * on T threads (each thread takes an equal share, in order) and prints the
- * time of that parse, and nothing else: no pcap reading, no store, no rules.
+ * It loads every UDP payload of a capture into memory (through siplint's
+ * capture stage, untimed), then times one stage over all of them, and
+ * nothing else: no file reading, no transactions, no rules.  The parse modes
+ * split the payloads over T threads (an equal share each, in order).
  *
  *   osip   libosip2 alone: osip_message_init, osip_message_parse,
  *          osip_message_free, with the C library's allocator;
@@ -27,7 +28,6 @@
 
 #include <errno.h>
 #include <osipparser2/osip_parser.h>
-#include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,60 +88,42 @@ static void *grow(void *p, size_t *cap, size_t elem, size_t need)
     return p;
 }
 
-static void endpoint(struct sl_endpoint *ep, const uint8_t *ip, const uint8_t *port)
+/* Adds a UDP payload with where it was seen. */
+static void add_payload(struct payloads *pl, const struct sl_frame *f)
 {
-    memset(ep, 0, sizeof(*ep));
-    ep->family = 4;
-    memcpy(ep->ip, ip, 4);
-    ep->port = (uint16_t)(port[0] << 8 | port[1]);
-}
-
-/* Ethernet, IPv4 (not fragmented), UDP: what bench/gen writes. */
-static void add_frame(struct payloads *pl, const struct pcap_pkthdr *h, const uint8_t *f)
-{
-    size_t ihl, ulen, n = h->caplen;
-
-    if (n < 14 + 20 + 8 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 || f[23] != 17)
-        return;
-    ihl = (size_t)(f[14] & 15u) * 4;
-    if (ihl < 20 || n < 14 + ihl + 8)
-        return;
-    ulen = (size_t)f[14 + ihl + 4] << 8 | f[14 + ihl + 5];
-    if (ulen < 8 || 14 + ihl + ulen > n)
-        return;
     if (pl->n + 2 > MAX_MSGS)
         die("too many messages");
     pl->src = grow(pl->src, &pl->src_cap, sizeof(*pl->src), pl->n + 1);
     pl->dst = grow(pl->dst, &pl->dst_cap, sizeof(*pl->dst), pl->n + 1);
     pl->ts_us = grow(pl->ts_us, &pl->ts_cap, sizeof(*pl->ts_us), pl->n + 1);
-    endpoint(&pl->src[pl->n], f + 14 + 12, f + 14 + ihl);
-    endpoint(&pl->dst[pl->n], f + 14 + 16, f + 14 + ihl + 2);
-    pl->ts_us[pl->n] = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-    f += 14 + ihl + 8;
-    ulen -= 8;
     pl->off = grow(pl->off, &pl->cap, sizeof(*pl->off), pl->n + 2);
-    pl->bytes = grow(pl->bytes, &pl->bytes_cap, 1, pl->len + ulen);
-    memcpy(pl->bytes + pl->len, f, ulen);
+    pl->bytes = grow(pl->bytes, &pl->bytes_cap, 1, pl->len + f->payload_len);
+    pl->src[pl->n] = f->src;
+    pl->dst[pl->n] = f->dst;
+    pl->ts_us[pl->n] = f->ts_us;
+    memcpy(pl->bytes + pl->len, f->payload, f->payload_len);
     pl->off[pl->n++] = pl->len;
-    pl->len += ulen;
+    pl->len += f->payload_len;
     pl->off[pl->n] = pl->len;
 }
 
+/* Every whole UDP payload of the capture, read by siplint's own capture
+ * stage (what bench/gen writes: one SIP message per datagram). */
 static void load(struct payloads *pl, const char *path)
 {
-    char eb[PCAP_ERRBUF_SIZE];
-    struct pcap_pkthdr *h;
-    const u_char *d;
-    pcap_t *pc = pcap_open_offline(path, eb);
+    struct sl_capture *c;
+    struct sl_frame f;
+    struct sl_err err;
     int rc;
 
-    if (pc == NULL)
-        die(eb);
-    while ((rc = pcap_next_ex(pc, &h, &d)) == 1)
-        add_frame(pl, h, d);
-    if (rc == -1)
-        die(pcap_geterr(pc));
-    pcap_close(pc);
+    if (sl_capture_open(&c, path, &err) != SL_OK)
+        die(err.msg);
+    while ((rc = sl_capture_next(c, &f, &err)) == 1)
+        if (f.kind == SL_FRAME_DATAGRAM && !f.payload_truncated && f.payload_len > 0)
+            add_payload(pl, &f);
+    if (rc != 0)
+        die(err.msg);
+    sl_capture_close(c);
 }
 
 static void *run_share(void *arg)
