@@ -254,40 +254,10 @@ while [ $i -le "$runs" ]; do
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
-# ---------------------------------------------------------------- the floor
-# Two stages every siplint check runs on every message, each alone with its input already in
-# memory: the parse split over every CPU (libosip2 alone, and siplint's parse stage), and the
-# store (one writer).  "mode threads seconds cpu" medians in $tmp/floor.
-: >"$tmp/floor"
-case " $tools " in *" siplint "*) ;; *) floor_on=0 ;; esac
-[ "$n" -le 1000000 ] || floor_on=0
-if [ "$floor_on" != 0 ] && [ -x "$floor" ]; then
-    fthreads=$ncpu
-    case $fthreads in '' | *[!0-9]*) fthreads=2 ;; esac
-    echo "bench: the floor: $floor, $runs runs per mode, parse on $fthreads threads"
-    for mode in osip parse store; do
-        "$floor" -m "$mode" -t "$fthreads" -r "$runs" "$file" >"$tmp/floor-$mode" 2>&1 ||
-            echo "  floor -m $mode: $(tail -n 1 "$tmp/floor-$mode")" >&2
-        awk -v mode="$mode" '$1 == mode && NF >= 6 { t[++k] = $4; c[k] = $6; th = $2 }
-            function median(a, k,   i, j, x) {
-                for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
-                return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-            }
-            END { if (k) printf "%s %d %.3f %.3f\n", mode, th, median(t, k), median(c, k) }' \
-            "$tmp/floor-$mode" >>"$tmp/floor"
-    done
-elif [ "$floor_on" != 0 ]; then
-    echo "  floor: $floor not built (make bench builds it), skipped"
-fi
-
-# ---------------------------------------------------------------- results
-# per row: median wall, median CPU (user+sys), peak RSS (max over runs), failures
-for row in $rows; do
-    if ! installed "$row"; then
-        echo "$row - - - - 0 not-installed"
-        continue
-    fi
-    awk -v row="$row" '$1 == row {
+# medians ROW FILE: of the lines "row wall user sys rss_kb status" of ROW in FILE, one line
+# "row median-wall median-CPU(user+sys) peak-RSS-MB wall,wall,... failures ok|failed" (or no-runs)
+medians() {
+    awk -v row="$1" '$1 == row {
             w[++k] = $2; c[k] = $3 + $4; if ($5 > rss) rss = $5
             if ($6 != "ok") bad++
         }
@@ -300,7 +270,40 @@ for row in $rows; do
             for (i = 1; i <= k; i++) runs = runs (i > 1 ? "," : "") w[i]
             if (k == 0) { print row, "-", "-", "-", "-", 0, "no-runs"; exit }
             printf "%s %.2f %.2f %.1f %s %d %s\n", row, median(w, k), median(c, k), rss / 1024, runs, bad, bad ? "failed" : "ok"
-        }' "$tmp/runs"
+        }' "$2"
+}
+
+# ---------------------------------------------------------------- the floor
+# Two stages every siplint check runs on every message, each alone with its input already in
+# memory: the parse split over every CPU (libosip2 alone, and siplint's parse stage), and the
+# store (one writer).  "mode threads median-seconds median-cpu" in $tmp/floor.
+: >"$tmp/floor"
+case " $tools " in *" siplint "*) ;; *) floor_on=0 ;; esac
+[ "$n" -le 1000000 ] || floor_on=0
+if [ "$floor_on" != 0 ] && [ -x "$floor" ]; then
+    fthreads=$ncpu
+    case $fthreads in '' | *[!0-9]*) fthreads=2 ;; esac
+    echo "bench: the floor: $floor, $runs runs per mode, parse on $fthreads threads"
+    for mode in osip parse store; do
+        "$floor" -m "$mode" -t "$fthreads" -r "$runs" "$file" >"$tmp/floor-$mode" 2>&1 ||
+            echo "  floor -m $mode: $(tail -n 1 "$tmp/floor-$mode")" >&2
+        # floor prints "mode threads messages seconds messages/s cpu" per run
+        awk '$1 != "" && NF >= 6 { print $1, $4, $6, 0, 0, "ok" }' "$tmp/floor-$mode" >"$tmp/floor-runs"
+        # shellcheck disable=SC2046
+        set -- $(medians "$mode" "$tmp/floor-runs") $(awk 'NF >= 6 { t = $2 } END { print t + 0 }' "$tmp/floor-$mode")
+        [ "$2" != - ] && echo "$mode $8 $2 $3" >>"$tmp/floor"
+    done
+elif [ "$floor_on" != 0 ]; then
+    echo "  floor: $floor not built (make bench builds it), skipped"
+fi
+
+# ---------------------------------------------------------------- results
+for row in $rows; do
+    if installed "$row"; then
+        medians "$row" "$tmp/runs"
+    else
+        echo "$row - - - - 0 not-installed"
+    fi
 done >"$tmp/summary"
 
 # siplint (default options) is the reference of the ratios and the targets
